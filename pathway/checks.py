@@ -1,0 +1,149 @@
+"""Rules a command must meet against the pathway's record (interface.md, 'Rejected').
+
+Pure: the record, the command and the day it is recorded (Europe/London) in; a CommandRejected
+naming the field and the rule out. Checks needing other rows (NHS number already registered,
+unknown references) live in pathway.services.
+"""
+
+from datetime import date
+
+from pathway.commands import (
+    EVENT_DATES,
+    PLANNED_DATES,
+    Command,
+    RecordFilterOutcome,
+    RecordFollowUp,
+    RecordMdt,
+    RecordProcedure,
+    StartAnticoagulation,
+    StopAnticoagulation,
+    SubmitRegistry,
+)
+from pathway.errors import CommandRejected
+from pathway.record import PathwayRecord
+from pathway.vocabulary import PMT_TECHNIQUES, PROCEDURAL_VISITS, REQUIRED_MDT_ROLES, Route
+
+NEEDS_PROCEDURAL_DECISION = frozenset({"enrol_research", "record_consent", "schedule_procedure", "record_procedure"})
+
+
+def check_diagnosis_dates(presented_on: date, symptom_onset_on: date, referred_on: date, today: date) -> None:
+    if presented_on > today:
+        raise CommandRejected("presented_on", f"must not be after today ({today})")
+    if symptom_onset_on > presented_on:
+        raise CommandRejected("symptom_onset_on", "must not be after presented_on")
+    if referred_on < presented_on:
+        raise CommandRejected("referred_on", "must not be before presented_on")
+    if referred_on > today:
+        raise CommandRejected("referred_on", f"must not be after today ({today})")
+
+
+def check_birth_date(date_of_birth: date, today: date) -> None:
+    if date_of_birth > today:
+        raise CommandRejected("date_of_birth", "must not be in the future")
+
+
+def check_pathway_command(command: Command, record: PathwayRecord, today: date) -> None:
+    """Every rule of a command on an existing pathway; raises at the first broken one."""
+    if record.is_closed:
+        raise CommandRejected("pathway", f"is closed (since {record.closed_on}); no further commands")
+    _check_event_dates(command, record, today)
+    if command.command in NEEDS_PROCEDURAL_DECISION and not record.procedural:
+        current = record.decision.value if record.decision else "no MDT yet"
+        raise CommandRejected("pathway", f"needs an MDT decision of pmt, cdt or open_thrombectomy (current: {current})")
+    match command:
+        case RecordMdt():
+            _check_mdt_quorum(command)
+        case StartAnticoagulation():
+            _check_start(command, record)
+        case StopAnticoagulation():
+            _check_stop(command, record)
+        case RecordProcedure():
+            _check_procedure(command, record)
+        case SubmitRegistry():
+            _check_after_procedure("submitted_on", command.submitted_on, record, "registry submission")
+        case RecordFollowUp():
+            _check_follow_up(command, record)
+        case RecordFilterOutcome():
+            _check_filter_outcome(command, record)
+        case _:
+            pass
+
+
+def _check_event_dates(command: Command, record: PathwayRecord, today: date) -> None:
+    for field in EVENT_DATES.get(command.command, ()):
+        value: date = getattr(command, field)
+        if value < record.presented_on:
+            raise CommandRejected(field, f"must not be before presented_on ({record.presented_on})")
+        if field not in PLANNED_DATES and value > today:
+            raise CommandRejected(field, f"must not be after today ({today}), the day it is recorded")
+
+
+def _check_mdt_quorum(command: RecordMdt) -> None:
+    present = {attendee.role for attendee in command.attendees}
+    missing = [role for role in REQUIRED_MDT_ROLES if role not in present]
+    if missing:
+        raise CommandRejected(
+            "attendees",
+            "must include a vascular_surgeon, an interventional_radiologist and a haematologist "
+            f"(NICE HTG516 3.8); missing: {', '.join(missing)}",
+        )
+
+
+def _check_start(command: StartAnticoagulation, record: PathwayRecord) -> None:
+    if record.anticoagulation and command.started_on < record.anticoagulation[-1].on:
+        raise CommandRejected(
+            "started_on", f"must not be before the last anticoagulation record ({record.anticoagulation[-1].on})"
+        )
+
+
+def _check_stop(command: StopAnticoagulation, record: PathwayRecord) -> None:
+    if record.anticoagulation_started_on is None:
+        raise CommandRejected("pathway", "anticoagulation was never started; nothing to stop")
+    if not record.anticoagulation_running:
+        raise CommandRejected("pathway", f"anticoagulation is already stopped (since {record.anticoagulation[-1].on})")
+    if command.stopped_on < record.anticoagulation[-1].on:
+        raise CommandRejected("stopped_on", f"must not be before the start it ends ({record.anticoagulation[-1].on})")
+
+
+def _check_procedure(command: RecordProcedure, record: PathwayRecord) -> None:
+    day = command.performed_on
+    if record.consented_on is None or record.consented_on > day:
+        raise CommandRejected("performed_on", "no consent is recorded on or before this date (record_consent first)")
+    pmt = command.technique in PMT_TECHNIQUES
+    notice = record.governance_notified_on
+    if pmt and record.route is Route.special_arrangements and (notice is None or notice > day):
+        raise CommandRejected(
+            "performed_on",
+            "the site has no clinical governance notice dated on or before this date "
+            "(NICE HTG516 1.2: PMT for iliofemoral DVT needs special arrangements)",
+        )
+    enrolled = record.enrolled_on
+    if pmt and record.route is Route.research_only and (enrolled is None or enrolled > day):
+        raise CommandRejected(
+            "performed_on",
+            "no research enrolment on or before this date (NICE HTG516 1.1: PMT for DVT "
+            "not reaching the common femoral vein is research-only)",
+        )
+
+
+def _check_after_procedure(field: str, day: date, record: PathwayRecord, what: str) -> None:
+    performed = record.performed_on
+    if performed is None:
+        raise CommandRejected("pathway", f"no procedure is recorded; a {what} follows the procedure")
+    if day < performed:
+        raise CommandRejected(field, f"must not be before the procedure ({performed})")
+
+
+def _check_follow_up(command: RecordFollowUp, record: PathwayRecord) -> None:
+    if command.visit in record.follow_ups:
+        raise CommandRejected(
+            "visit", f"{command.visit.value} is already recorded (seen {record.follow_ups[command.visit]})"
+        )
+    if command.visit in PROCEDURAL_VISITS:
+        _check_after_procedure("seen_on", command.seen_on, record, f"{command.visit.value} visit")
+
+
+def _check_filter_outcome(command: RecordFilterOutcome, record: PathwayRecord) -> None:
+    if not record.any_filter_placed:
+        raise CommandRejected("pathway", "no IVC filter was placed at a recorded procedure")
+    _check_after_procedure("decided_on", command.decided_on, record, "filter outcome")

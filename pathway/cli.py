@@ -1,0 +1,234 @@
+"""The `pathway` command line. It acts as an operator with the admin role."""
+
+import csv
+import getpass
+import io
+import json
+import os
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pathway import queries
+from pathway.clock import london_today, utc_now
+from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
+from pathway.errors import PathwayError
+from pathway.roles import Actor
+from pathway.settings import Settings
+from pathway.vocabulary import Role
+
+app = typer.Typer(help="DVT thrombectomy care-pathway tracker (NICE HTG516).", no_args_is_help=True)
+console = Console()
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class State:
+    database_url: str | None = None
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", envvar="PATHWAY_DATABASE_URL", help="SQLAlchemy URL.")
+    ] = None,
+) -> None:
+    state.database_url = database_url
+
+
+def database_url() -> str:
+    settings = Settings()
+    if state.database_url:
+        settings.database_url = state.database_url
+    return settings.resolved_database_url()
+
+
+def session_factory() -> SessionFactory:
+    return make_session_factory(make_engine(database_url()))
+
+
+def operator() -> Actor:
+    return Actor(name=os.environ.get("PATHWAY_OPERATOR") or getpass.getuser(), role=Role.admin)
+
+
+def parse_day(value: str | None) -> date:
+    if value is None:
+        return london_today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("must be a date written YYYY-MM-DD") from None
+
+
+@app.command()
+def init() -> None:
+    """Create or migrate the database (idempotent)."""
+    migrate(make_engine(database_url()))
+    typer.echo("database ready")
+
+
+@app.command()
+def apply(
+    file: Annotated[typer.FileText, typer.Argument(help="A command log, one JSON object per line; - for stdin.")],
+    stop_on_error: Annotated[bool, typer.Option("--stop-on-error", help="Stop at the first rejected line.")] = False,
+) -> None:
+    """Run a command log; each line is its own transaction."""
+    from pathway.services import execute
+
+    factory = session_factory()
+    actor = operator()
+    accepted = rejected = 0
+    for number, line in enumerate(file, start=1):
+        if not line.strip():
+            continue
+        try:
+            payload: Any = json.loads(line)
+        except json.JSONDecodeError as error:
+            reason = f"command: not valid JSON ({error.msg})"
+        else:
+            try:
+                execute(factory, actor, payload, recorded_at=utc_now())
+                accepted += 1
+                continue
+            except PathwayError as error:
+                reason = str(error)
+        rejected += 1
+        typer.echo(f"line {number}: {reason}", err=True)
+        if stop_on_error:
+            break
+    typer.echo(f"{accepted} accepted, {rejected} rejected", err=True)
+    raise typer.Exit(1 if rejected else 0)
+
+
+def _emit(rows: list[dict[str, Any]], output: OutputFormat, columns: list[str]) -> None:
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if output is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        typer.echo(buffer.getvalue(), nl=False)
+        return
+    table = Table(*columns, header_style="bold")
+    for row in rows:
+        table.add_row(*[_cell(row.get(c)) for c in columns])
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(f"[{'red' if f['severity'] == 'red' else 'yellow'}]{f['code']}[/]" for f in value)
+    return str(value)
+
+
+@app.command()
+def worklist(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluate as if today were DATE.")] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    flag: Annotated[str | None, typer.Option(help="Only pathways where this flag code stands.")] = None,
+    flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Only flagged pathways.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="The first N.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """Every open pathway, most urgent first."""
+    day = parse_day(as_of)
+    with session_factory()() as session:
+        rows = queries.worklist(session, day, site=site, flag=flag, flagged_only=flagged_only, limit=limit)
+    data = [row.as_dict() for row in rows]
+    if output is OutputFormat.csv:
+        for item in data:
+            item["flags"] = " ".join(f"{f['code']}:{f['severity']}:{f['due_on']}" for f in item["flags"])
+    columns = ["pathway", "site", "stage", "decision", "route", "window_days_left", "next_step", "next_due_on", "flags"]
+    if output is OutputFormat.table:
+        console.print(f"Worklist as of {day.isoformat()}: {len(data)} open pathways")
+    _emit(data, output, ["patient", *columns] if output is not OutputFormat.table else columns)
+
+
+@app.command()
+def show(
+    pathway: Annotated[str, typer.Argument(help="The pathway reference.")],
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+) -> None:
+    """The whole record of one pathway: steps with due dates, flags and audit history."""
+    day = parse_day(as_of)
+    with session_factory()() as session:
+        try:
+            detail = queries.pathway_detail(session, pathway, day)
+        except PathwayError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(1) from None
+        data = detail.as_dict()
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    console.print(
+        f"[bold]{data['pathway']}[/] patient {data['patient']} at {data['site']}: {data['status']}, "
+        f"stage {data['stage']}, extent {data['extent']}, route {data['route']}, decision {data['decision']}"
+    )
+    if data["window_days_left"] is not None:
+        console.print(f"14-day window: {data['window_days_left']} days left (as of {day})")
+    _emit(data["steps"], OutputFormat.table, ["stage", "step", "owner_role", "warn_on", "due_on", "done_on"])
+    _emit(data["flags"], OutputFormat.table, ["code", "severity", "due_on"])
+    _emit(data["audit"], OutputFormat.table, ["at", "actor", "role", "command", "clinician"])
+
+
+@app.command("demo-data")
+def demo_data(
+    patients: Annotated[int, typer.Option(min=1, help="How many synthetic patients.")] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same cohort).")] = 7,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The cohort's 'today'.")] = None,
+    log: Annotated[str | None, typer.Option(help="Also write the cohort as a command log to this file.")] = None,
+) -> None:
+    """Load a realistic synthetic cohort (never real people; NHS numbers from the 999 test range)."""
+    from pathway.demo import load_cohort
+
+    engine = make_engine(database_url())
+    migrate(engine)
+    with console.status("generating"):
+        pass
+    loaded = load_cohort(
+        make_session_factory(engine),
+        patients=patients,
+        seed=seed,
+        today=parse_day(as_of),
+        actor=operator(),
+        log_path=log,
+    )
+    typer.echo(f"loaded {loaded.patients} patients and {loaded.pathways} pathways ({loaded.commands} commands)")
+
+
+def _mount_optional() -> None:
+    """Sub-commands that live in their own modules."""
+    try:
+        from pathway.cli_codes import codes_app, leaflets_app
+    except ImportError:  # pragma: no cover - present in a complete checkout
+        return
+    app.add_typer(codes_app, name="codes", help="Search diagnosis and procedure codes.")
+    app.add_typer(leaflets_app, name="leaflets", help="Patient information leaflets.")
+
+
+_mount_optional()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,331 @@
+"""The command vocabulary of interface.md as validated models.
+
+Parsing checks shape only (types, value lists, required and unknown fields, NHS number check
+digit, Villalta items); rules that need the record (dates against presentation, MDT quorum,
+consent before the procedure...) are checked by pathway.checks. Every failure becomes a
+CommandRejected naming the field and the rule.
+"""
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from nhs_number import is_valid as nhs_number_is_valid
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+
+from pathway.errors import CommandRejected
+from pathway.vocabulary import (
+    VILLALTA_ITEMS,
+    AccessVein,
+    Agent,
+    CloseReason,
+    ClotRemoval,
+    Decision,
+    FilterOutcome,
+    Imaging,
+    IvcFilter,
+    Leg,
+    Patency,
+    ReviewDecision,
+    Segment,
+    Sex,
+    StopReason,
+    Technique,
+    Visit,
+)
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _clinical_date(value: Any) -> date:
+    """A calendar date: a `date` or a 'YYYY-MM-DD' string (no datetimes, no numbers)."""
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a real calendar date") from None
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+def _nhs_number(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string of 10 digits")
+    digits = value.replace(" ", "")
+    if not re.fullmatch(r"\d{10}", digits):
+        raise ValueError("must be 10 digits")
+    if not nhs_number_is_valid(digits):
+        raise ValueError("check digit is not valid (modulus 11)")
+    return digits
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be non-empty text")
+    return value.strip()
+
+
+ClinicalDate = Annotated[date, BeforeValidator(_clinical_date)]
+NhsNumber = Annotated[str, BeforeValidator(_nhs_number)]
+Text = Annotated[str, BeforeValidator(_text), Field(max_length=120)]
+LongText = Annotated[str, BeforeValidator(_text), Field(max_length=4000)]
+Ref = Annotated[str, BeforeValidator(_text), Field(max_length=40)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Command(_Strict):
+    command: str
+    by: Text | None = None
+
+
+class PathwayCommand(Command):
+    """A command on an existing pathway, named by its reference."""
+
+    pathway: Ref
+
+
+class RegisterPatient(Command):
+    command: Literal["register_patient"]
+    patient: Ref
+    nhs_number: NhsNumber
+    date_of_birth: ClinicalDate
+    sex: Sex
+    site: Text
+    name: Text | None = None
+
+
+class RecordDiagnosis(Command):
+    command: Literal["record_diagnosis"]
+    patient: Ref
+    pathway: Ref
+    presented_on: ClinicalDate
+    symptom_onset_on: ClinicalDate
+    referred_on: ClinicalDate
+    leg: Leg
+    veins: Annotated[list[Segment], Field(min_length=1, max_length=12)]
+    imaging: Imaging
+    # Optional selection criteria for the registry (pathway-spec (d)).
+    provoked_status: (
+        Literal["provoked_transient", "provoked_persistent", "unprovoked", "cancer_associated", "unknown"] | None
+    ) = None
+    active_cancer: StrictBool | None = None
+    prior_dvt: StrictBool | None = None
+    functional_status: Literal["good", "impaired", "poor"] | None = None
+    life_expectancy_ge_1y: Literal["yes", "no", "uncertain"] | None = None
+    bleeding_risk: Literal["low", "moderate", "high"] | None = None
+    baseline_villalta: Annotated[StrictInt, Field(ge=0, le=33)] | None = None
+    baseline_vcss: Annotated[StrictInt, Field(ge=0, le=30)] | None = None
+
+
+class StartAnticoagulation(PathwayCommand):
+    command: Literal["start_anticoagulation"]
+    agent: Agent
+    started_on: ClinicalDate
+
+
+class StopAnticoagulation(PathwayCommand):
+    command: Literal["stop_anticoagulation"]
+    stopped_on: ClinicalDate
+    reason: StopReason
+
+
+class Attendee(_Strict):
+    name: Text
+    role: Annotated[str, BeforeValidator(_text), Field(max_length=60)]
+
+
+class RecordMdt(PathwayCommand):
+    command: Literal["record_mdt"]
+    held_on: ClinicalDate
+    attendees: Annotated[list[Attendee], Field(min_length=1, max_length=40)]
+    decision: Decision
+    thrombolysis: StrictBool
+    rationale: LongText
+
+
+class NotifyGovernance(Command):
+    command: Literal["notify_governance"]
+    site: Text
+    notified_on: ClinicalDate
+    lead: Text
+    clinician: Text | None = None
+
+
+class EnrolResearch(PathwayCommand):
+    command: Literal["enrol_research"]
+    study_id: Text
+    ethics_ref: Text
+    enrolled_on: ClinicalDate
+
+
+class RecordConsent(PathwayCommand):
+    command: Literal["record_consent"]
+    consented_on: ClinicalDate
+    information_leaflet: Annotated[str, BeforeValidator(_text), Field(max_length=80)]
+    uncertainties_discussed: StrictBool
+
+
+class ScheduleProcedure(PathwayCommand):
+    command: Literal["schedule_procedure"]
+    scheduled_on: ClinicalDate
+
+
+class RecordProcedure(PathwayCommand):
+    command: Literal["record_procedure"]
+    performed_on: ClinicalDate
+    technique: Technique
+    device: Text | None = None
+    access_vein: AccessVein
+    ivc_filter: IvcFilter
+    stent: StrictBool
+    clot_removal: ClotRemoval
+    complications: Annotated[list[Text], Field(max_length=20)]
+    device_maker: Text | None = None
+    device_mechanism: (
+        Literal["rheolytic", "rotational", "aspiration", "stent_retriever_or_coring", "hybrid", "other"] | None
+    ) = None
+    thrombolytic_agent: Literal["alteplase", "urokinase", "tenecteplase", "other"] | None = None
+    lytic_dose_mg: Annotated[float, Field(ge=0, le=500)] | None = None
+    infusion_hours: Annotated[float, Field(ge=0, le=120)] | None = None
+    venoplasty: StrictBool | None = None
+    stent_veins: list[Literal["ivc", "cia", "eia", "cfv", "fv"]] | None = None
+    stent_count: Annotated[StrictInt, Field(ge=0, le=20)] | None = None
+    stent_model: Text | None = None
+    filter_model: Text | None = None
+
+
+class SubmitRegistry(PathwayCommand):
+    command: Literal["submit_registry"]
+    submitted_on: ClinicalDate
+    registry_ref: Text
+
+
+class Villalta(_Strict):
+    items: list[Annotated[StrictInt, Field(ge=0, le=3)]]
+    ulcer: StrictBool
+
+    @property
+    def total(self) -> int:
+        return sum(self.items)
+
+    @property
+    def category(self) -> str:
+        """ISTH-standardised PTS category (pathway-spec (d)): an ulcer makes PTS severe."""
+        if self.ulcer or self.total >= 15:
+            return "severe"
+        if self.total >= 10:
+            return "moderate"
+        if self.total >= 5:
+            return "mild"
+        return "none"
+
+
+class RecordFollowUp(PathwayCommand):
+    command: Literal["record_follow_up"]
+    visit: Visit
+    seen_on: ClinicalDate
+    villalta: Villalta | None = None
+    patency: Patency | None = None
+    recurrent_vte: Literal["none", "ipsilateral_dvt", "contralateral_dvt", "pe"] | None = None
+    bleeding: Literal["none", "minor", "crnm", "major"] | None = None
+    ceap_c: Literal["C0", "C1", "C2", "C3", "C4a", "C4b", "C4c", "C5", "C6"] | None = None
+    vcss: Annotated[StrictInt, Field(ge=0, le=30)] | None = None
+
+
+class RecordAnticoagulationReview(PathwayCommand):
+    command: Literal["record_anticoagulation_review"]
+    reviewed_on: ClinicalDate
+    decision: ReviewDecision
+
+
+class RecordFilterOutcome(PathwayCommand):
+    command: Literal["record_filter_outcome"]
+    decided_on: ClinicalDate
+    outcome: FilterOutcome
+
+
+class ClosePathway(PathwayCommand):
+    command: Literal["close_pathway"]
+    closed_on: ClinicalDate
+    reason: CloseReason
+
+
+COMMANDS: dict[str, type[Command]] = {
+    "register_patient": RegisterPatient,
+    "record_diagnosis": RecordDiagnosis,
+    "start_anticoagulation": StartAnticoagulation,
+    "stop_anticoagulation": StopAnticoagulation,
+    "record_mdt": RecordMdt,
+    "notify_governance": NotifyGovernance,
+    "enrol_research": EnrolResearch,
+    "record_consent": RecordConsent,
+    "schedule_procedure": ScheduleProcedure,
+    "record_procedure": RecordProcedure,
+    "submit_registry": SubmitRegistry,
+    "record_follow_up": RecordFollowUp,
+    "record_anticoagulation_review": RecordAnticoagulationReview,
+    "record_filter_outcome": RecordFilterOutcome,
+    "close_pathway": ClosePathway,
+}
+
+# Each pathway command's event dates; checked against presentation and the recording day.
+EVENT_DATES: dict[str, tuple[str, ...]] = {
+    "start_anticoagulation": ("started_on",),
+    "stop_anticoagulation": ("stopped_on",),
+    "record_mdt": ("held_on",),
+    "enrol_research": ("enrolled_on",),
+    "record_consent": ("consented_on",),
+    "schedule_procedure": ("scheduled_on",),
+    "record_procedure": ("performed_on",),
+    "submit_registry": ("submitted_on",),
+    "record_follow_up": ("seen_on",),
+    "record_anticoagulation_review": ("reviewed_on",),
+    "record_filter_outcome": ("decided_on",),
+    "close_pathway": ("closed_on",),
+}
+# A planned date may lie ahead of the day it is recorded.
+PLANNED_DATES = frozenset({"scheduled_on"})
+
+
+def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
+    field = ".".join(str(part) for part in error["loc"]) or "command"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return field, "is not a field of this command"
+    if kind == "missing":
+        return field, "is required"
+    if kind in ("enum", "literal_error"):
+        expected = error.get("ctx", {}).get("expected", "")
+        return field, f"must be one of {expected.replace(chr(39), '')}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        ctx = error.get("ctx", {})
+        bound = ctx.get("ge", ctx.get("le"))
+        return field, f"must be {'at least' if 'ge' in ctx else 'at most'} {bound}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return field, message[0].lower() + message[1:] if message else kind
+
+
+def parse_command(payload: Any) -> Command:
+    """Validate one command object; raises CommandRejected naming the first bad field."""
+    if not isinstance(payload, dict):
+        raise CommandRejected("command", "each command must be a JSON object")
+    name = payload.get("command")
+    model = COMMANDS.get(name) if isinstance(name, str) else None
+    if model is None:
+        raise CommandRejected("command", f"unknown command {name!r}; expected one of {', '.join(COMMANDS)}")
+    try:
+        command = model.model_validate(payload)
+    except ValidationError as error:
+        raise CommandRejected(*_describe(error.errors()[0])) from None
+    if isinstance(command, RecordFollowUp) and command.villalta is not None:
+        count = len(command.villalta.items)
+        if count != len(VILLALTA_ITEMS):
+            raise CommandRejected("villalta.items", f"must have {len(VILLALTA_ITEMS)} item scores, got {count}")
+    if isinstance(command, RecordConsent) and command.uncertainties_discussed is not True:
+        raise CommandRejected("uncertainties_discussed", "must be true (NICE HTG516 1.2)")
+    return command

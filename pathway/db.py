@@ -1,0 +1,51 @@
+"""Engines, sessions and migrations. No engine is created at import time."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from alembic import command as alembic_command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, create_engine
+
+from pathway.settings import normalise_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+SessionFactory = Callable[[], Session]
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        # Wait for a writer rather than fail; check FKs; WAL lets readers run beside the writer.
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if ":memory:" not in url and url != "sqlite://":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> SessionFactory:
+    return sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration (idempotent)."""
+    alembic_command.upgrade(alembic_config(engine), "head")

@@ -1,0 +1,33 @@
+"""Errors the services raise. Messages never carry patient identifiers.
+
+PathwayError
+ ├── CommandRejected        bad input or a broken rule: names the field and the rule; nothing written
+ │    └── NotFound          an unknown patient or pathway reference
+ ├── AccessDenied           the actor's role may not do this
+ └── ConflictError          someone else changed the pathway since it was read; reload and retry
+"""
+
+
+class PathwayError(Exception):
+    """Base of every error the tracker raises on purpose."""
+
+
+class CommandRejected(PathwayError):
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
+
+
+class NotFound(CommandRejected):
+    pass
+
+
+class AccessDenied(PathwayError):
+    pass
+
+
+class ConflictError(PathwayError):
+    def __init__(self, pathway: str) -> None:
+        self.pathway = pathway
+        super().__init__(f"pathway {pathway} was changed by someone else since you read it; reload and try again")

@@ -1,0 +1,21 @@
+"""Alembic environment: the engine comes from pathway.db.alembic_config (no alembic.ini needed)."""
+
+from alembic import context
+from sqlalchemy import Engine
+
+import pathway.models
+from pathway.models import metadata
+
+engine = context.config.attributes.get("engine")
+if not isinstance(engine, Engine):
+    raise RuntimeError("run migrations through pathway.db.migrate(engine) or `pathway init`")
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        compare_type=True,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

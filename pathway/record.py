@@ -1,0 +1,174 @@
+"""A pathway's clinical facts as plain immutable values: what the rules read.
+
+Built from the database rows (pathway.repository) or in memory (pathway.demo); the rules never
+see ORM objects, so they stay pure and fast to test.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from pathway.clock import add_months
+from pathway.vocabulary import (
+    FEMOROPOPLITEAL_SEGMENTS,
+    ILIOFEMORAL_SEGMENTS,
+    PMT_TECHNIQUES,
+    PROCEDURAL_DECISIONS,
+    SEGMENT_ORDER,
+    Decision,
+    Extent,
+    IvcFilter,
+    Route,
+    Segment,
+    Technique,
+    Visit,
+)
+
+
+def extent_of(veins: frozenset[Segment] | set[Segment] | tuple[Segment, ...]) -> Extent:
+    """Thrombus extent from the vein map (interface.md, 'Vein segments, extent and the NICE route')."""
+    involved = set(veins)
+    if involved & ILIOFEMORAL_SEGMENTS:
+        return Extent.iliofemoral
+    if involved & FEMOROPOPLITEAL_SEGMENTS:
+        return Extent.femoropopliteal
+    return Extent.calf
+
+
+def route_of(extent: Extent) -> Route:
+    """NICE HTG516 1.1: PMT for a DVT not reaching the common femoral vein is research-only."""
+    return Route.special_arrangements if extent is Extent.iliofemoral else Route.research_only
+
+
+def most_proximal(veins: tuple[Segment, ...]) -> Segment:
+    return min(veins, key=SEGMENT_ORDER.index)
+
+
+@dataclass(frozen=True)
+class MdtFacts:
+    held_on: date
+    decision: Decision
+    thrombolysis: bool
+
+
+@dataclass(frozen=True)
+class AnticoagulationEvent:
+    """A start or a stop, in the order recorded (a start while running is a switch of agent)."""
+
+    kind: str  # "start" | "stop"
+    on: date
+
+
+@dataclass(frozen=True)
+class ProcedureFacts:
+    performed_on: date
+    technique: Technique
+    ivc_filter: IvcFilter
+
+
+@dataclass(frozen=True)
+class PathwayRecord:
+    presented_on: date
+    symptom_onset_on: date
+    referred_on: date
+    veins: tuple[Segment, ...]
+    mdts: tuple[MdtFacts, ...] = ()
+    governance_notified_on: date | None = None  # earliest notice on file for the pathway's site
+    enrolled_on: date | None = None
+    consented_on: date | None = None  # earliest consent
+    scheduled_on: date | None = None  # the latest scheduling recorded (a re-schedule replaces it)
+    procedures: tuple[ProcedureFacts, ...] = ()
+    registry_submitted_on: date | None = None
+    follow_ups: dict[Visit, date] = field(default_factory=dict)
+    anticoagulation: tuple[AnticoagulationEvent, ...] = ()
+    reviewed_on: date | None = None
+    filter_outcome_on: date | None = None
+    closed_on: date | None = None
+
+    # --- derived facts -------------------------------------------------------------------
+    @property
+    def extent(self) -> Extent:
+        return extent_of(self.veins)
+
+    @property
+    def route(self) -> Route:
+        return route_of(self.extent)
+
+    @property
+    def mdt(self) -> MdtFacts | None:
+        """The MDT outcome in force: the most recent meeting."""
+        return self.mdts[-1] if self.mdts else None
+
+    @property
+    def decision(self) -> Decision | None:
+        return self.mdt.decision if self.mdt else None
+
+    @property
+    def procedural(self) -> bool:
+        return self.decision in PROCEDURAL_DECISIONS
+
+    @property
+    def awaiting_treatment(self) -> bool:
+        """No procedure done and none ruled out: the 14-day window still matters."""
+        return not self.procedures and (self.decision is None or self.procedural)
+
+    @property
+    def thrombolysis_planned(self) -> bool:
+        mdt = self.mdt
+        if mdt is None:
+            return False
+        return mdt.decision is Decision.cdt or (mdt.decision is Decision.pmt and mdt.thrombolysis)
+
+    @property
+    def index_procedure(self) -> ProcedureFacts | None:
+        return min(self.procedures, key=lambda p: p.performed_on) if self.procedures else None
+
+    @property
+    def performed_on(self) -> date | None:
+        """X: the (first) procedure date."""
+        first = self.index_procedure
+        return first.performed_on if first else None
+
+    @property
+    def pmt_done(self) -> bool:
+        return any(p.technique in PMT_TECHNIQUES for p in self.procedures)
+
+    @property
+    def temporary_filter_placed_on(self) -> date | None:
+        placed = [p.performed_on for p in self.procedures if p.ivc_filter is IvcFilter.temporary]
+        return max(placed) if placed else None
+
+    @property
+    def any_filter_placed(self) -> bool:
+        return any(p.ivc_filter is not IvcFilter.none for p in self.procedures)
+
+    @property
+    def anticoagulation_started_on(self) -> date | None:
+        """A: the first start of anticoagulation."""
+        starts = [e.on for e in self.anticoagulation if e.kind == "start"]
+        return min(starts) if starts else None
+
+    @property
+    def anticoagulation_running(self) -> bool:
+        return bool(self.anticoagulation) and self.anticoagulation[-1].kind == "start"
+
+    @property
+    def anticoagulation_stopped_on(self) -> date | None:
+        """The stop date when the latest event is a stop (no later restart)."""
+        if self.anticoagulation and self.anticoagulation[-1].kind == "stop":
+            return self.anticoagulation[-1].on
+        return None
+
+    def minimum_end(self, minimum_months: int) -> date | None:
+        """A + 3 months, or X + 3 months if a procedure was done and that is later."""
+        started = self.anticoagulation_started_on
+        if started is None:
+            return None
+        end = add_months(started, minimum_months)
+        performed = self.performed_on
+        if performed is not None:
+            end = max(end, add_months(performed, minimum_months))
+        return end
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None

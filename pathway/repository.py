@@ -1,0 +1,192 @@
+"""Between rows and records: the rows a command writes, and the PathwayRecord read back from them.
+
+The same functions serve the services (one command at a time) and the bulk loader of demo-data,
+so a synthetic cohort is stored exactly as recorded commands would be.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, select
+
+from pathway import commands as c
+from pathway.models import (
+    AnticoagulationEventRow,
+    AnticoagulationReview,
+    Consent,
+    FilterOutcomeRow,
+    FollowUpVisit,
+    GovernanceNotice,
+    MdtMeeting,
+    Pathway,
+    Procedure,
+    ProcedureSchedule,
+    RegistrySubmission,
+    ResearchEnrolment,
+)
+from pathway.record import AnticoagulationEvent, MdtFacts, PathwayRecord, ProcedureFacts
+from pathway.vocabulary import Decision, IvcFilter, Segment, Technique, Visit
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Who recorded a row and when: the common columns of every clinical row."""
+
+    recorded_at: datetime
+    recorded_by: str
+    clinician: str | None
+
+    def columns(self) -> dict[str, Any]:
+        return {"recorded_at": self.recorded_at, "recorded_by": self.recorded_by, "clinician": self.clinician}
+
+
+@dataclass
+class RecordRows:
+    pathway: Pathway
+    governance_notified_on: date | None = None
+    mdts: list[MdtMeeting] = field(default_factory=list)
+    enrolments: list[ResearchEnrolment] = field(default_factory=list)
+    consents: list[Consent] = field(default_factory=list)
+    schedules: list[ProcedureSchedule] = field(default_factory=list)
+    procedures: list[Procedure] = field(default_factory=list)
+    registry: list[RegistrySubmission] = field(default_factory=list)
+    follow_ups: list[FollowUpVisit] = field(default_factory=list)
+    anticoagulation: list[AnticoagulationEventRow] = field(default_factory=list)
+    reviews: list[AnticoagulationReview] = field(default_factory=list)
+    filter_outcomes: list[FilterOutcomeRow] = field(default_factory=list)
+
+    def add(self, row: SQLModel) -> None:
+        """File a new row under its kind (used when building records in memory)."""
+        for name, kind in _KINDS.items():
+            if isinstance(row, kind):
+                getattr(self, name).append(row)
+                return
+        raise TypeError(f"not a pathway record row: {type(row).__name__}")
+
+
+_KINDS: dict[str, type[SQLModel]] = {
+    "mdts": MdtMeeting,
+    "enrolments": ResearchEnrolment,
+    "consents": Consent,
+    "schedules": ProcedureSchedule,
+    "procedures": Procedure,
+    "registry": RegistrySubmission,
+    "follow_ups": FollowUpVisit,
+    "anticoagulation": AnticoagulationEventRow,
+    "reviews": AnticoagulationReview,
+    "filter_outcomes": FilterOutcomeRow,
+}
+
+
+def governance_notified_on(session: Session, site: str) -> date | None:
+    earliest: date | None = session.exec(
+        select(func.min(GovernanceNotice.notified_on)).where(GovernanceNotice.site == site)
+    ).one()
+    return earliest
+
+
+def load_rows(session: Session, pathway: Pathway) -> RecordRows:
+    rows = RecordRows(pathway=pathway, governance_notified_on=governance_notified_on(session, pathway.site))
+    for name, kind in _KINDS.items():
+        found = session.exec(
+            select(kind).where(kind.pathway_id == pathway.id).order_by(kind.id)  # type: ignore[attr-defined]
+        ).all()
+        setattr(rows, name, list(found))
+    return rows
+
+
+def _earliest(days: list[date]) -> date | None:
+    return min(days) if days else None
+
+
+def record_from_rows(rows: RecordRows) -> PathwayRecord:
+    p = rows.pathway
+    return PathwayRecord(
+        presented_on=p.presented_on,
+        symptom_onset_on=p.symptom_onset_on,
+        referred_on=p.referred_on,
+        veins=tuple(Segment(v) for v in p.veins),
+        mdts=tuple(
+            MdtFacts(m.held_on, Decision(m.decision), m.thrombolysis)
+            for m in sorted(rows.mdts, key=lambda m: (m.held_on, m.id or 0))
+        ),
+        governance_notified_on=rows.governance_notified_on,
+        enrolled_on=_earliest([e.enrolled_on for e in rows.enrolments]),
+        consented_on=_earliest([c.consented_on for c in rows.consents]),
+        scheduled_on=rows.schedules[-1].scheduled_on if rows.schedules else None,
+        procedures=tuple(
+            ProcedureFacts(x.performed_on, Technique(x.technique), IvcFilter(x.ivc_filter)) for x in rows.procedures
+        ),
+        registry_submitted_on=_earliest([r.submitted_on for r in rows.registry]),
+        follow_ups={Visit(f.visit): f.seen_on for f in rows.follow_ups},
+        anticoagulation=tuple(AnticoagulationEvent(e.kind, e.event_on) for e in rows.anticoagulation),
+        reviewed_on=_earliest([r.reviewed_on for r in rows.reviews]),
+        filter_outcome_on=_earliest([f.decided_on for f in rows.filter_outcomes]),
+        closed_on=p.closed_on,
+    )
+
+
+def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> SQLModel | None:
+    """The clinical row a pathway command writes (None for commands that only change the pathway)."""
+    common = {"pathway_id": pathway_id, **stamp.columns()}
+    match command:
+        case c.StartAnticoagulation():
+            return AnticoagulationEventRow(
+                kind="start", event_on=command.started_on, agent=command.agent.value, **common
+            )
+        case c.StopAnticoagulation():
+            return AnticoagulationEventRow(
+                kind="stop", event_on=command.stopped_on, stop_reason=command.reason.value, **common
+            )
+        case c.RecordMdt():
+            return MdtMeeting(
+                held_on=command.held_on,
+                decision=command.decision.value,
+                thrombolysis=command.thrombolysis,
+                rationale=command.rationale,
+                attendees=[a.model_dump() for a in command.attendees],
+                **common,
+            )
+        case c.EnrolResearch():
+            return ResearchEnrolment(
+                study_id=command.study_id, ethics_ref=command.ethics_ref, enrolled_on=command.enrolled_on, **common
+            )
+        case c.RecordConsent():
+            return Consent(
+                consented_on=command.consented_on,
+                information_leaflet=command.information_leaflet,
+                uncertainties_discussed=command.uncertainties_discussed,
+                **common,
+            )
+        case c.ScheduleProcedure():
+            return ProcedureSchedule(scheduled_on=command.scheduled_on, **common)
+        case c.RecordProcedure():
+            fields = command.model_dump(exclude={"command", "by", "pathway"}, mode="json")
+            fields["performed_on"] = command.performed_on
+            return Procedure(**fields, **common)
+        case c.SubmitRegistry():
+            return RegistrySubmission(submitted_on=command.submitted_on, registry_ref=command.registry_ref, **common)
+        case c.RecordFollowUp():
+            villalta = command.villalta
+            return FollowUpVisit(
+                visit=command.visit.value,
+                seen_on=command.seen_on,
+                villalta_items=list(villalta.items) if villalta else None,
+                villalta_ulcer=villalta.ulcer if villalta else None,
+                villalta_total=villalta.total if villalta else None,
+                pts_category=villalta.category if villalta else None,
+                patency=command.patency.value if command.patency else None,
+                recurrent_vte=command.recurrent_vte,
+                bleeding=command.bleeding,
+                ceap_c=command.ceap_c,
+                vcss=command.vcss,
+                **common,
+            )
+        case c.RecordAnticoagulationReview():
+            return AnticoagulationReview(reviewed_on=command.reviewed_on, decision=command.decision.value, **common)
+        case c.RecordFilterOutcome():
+            return FilterOutcomeRow(decided_on=command.decided_on, outcome=command.outcome.value, **common)
+        case _:
+            return None

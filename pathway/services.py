@@ -1,0 +1,289 @@
+"""Commands as services: each is one transaction that validates, writes the clinical record,
+recomputes the pathway's plan and appends one audit row. A rejected command writes nothing.
+
+    outcome = execute(session_factory, actor, {"command": "record_consent", ...}, recorded_at=utc_now())
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, select
+
+from pathway import checks
+from pathway import commands as c
+from pathway.clock import london_date
+from pathway.db import SessionFactory
+from pathway.errors import CommandRejected, ConflictError, NotFound
+from pathway.models import AuditEvent, GovernanceNotice, Pathway, Patient
+from pathway.plan import snapshot, store_plan
+from pathway.policy import Policy, policy_in_force
+from pathway.record import extent_of, route_of
+from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for
+from pathway.roles import Actor, authorise
+from pathway.vocabulary import Decision
+
+IDENTIFIER_FIELDS = frozenset({"nhs_number", "date_of_birth", "name"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    command: str
+    audit_id: int
+    pathway: str | None = None
+    patient: str | None = None
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    session: Session
+    actor: Actor
+    recorded_at: datetime
+    policy: Policy
+    expected_version: int | None
+
+    @property
+    def today(self) -> Any:
+        return london_date(self.recorded_at)
+
+    def stamp(self, command: c.Command) -> Stamp:
+        return Stamp(self.recorded_at, self.actor.name, command.by)
+
+    def audit(
+        self,
+        command: c.Command,
+        *,
+        pathway: str | None = None,
+        patient: str | None = None,
+        site: str | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        row = AuditEvent(
+            at=self.recorded_at,
+            actor=self.actor.name,
+            role=self.actor.role.value,
+            command=command.command,
+            clinician=command.by,
+            pathway_ref=pathway,
+            patient_ref=patient,
+            site=site,
+            before=before,
+            after=after,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+
+def execute(
+    session_factory: SessionFactory,
+    actor: Actor,
+    payload: dict[str, Any] | c.Command,
+    *,
+    recorded_at: datetime,
+    expected_version: int | None = None,
+    policy: Policy | None = None,
+) -> Outcome:
+    """Run one command in one transaction; raises CommandRejected, AccessDenied or ConflictError."""
+    command = payload if isinstance(payload, c.Command) else c.parse_command(payload)
+    authorise(actor, command.command)
+    handler = HANDLERS[command.command]
+    with session_factory() as session:
+        context = Context(session, actor, recorded_at, policy or policy_in_force(), expected_version)
+        try:
+            with session.begin():
+                return handler(context, command)
+        except StaleDataError:
+            raise ConflictError(getattr(command, "pathway", "")) from None
+        except IntegrityError:
+            # A unique key taken by a transaction that committed first (same reference or NHS number).
+            raise ConflictError(getattr(command, "pathway", getattr(command, "patient", ""))) from None
+        except OperationalError as error:
+            if "locked" in str(error).lower():
+                raise ConflictError(getattr(command, "pathway", "")) from None
+            raise
+
+
+# --- handlers -------------------------------------------------------------------------------------
+
+
+def _register_patient(ctx: Context, command: c.Command) -> Outcome:
+    assert isinstance(command, c.RegisterPatient)
+    checks.check_birth_date(command.date_of_birth, ctx.today)
+    session = ctx.session
+    if session.exec(select(Patient.id).where(Patient.ref == command.patient)).first() is not None:
+        raise CommandRejected("patient", "this patient reference is already registered")
+    if session.exec(select(Patient.id).where(Patient.nhs_number == command.nhs_number)).first() is not None:
+        raise CommandRejected("nhs_number", "already registered to another patient")
+    patient = Patient(
+        ref=command.patient,
+        nhs_number=command.nhs_number,
+        name=command.name,
+        date_of_birth=command.date_of_birth,
+        sex=command.sex.value,
+        site=command.site,
+        **ctx.stamp(command).columns(),
+    )
+    session.add(patient)
+    fields = command.model_dump(mode="json", exclude={"command", "by"})
+    after = {k: ("[identifier recorded]" if k in IDENTIFIER_FIELDS and v is not None else v) for k, v in fields.items()}
+    audit = ctx.audit(command, patient=command.patient, site=command.site, after=after)
+    assert audit.id is not None
+    return Outcome(command.command, audit.id, patient=command.patient)
+
+
+def _find_patient(session: Session, ref: str) -> Patient:
+    patient = session.exec(select(Patient).where(Patient.ref == ref)).first()
+    if patient is None:
+        raise NotFound("patient", "no patient has this reference")
+    return patient
+
+
+def _find_pathway(ctx: Context, ref: str) -> Pathway:
+    pathway = ctx.session.exec(select(Pathway).where(Pathway.ref == ref)).first()
+    if pathway is None:
+        raise NotFound("pathway", "no pathway has this reference")
+    if ctx.expected_version is not None and pathway.version != ctx.expected_version:
+        raise ConflictError(ref)
+    return pathway
+
+
+def _record_diagnosis(ctx: Context, command: c.Command) -> Outcome:
+    assert isinstance(command, c.RecordDiagnosis)
+    checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, ctx.today)
+    session = ctx.session
+    patient = _find_patient(session, command.patient)
+    if session.exec(select(Pathway.id).where(Pathway.ref == command.pathway)).first() is not None:
+        raise CommandRejected("pathway", "a pathway with this reference already exists")
+    pathway = new_pathway(command, patient, ctx.stamp(command), ctx.policy)
+    session.add(pathway)
+    session.flush()
+    rows = load_rows(session, pathway)
+    return _finish(ctx, command, pathway, rows, before=None, patient=patient.ref)
+
+
+def new_pathway(command: c.RecordDiagnosis, patient: Patient, stamp: Stamp, policy: Policy) -> Pathway:
+    """The pathway row a diagnosis opens (summary columns are filled by the plan)."""
+    assert patient.id is not None
+    extent = extent_of(tuple(command.veins))
+    selection = command.model_dump(
+        include={
+            "provoked_status",
+            "active_cancer",
+            "prior_dvt",
+            "functional_status",
+            "life_expectancy_ge_1y",
+            "bleeding_risk",
+            "baseline_villalta",
+            "baseline_vcss",
+        }
+    )
+    return Pathway(
+        ref=command.pathway,
+        patient_id=patient.id,
+        site=patient.site,
+        presented_on=command.presented_on,
+        symptom_onset_on=command.symptom_onset_on,
+        referred_on=command.referred_on,
+        leg=command.leg.value,
+        veins=[v.value for v in command.veins],
+        imaging=command.imaging.value,
+        extent=extent.value,
+        route=route_of(extent).value,
+        stage="diagnosis",
+        policy_version=policy.version,
+        updated_at=stamp.recorded_at,
+        **selection,
+        **stamp.columns(),
+    )
+
+
+def _pathway_event(ctx: Context, command: c.Command) -> Outcome:
+    """Every command that adds a fact to an existing pathway."""
+    assert isinstance(command, c.PathwayCommand)
+    pathway = _find_pathway(ctx, command.pathway)
+    rows = load_rows(ctx.session, pathway)
+    record = record_from_rows(rows)
+    checks.check_pathway_command(command, record, ctx.today)
+    before = snapshot(pathway, record)
+    if isinstance(command, c.ClosePathway):
+        pathway.closed_on = command.closed_on
+        pathway.close_reason = command.reason.value
+    else:
+        assert pathway.id is not None
+        row = row_for(command, pathway.id, ctx.stamp(command))
+        assert row is not None
+        ctx.session.add(row)
+        rows.add(row)
+    return _finish(ctx, command, pathway, rows, before=before)
+
+
+def _finish(
+    ctx: Context,
+    command: c.Command,
+    pathway: Pathway,
+    rows: RecordRows,
+    *,
+    before: dict[str, Any] | None,
+    patient: str | None = None,
+) -> Outcome:
+    record = record_from_rows(rows)
+    store_plan(ctx.session, pathway, record, ctx.policy, ctx.recorded_at)
+    ctx.session.flush()  # the version check happens here: StaleDataError if someone else saved first
+    audit = ctx.audit(
+        command,
+        pathway=pathway.ref,
+        patient=patient,
+        site=pathway.site,
+        before=before,
+        after=snapshot(pathway, record),
+    )
+    assert audit.id is not None
+    return Outcome(command.command, audit.id, pathway=pathway.ref, patient=patient, version=pathway.version)
+
+
+def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
+    """A site-level notice (HTG516 1.2): re-plan the site's open PMT pathways it answers."""
+    assert isinstance(command, c.NotifyGovernance)
+    if command.notified_on > ctx.today:
+        raise CommandRejected("notified_on", f"must not be after today ({ctx.today}), the day it is recorded")
+    session = ctx.session
+    session.add(
+        GovernanceNotice(
+            site=command.site,
+            notified_on=command.notified_on,
+            lead=command.lead,
+            notifying_clinician=command.clinician,
+            **ctx.stamp(command).columns(),
+        )
+    )
+    session.flush()
+    affected = session.exec(
+        select(Pathway).where(
+            Pathway.site == command.site,
+            Pathway.closed_on.is_(None),  # type: ignore[union-attr]
+            Pathway.decision == Decision.pmt.value,
+        )
+    ).all()
+    for pathway in affected:
+        rows = load_rows(session, pathway)
+        store_plan(session, pathway, record_from_rows(rows), ctx.policy, ctx.recorded_at)
+    session.flush()
+    after = command.model_dump(mode="json", exclude={"command", "by"}) | {"pathways_replanned": len(affected)}
+    audit = ctx.audit(command, site=command.site, after=after)
+    assert audit.id is not None
+    return Outcome(command.command, audit.id)
+
+
+Handler = Callable[[Context, c.Command], Outcome]
+SPECIAL_HANDLERS: dict[str, Handler] = {
+    "register_patient": _register_patient,
+    "record_diagnosis": _record_diagnosis,
+    "notify_governance": _notify_governance,
+}
+HANDLERS: dict[str, Handler] = {name: SPECIAL_HANDLERS.get(name, _pathway_event) for name in c.COMMANDS}
