@@ -25,10 +25,10 @@ from pathway import checks
 from pathway import commands as c
 from pathway.clock import add_months, utc_now
 from pathway.db import SessionFactory
-from pathway.models import AuditEvent, GovernanceNotice, Pathway, Patient
+from pathway.models import AuditEvent, FlagWindowRow, GovernanceNotice, Pathway, Patient, Step
 from pathway.plan import plan_rows
 from pathway.policy import Policy, policy_in_force
-from pathway.repository import RecordRows, Stamp, record_from_rows, row_for
+from pathway.repository import RecordRows, Row, Stamp, record_from_rows, row_for, table_of
 from pathway.roles import Actor
 from pathway.services import new_pathway
 
@@ -303,18 +303,19 @@ class _Tables:
     """Rows waiting for bulk insert, by table, with ids handed out here."""
 
     def __init__(self, session: Session) -> None:
-        self.rows: dict[type[SQLModel], list[dict[str, Any]]] = {}
+        self.rows: dict[type[SQLModel], list[Row]] = {}
         self.next_id: dict[type[SQLModel], int] = {}
         self.session = session
 
-    def take(self, row: SQLModel) -> SQLModel:
-        kind = type(row)
+    def take(self, kind: type[SQLModel], values: Row) -> Row:
+        """Queue a row; every column present (executemany needs one shape), with a fresh id."""
+        table = table_of(kind)
         if kind not in self.next_id:
-            table = kind.__table__  # type: ignore[attr-defined]
             self.next_id[kind] = (self.session.exec(select(func.max(table.c.id))).one() or 0) + 1
-        row.id = self.next_id[kind]
+        row = {column.key: values.get(column.key) for column in table.columns}
+        row["id"] = self.next_id[kind]
         self.next_id[kind] += 1
-        self.rows.setdefault(kind, []).append(row.model_dump())
+        self.rows.setdefault(kind, []).append(row)
         return row
 
     def flush(self) -> None:
@@ -322,7 +323,7 @@ class _Tables:
         for kind in sorted(self.rows, key=lambda k: order.index(k) if k in order else len(order)):
             rows = self.rows[kind]
             for chunk in range(0, len(rows), 5000):
-                self.session.execute(insert(kind.__table__), rows[chunk : chunk + 5000])  # type: ignore[attr-defined]
+                self.session.execute(insert(table_of(kind)), rows[chunk : chunk + 5000])
         self.rows.clear()
 
 
@@ -351,16 +352,9 @@ def load_cohort(
             assert isinstance(parsed, c.NotifyGovernance)
             governance[parsed.site] = parsed.notified_on
             if parsed.site not in notices:
-                tables.take(
-                    GovernanceNotice(
-                        site=parsed.site,
-                        notified_on=parsed.notified_on,
-                        lead=parsed.lead,
-                        notifying_clinician=parsed.clinician,
-                        recorded_at=now,
-                        recorded_by=actor.name,
-                    )
-                )
+                notice = {"site": parsed.site, "notified_on": parsed.notified_on, "lead": parsed.lead}
+                notice |= {"notifying_clinician": parsed.clinician, "recorded_at": now, "recorded_by": actor.name}
+                tables.take(GovernanceNotice, notice)
                 loaded_commands += 1
                 if log:
                     log.write(json.dumps(command) + "\n")
@@ -395,46 +389,38 @@ def _load_patient(
     actor: Actor,
     policy: Policy,
 ) -> int:
-    patient: Patient | None = None
+    patient: Row | None = None
     rows: RecordRows | None = None
     for payload in commands:
         command = c.parse_command(payload)
         stamp = Stamp(now, actor.name, command.by)
         if isinstance(command, c.RegisterPatient):
             checks.check_birth_date(command.date_of_birth, today)
-            patient = Patient(
-                ref=command.patient,
-                nhs_number=command.nhs_number,
-                name=command.name,
-                date_of_birth=command.date_of_birth,
-                sex=command.sex.value,
-                site=command.site,
-                **stamp.columns(),
-            )
-            tables.take(patient)
+            fields = command.model_dump(exclude={"command", "by", "patient"})
+            fields |= {"ref": command.patient, "sex": command.sex.value}
+            patient = tables.take(Patient, fields | stamp.columns())
         elif isinstance(command, c.RecordDiagnosis):
             assert patient is not None
             checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, today)
-            pathway = new_pathway(command, patient, stamp, policy)
-            tables.take(pathway)
-            rows = RecordRows(pathway=pathway, governance_notified_on=governance.get(pathway.site))
+            values = new_pathway(command, patient["id"], patient["site"], stamp, policy) | {"version": 1}
+            rows = RecordRows(
+                pathway=tables.take(Pathway, values), governance_notified_on=governance.get(patient["site"])
+            )
         else:
-            assert rows is not None and rows.pathway.id is not None
+            assert rows is not None
             checks.check_pathway_command(command, record_from_rows(rows), today)
             if isinstance(command, c.ClosePathway):
-                rows.pathway.closed_on = command.closed_on
-                rows.pathway.close_reason = command.reason.value
+                rows.pathway |= {"closed_on": command.closed_on, "close_reason": command.reason.value}
             else:
-                row = row_for(command, rows.pathway.id, stamp)
-                assert row is not None
-                rows.add(tables.take(row))
-    assert rows is not None and rows.pathway.id is not None
-    steps, windows, summary = plan_rows(rows.pathway.id, record_from_rows(rows), policy)
-    # The pathway's row was queued at diagnosis; update the queued copy with its plan summary.
-    queued = tables.rows[Pathway][-1]
-    queued.update(summary, closed_on=rows.pathway.closed_on, close_reason=rows.pathway.close_reason)
+                written = row_for(command, rows.pathway["id"], stamp)
+                assert written is not None
+                kind, values = written
+                rows.add(kind, tables.take(kind, values))
+    assert rows is not None
+    steps, windows, summary = plan_rows(rows.pathway["id"], record_from_rows(rows), policy)
+    rows.pathway.update(summary)  # the queued pathway row itself
     for step in steps:
-        tables.take(step)
+        tables.take(Step, step)
     for window in windows:
-        tables.take(window)
+        tables.take(FlagWindowRow, window)
     return len(commands)

@@ -4,8 +4,8 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete
-from sqlmodel import Session
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col
 
 from pathway import rules
 from pathway.models import FlagWindowRow, Pathway, Step
@@ -13,33 +13,34 @@ from pathway.policy import Policy
 from pathway.record import PathwayRecord
 from pathway.vocabulary import SEVERITY_RANK
 
+Row = dict[str, Any]
 
-def plan_rows(
-    pathway_id: int, record: PathwayRecord, policy: Policy
-) -> tuple[list[Step], list[FlagWindowRow], dict[str, Any]]:
+
+def plan_rows(pathway_id: int, record: PathwayRecord, policy: Policy) -> tuple[list[Row], list[Row], Row]:
+    """The pathway's step rows, flag-window rows and summary columns, as plain mappings."""
     steps = rules.plan(record, policy)
     step_rows = [
-        Step(
-            pathway_id=pathway_id,
-            stage=s.stage,
-            code=s.code,
-            owner_role=s.owner.value,
-            due_on=s.due_on,
-            warn_on=s.warn_on,
-            done_on=s.done_on,
-        )
+        {
+            "pathway_id": pathway_id,
+            "stage": s.stage,
+            "code": s.code,
+            "owner_role": s.owner.value,
+            "due_on": s.due_on,
+            "warn_on": s.warn_on,
+            "done_on": s.done_on,
+        }
         for s in steps
     ]
     window_rows = [
-        FlagWindowRow(
-            pathway_id=pathway_id,
-            code=w.code,
-            severity=w.severity.value,
-            severity_rank=SEVERITY_RANK[w.severity],
-            starts_on=w.starts_on,
-            ends_on=w.ends_on,
-            due_on=w.due_on,
-        )
+        {
+            "pathway_id": pathway_id,
+            "code": w.code,
+            "severity": w.severity.value,
+            "severity_rank": SEVERITY_RANK[w.severity],
+            "starts_on": w.starts_on,
+            "ends_on": w.ends_on,
+            "due_on": w.due_on,
+        }
         for w in rules.flag_windows(record, policy)
     ]
     upcoming = rules.next_step(record, steps)
@@ -57,11 +58,13 @@ def plan_rows(
 def store_plan(session: Session, pathway: Pathway, record: PathwayRecord, policy: Policy, at: datetime) -> None:
     """Replace the pathway's steps and flag windows and update its summary (bumps its version)."""
     assert pathway.id is not None
-    session.execute(delete(Step).where(Step.pathway_id == pathway.id))  # type: ignore[arg-type]
-    session.execute(delete(FlagWindowRow).where(FlagWindowRow.pathway_id == pathway.id))  # type: ignore[arg-type]
+    session.execute(delete(Step).where(col(Step.pathway_id) == pathway.id))
+    session.execute(delete(FlagWindowRow).where(col(FlagWindowRow.pathway_id) == pathway.id))
     step_rows, window_rows, summary = plan_rows(pathway.id, record, policy)
-    session.add_all(step_rows)
-    session.add_all(window_rows)
+    if step_rows:
+        session.execute(insert(Step), step_rows)
+    if window_rows:
+        session.execute(insert(FlagWindowRow), window_rows)
     for name, value in summary.items():
         setattr(pathway, name, value)
     pathway.updated_at = at  # always changes, so every command bumps the optimistic-lock version

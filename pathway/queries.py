@@ -203,7 +203,10 @@ class PathwayDetail:
                 "date_of_birth": patient.date_of_birth.isoformat(),
             }
         facts = {
-            name: [_plain(row.model_dump(exclude={"id", "pathway_id"})) for row in getattr(self.rows, name)]
+            name: [
+                _plain({k: v for k, v in row.items() if k not in ("id", "pathway_id")})
+                for row in getattr(self.rows, name)
+            ]
             for name in (
                 "mdts",
                 "anticoagulation",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Table, func
 from sqlmodel import Session, SQLModel, select
 
 from pathway import commands as c
@@ -42,31 +42,32 @@ class Stamp:
         return {"recorded_at": self.recorded_at, "recorded_by": self.recorded_by, "clinician": self.clinician}
 
 
+Row = dict[str, Any]
+
+
 @dataclass
 class RecordRows:
-    pathway: Pathway
+    """A pathway's rows as plain mappings (column name to value), by kind of record."""
+
+    pathway: Row
     governance_notified_on: date | None = None
-    mdts: list[MdtMeeting] = field(default_factory=list)
-    enrolments: list[ResearchEnrolment] = field(default_factory=list)
-    consents: list[Consent] = field(default_factory=list)
-    schedules: list[ProcedureSchedule] = field(default_factory=list)
-    procedures: list[Procedure] = field(default_factory=list)
-    registry: list[RegistrySubmission] = field(default_factory=list)
-    follow_ups: list[FollowUpVisit] = field(default_factory=list)
-    anticoagulation: list[AnticoagulationEventRow] = field(default_factory=list)
-    reviews: list[AnticoagulationReview] = field(default_factory=list)
-    filter_outcomes: list[FilterOutcomeRow] = field(default_factory=list)
+    mdts: list[Row] = field(default_factory=list)
+    enrolments: list[Row] = field(default_factory=list)
+    consents: list[Row] = field(default_factory=list)
+    schedules: list[Row] = field(default_factory=list)
+    procedures: list[Row] = field(default_factory=list)
+    registry: list[Row] = field(default_factory=list)
+    follow_ups: list[Row] = field(default_factory=list)
+    anticoagulation: list[Row] = field(default_factory=list)
+    reviews: list[Row] = field(default_factory=list)
+    filter_outcomes: list[Row] = field(default_factory=list)
 
-    def add(self, row: SQLModel) -> None:
-        """File a new row under its kind (used when building records in memory)."""
-        for name, kind in _KINDS.items():
-            if isinstance(row, kind):
-                getattr(self, name).append(row)
-                return
-        raise TypeError(f"not a pathway record row: {type(row).__name__}")
+    def add(self, kind: type[SQLModel], row: Row) -> None:
+        """File a new row under its kind."""
+        getattr(self, KIND_NAMES[kind]).append(row)
 
 
-_KINDS: dict[str, type[SQLModel]] = {
+RECORD_KINDS: dict[str, type[SQLModel]] = {
     "mdts": MdtMeeting,
     "enrolments": ResearchEnrolment,
     "consents": Consent,
@@ -78,6 +79,12 @@ _KINDS: dict[str, type[SQLModel]] = {
     "reviews": AnticoagulationReview,
     "filter_outcomes": FilterOutcomeRow,
 }
+KIND_NAMES: dict[type[SQLModel], str] = {kind: name for name, kind in RECORD_KINDS.items()}
+
+
+def table_of(kind: type[SQLModel]) -> Table:
+    table: Table = kind.__table__  # type: ignore[attr-defined]
+    return table
 
 
 def governance_notified_on(session: Session, site: str) -> date | None:
@@ -88,12 +95,13 @@ def governance_notified_on(session: Session, site: str) -> date | None:
 
 
 def load_rows(session: Session, pathway: Pathway) -> RecordRows:
-    rows = RecordRows(pathway=pathway, governance_notified_on=governance_notified_on(session, pathway.site))
-    for name, kind in _KINDS.items():
-        found = session.exec(
-            select(kind).where(kind.pathway_id == pathway.id).order_by(kind.id)  # type: ignore[attr-defined]
-        ).all()
-        setattr(rows, name, list(found))
+    rows = RecordRows(
+        pathway=pathway.model_dump(), governance_notified_on=governance_notified_on(session, pathway.site)
+    )
+    for name, kind in RECORD_KINDS.items():
+        table = table_of(kind)
+        found = session.execute(table.select().where(table.c.pathway_id == pathway.id).order_by(table.c.id))
+        setattr(rows, name, [dict(row) for row in found.mappings()])
     return rows
 
 
@@ -104,44 +112,46 @@ def _earliest(days: list[date]) -> date | None:
 def record_from_rows(rows: RecordRows) -> PathwayRecord:
     p = rows.pathway
     return PathwayRecord(
-        presented_on=p.presented_on,
-        symptom_onset_on=p.symptom_onset_on,
-        referred_on=p.referred_on,
-        veins=tuple(Segment(v) for v in p.veins),
+        presented_on=p["presented_on"],
+        symptom_onset_on=p["symptom_onset_on"],
+        referred_on=p["referred_on"],
+        veins=tuple(Segment(v) for v in p["veins"]),
         mdts=tuple(
-            MdtFacts(m.held_on, Decision(m.decision), m.thrombolysis)
-            for m in sorted(rows.mdts, key=lambda m: (m.held_on, m.id or 0))
+            MdtFacts(m["held_on"], Decision(m["decision"]), m["thrombolysis"])
+            for m in sorted(rows.mdts, key=lambda m: (m["held_on"], m.get("id") or 0))
         ),
         governance_notified_on=rows.governance_notified_on,
-        enrolled_on=_earliest([e.enrolled_on for e in rows.enrolments]),
-        consented_on=_earliest([c.consented_on for c in rows.consents]),
-        scheduled_on=rows.schedules[-1].scheduled_on if rows.schedules else None,
+        enrolled_on=_earliest([e["enrolled_on"] for e in rows.enrolments]),
+        consented_on=_earliest([c["consented_on"] for c in rows.consents]),
+        scheduled_on=rows.schedules[-1]["scheduled_on"] if rows.schedules else None,
         procedures=tuple(
-            ProcedureFacts(x.performed_on, Technique(x.technique), IvcFilter(x.ivc_filter)) for x in rows.procedures
+            ProcedureFacts(x["performed_on"], Technique(x["technique"]), IvcFilter(x["ivc_filter"]))
+            for x in rows.procedures
         ),
-        registry_submitted_on=_earliest([r.submitted_on for r in rows.registry]),
-        follow_ups={Visit(f.visit): f.seen_on for f in rows.follow_ups},
-        anticoagulation=tuple(AnticoagulationEvent(e.kind, e.event_on) for e in rows.anticoagulation),
-        reviewed_on=_earliest([r.reviewed_on for r in rows.reviews]),
-        filter_outcome_on=_earliest([f.decided_on for f in rows.filter_outcomes]),
-        closed_on=p.closed_on,
+        registry_submitted_on=_earliest([r["submitted_on"] for r in rows.registry]),
+        follow_ups={Visit(f["visit"]): f["seen_on"] for f in rows.follow_ups},
+        anticoagulation=tuple(AnticoagulationEvent(e["kind"], e["event_on"]) for e in rows.anticoagulation),
+        reviewed_on=_earliest([r["reviewed_on"] for r in rows.reviews]),
+        filter_outcome_on=_earliest([f["decided_on"] for f in rows.filter_outcomes]),
+        closed_on=p["closed_on"],
     )
 
 
-def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> SQLModel | None:
-    """The clinical row a pathway command writes (None for commands that only change the pathway)."""
+def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> tuple[type[SQLModel], Row] | None:
+    """The clinical row a pathway command writes, as (table model, column values); None for
+    commands that only change the pathway row."""
     common = {"pathway_id": pathway_id, **stamp.columns()}
     match command:
         case c.StartAnticoagulation():
-            return AnticoagulationEventRow(
+            return AnticoagulationEventRow, dict(
                 kind="start", event_on=command.started_on, agent=command.agent.value, **common
             )
         case c.StopAnticoagulation():
-            return AnticoagulationEventRow(
+            return AnticoagulationEventRow, dict(
                 kind="stop", event_on=command.stopped_on, stop_reason=command.reason.value, **common
             )
         case c.RecordMdt():
-            return MdtMeeting(
+            return MdtMeeting, dict(
                 held_on=command.held_on,
                 decision=command.decision.value,
                 thrombolysis=command.thrombolysis,
@@ -150,27 +160,29 @@ def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> SQLModel | Non
                 **common,
             )
         case c.EnrolResearch():
-            return ResearchEnrolment(
+            return ResearchEnrolment, dict(
                 study_id=command.study_id, ethics_ref=command.ethics_ref, enrolled_on=command.enrolled_on, **common
             )
         case c.RecordConsent():
-            return Consent(
+            return Consent, dict(
                 consented_on=command.consented_on,
                 information_leaflet=command.information_leaflet,
                 uncertainties_discussed=command.uncertainties_discussed,
                 **common,
             )
         case c.ScheduleProcedure():
-            return ProcedureSchedule(scheduled_on=command.scheduled_on, **common)
+            return ProcedureSchedule, dict(scheduled_on=command.scheduled_on, **common)
         case c.RecordProcedure():
             fields = command.model_dump(exclude={"command", "by", "pathway"}, mode="json")
             fields["performed_on"] = command.performed_on
-            return Procedure(**fields, **common)
+            return Procedure, fields | common
         case c.SubmitRegistry():
-            return RegistrySubmission(submitted_on=command.submitted_on, registry_ref=command.registry_ref, **common)
+            return RegistrySubmission, dict(
+                submitted_on=command.submitted_on, registry_ref=command.registry_ref, **common
+            )
         case c.RecordFollowUp():
             villalta = command.villalta
-            return FollowUpVisit(
+            return FollowUpVisit, dict(
                 visit=command.visit.value,
                 seen_on=command.seen_on,
                 villalta_items=list(villalta.items) if villalta else None,
@@ -185,8 +197,10 @@ def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> SQLModel | Non
                 **common,
             )
         case c.RecordAnticoagulationReview():
-            return AnticoagulationReview(reviewed_on=command.reviewed_on, decision=command.decision.value, **common)
+            return AnticoagulationReview, dict(
+                reviewed_on=command.reviewed_on, decision=command.decision.value, **common
+            )
         case c.RecordFilterOutcome():
-            return FilterOutcomeRow(decided_on=command.decided_on, outcome=command.outcome.value, **common)
+            return FilterOutcomeRow, dict(decided_on=command.decided_on, outcome=command.outcome.value, **common)
         case _:
             return None

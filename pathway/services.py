@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
@@ -160,16 +161,16 @@ def _record_diagnosis(ctx: Context, command: c.Command) -> Outcome:
     patient = _find_patient(session, command.patient)
     if session.exec(select(Pathway.id).where(Pathway.ref == command.pathway)).first() is not None:
         raise CommandRejected("pathway", "a pathway with this reference already exists")
-    pathway = new_pathway(command, patient, ctx.stamp(command), ctx.policy)
+    assert patient.id is not None
+    pathway = Pathway(**new_pathway(command, patient.id, patient.site, ctx.stamp(command), ctx.policy))
     session.add(pathway)
     session.flush()
     rows = load_rows(session, pathway)
     return _finish(ctx, command, pathway, rows, before=None, patient=patient.ref)
 
 
-def new_pathway(command: c.RecordDiagnosis, patient: Patient, stamp: Stamp, policy: Policy) -> Pathway:
-    """The pathway row a diagnosis opens (summary columns are filled by the plan)."""
-    assert patient.id is not None
+def new_pathway(command: c.RecordDiagnosis, patient_id: int, site: str, stamp: Stamp, policy: Policy) -> dict[str, Any]:
+    """The column values of the pathway row a diagnosis opens (the plan fills the summary)."""
     extent = extent_of(tuple(command.veins))
     selection = command.model_dump(
         include={
@@ -183,10 +184,10 @@ def new_pathway(command: c.RecordDiagnosis, patient: Patient, stamp: Stamp, poli
             "baseline_vcss",
         }
     )
-    return Pathway(
+    return dict(
         ref=command.pathway,
-        patient_id=patient.id,
-        site=patient.site,
+        patient_id=patient_id,
+        site=site,
         presented_on=command.presented_on,
         symptom_onset_on=command.symptom_onset_on,
         referred_on=command.referred_on,
@@ -214,12 +215,14 @@ def _pathway_event(ctx: Context, command: c.Command) -> Outcome:
     if isinstance(command, c.ClosePathway):
         pathway.closed_on = command.closed_on
         pathway.close_reason = command.reason.value
+        rows.pathway |= {"closed_on": command.closed_on, "close_reason": command.reason.value}
     else:
         assert pathway.id is not None
-        row = row_for(command, pathway.id, ctx.stamp(command))
-        assert row is not None
-        ctx.session.add(row)
-        rows.add(row)
+        written = row_for(command, pathway.id, ctx.stamp(command))
+        assert written is not None
+        kind, values = written
+        ctx.session.execute(insert(kind), [values])
+        rows.add(kind, values)
     return _finish(ctx, command, pathway, rows, before=before)
 
 

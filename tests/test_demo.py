@@ -1,0 +1,100 @@
+"""The synthetic cohort: realistic coverage, test-range NHS numbers, and bulk loading that stores
+exactly what recording the same commands one by one through the services would."""
+
+import json
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from nhs_number import is_valid
+from sqlmodel import select
+
+from pathway import queries
+from pathway.db import SessionFactory
+from pathway.demo import cohort, load_cohort
+from pathway.models import Pathway, Patient
+from pathway.services import execute
+from tests.conftest import ADMIN
+
+TODAY = date(2026, 6, 15)
+# The replay records each command on the cohort's 'today' (noon in London).
+RECORDED = datetime(2026, 6, 15, 11, 0, tzinfo=UTC)
+
+
+def test_demo_cohort_is_synthetic_and_covers_the_pathway() -> None:
+    commands = [c for patient in cohort(400, seed=3, today=TODAY) for c in patient]
+    registered = [c for c in commands if c["command"] == "register_patient"]
+    assert len(registered) == 400
+    assert all(c["nhs_number"].startswith("999") and is_valid(c["nhs_number"]) for c in registered)
+    assert len({c["nhs_number"] for c in registered}) == 400
+    kinds = Counter(c["command"] for c in commands)
+    assert set(kinds) == {
+        "register_patient",
+        "record_diagnosis",
+        "start_anticoagulation",
+        "stop_anticoagulation",
+        "record_mdt",
+        "enrol_research",
+        "record_consent",
+        "schedule_procedure",
+        "record_procedure",
+        "submit_registry",
+        "record_follow_up",
+        "record_anticoagulation_review",
+        "record_filter_outcome",
+        "close_pathway",
+    }
+    decisions = {c["decision"] for c in commands if c["command"] == "record_mdt"}
+    assert decisions == {"pmt", "cdt", "open_thrombectomy", "anticoagulation_only"}
+    assert {c["reason"] for c in commands if c["command"] == "close_pathway"} == {
+        "completed",
+        "withdrawn",
+        "declined",
+        "transferred",
+        "died",
+    }
+
+
+def test_demo_cohort_is_deterministic_for_a_seed() -> None:
+    first = list(cohort(50, seed=11, today=TODAY))
+    assert first == list(cohort(50, seed=11, today=TODAY))
+    assert first != list(cohort(50, seed=12, today=TODAY))
+
+
+def test_demo_load_covers_routes_stages_and_flags(sqlite_factory: SessionFactory) -> None:
+    loaded = load_cohort(sqlite_factory, patients=600, seed=5, today=TODAY, actor=ADMIN)
+    assert loaded.pathways == 600
+    with sqlite_factory() as session:
+        pathways = session.exec(select(Pathway)).all()
+        rows = queries.worklist(session, TODAY)
+    assert {p.route for p in pathways} == {"special_arrangements", "research_only"}
+    assert {p.extent for p in pathways} == {"iliofemoral", "femoropopliteal", "calf"}
+    open_stages = {p.stage for p in pathways if p.closed_on is None}
+    assert {"diagnosis", "mdt", "governance", "consent", "procedure", "registry", "follow_up"} <= open_stages
+    assert any(p.closed_on for p in pathways)
+    assert sum(1 for p in pathways if p.closed_on) < len(pathways)
+    severities = Counter(r.severity for r in rows)
+    assert severities["red"] > 0 and severities["amber"] > 0 and severities[None] > 0
+    codes = {f.code for r in rows for f in r.flags}
+    assert {"MDT_OVERDUE", "TREATMENT_WINDOW_AT_RISK", "CONSENT_OUTSTANDING", "GOVERNANCE_NOTICE_OUTSTANDING"} <= codes
+
+
+def test_demo_bulk_load_equals_replaying_its_commands(sqlite_factory: SessionFactory, tmp_path: Path) -> None:
+    """The bulk loader and the services must store the same pathway for the same commands."""
+    from pathway.db import make_engine, make_session_factory
+    from pathway.models import metadata
+
+    log = tmp_path / "cohort.jsonl"
+    load_cohort(sqlite_factory, patients=60, seed=9, today=TODAY, actor=ADMIN, log_path=str(log))
+    replay_engine = make_engine(f"sqlite:///{tmp_path / 'replay.db'}")
+    metadata.create_all(replay_engine)
+    replay = make_session_factory(replay_engine)
+    for line in log.read_text().splitlines():
+        execute(replay, ADMIN, json.loads(line), recorded_at=RECORDED)
+    for as_of in (TODAY, date(2026, 7, 1), date(2027, 1, 1)):
+        with sqlite_factory() as bulk_session, replay() as replay_session:
+            bulk = [r.as_dict() for r in queries.worklist(bulk_session, as_of)]
+            replayed = [r.as_dict() for r in queries.worklist(replay_session, as_of)]
+        assert bulk == replayed
+    with sqlite_factory() as session:
+        assert session.exec(select(Patient)).first() is not None
