@@ -133,6 +133,12 @@ class PathwayRecord:
         return any(p.technique in PMT_TECHNIQUES for p in self.procedures)
 
     @property
+    def pmt_performed_on(self) -> date | None:
+        """The first PMT: the registry entry (HTG516 1.3) and the month 6/12 visits run from it."""
+        days = [p.performed_on for p in self.procedures if p.technique in PMT_TECHNIQUES]
+        return min(days) if days else None
+
+    @property
     def temporary_filter_placed_on(self) -> date | None:
         placed = [p.performed_on for p in self.procedures if p.ivc_filter is IvcFilter.temporary]
         return max(placed) if placed else None

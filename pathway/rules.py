@@ -113,8 +113,8 @@ def _thrombolysis_criteria(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
 
 
 def _registry_overdue(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
-    x = r.performed_on
-    if not r.pmt_done or r.registry_submitted_on is not None or x is None:
+    x = r.pmt_performed_on
+    if r.registry_submitted_on is not None or x is None:
         return []
     due = _d(x, p.n("registry_due_days"))
     return [FlagWindow("REGISTRY_SUBMISSION_OVERDUE", Severity.red, _d(due, 1), END, due)]

@@ -70,9 +70,9 @@ def _visit(visit: Visit, start: DateRule, end: DateRule, applies: Callable[[Path
     )
 
 
-def _months_after_x(months: str, shift_days: int, policy_days: str) -> DateRule:
+def _months_after_pmt(months: str, shift_days: int, policy_days: str) -> DateRule:
     def rule(r: PathwayRecord, p: Policy) -> date | None:
-        x = r.performed_on
+        x = r.pmt_performed_on
         if x is None:
             return None
         return add_months(x, p.n(months)) + timedelta(days=shift_days * p.n(policy_days))
@@ -184,8 +184,8 @@ STAGES: tuple[StageDef, ...] = (
                 title="Registry submission",
                 owner=Role.coordinator,
                 applies=lambda r: r.pmt_done,
-                due=lambda r, p: _days(r.performed_on, p.n("registry_due_days")),
-                warn=lambda r, p: r.performed_on,
+                due=lambda r, p: _days(r.pmt_performed_on, p.n("registry_due_days")),
+                warn=lambda r, p: r.pmt_performed_on,
                 done=lambda r: r.registry_submitted_on,
             ),
         ),
@@ -209,14 +209,14 @@ STAGES: tuple[StageDef, ...] = (
             ),
             _visit(
                 Visit.month6,
-                _months_after_x("month6_visit_months", -1, "month6_visit_window_days"),
-                _months_after_x("month6_visit_months", 1, "month6_visit_window_days"),
+                _months_after_pmt("month6_visit_months", -1, "month6_visit_window_days"),
+                _months_after_pmt("month6_visit_months", 1, "month6_visit_window_days"),
                 lambda r: r.pmt_done,
             ),
             _visit(
                 Visit.month12,
-                _months_after_x("month12_visit_months", -1, "month12_visit_window_days"),
-                _months_after_x("month12_visit_months", 1, "month12_visit_window_days"),
+                _months_after_pmt("month12_visit_months", -1, "month12_visit_window_days"),
+                _months_after_pmt("month12_visit_months", 1, "month12_visit_window_days"),
                 lambda r: r.pmt_done,
             ),
         ),
