@@ -213,17 +213,20 @@ def demo_data(
     typer.echo(f"loaded {loaded.patients} patients and {loaded.pathways} pathways ({loaded.commands} commands)")
 
 
-def _mount_optional() -> None:
-    """Sub-commands that live in their own modules."""
-    try:
-        from pathway.cli_codes import codes_app, leaflets_app
-    except ImportError:  # pragma: no cover - present in a complete checkout
-        return
+def _mount_sub_commands() -> None:
+    """Sub-commands that live in their own modules (each imports heavy libraries lazily)."""
+    from flows.cli import flows_app, reminders_app
+    from pathway.cli_codes import codes_app, leaflets_app
+    from pathway.cli_users import users_app
+
     app.add_typer(codes_app, name="codes", help="Search diagnosis and procedure codes.")
     app.add_typer(leaflets_app, name="leaflets", help="Patient information leaflets.")
+    app.add_typer(users_app, name="users", help="Named dashboard accounts.")
+    app.add_typer(reminders_app, name="reminders", help="Reminders and notifications.")
+    app.add_typer(flows_app, name="flows", help="Prefect flows.")
 
 
-_mount_optional()
+_mount_sub_commands()
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Named accounts for the dashboard (issue 4): argon2 password hashes, lockout, roles."""

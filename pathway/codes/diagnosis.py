@@ -1,0 +1,89 @@
+"""Suggested diagnosis codes for an acute leg DVT from the vein map and the leg.
+
+The code is chosen for the most proximal segment with clot. ICD-10-CM codes each vein
+(I82.4- acute, 6th character 1 right / 2 left; I82.220 for the IVC, no laterality);
+WHO ICD-10 has only I80.1 (femoral vein), I80.2 (other deep leg vessels) and I82.2
+(vena cava). Every suggested code is looked up in the package data before it is
+returned, because third-party tables are known to mislabel these codes.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+from pathway.codes import icd
+
+# Proximal to distal; the names are the tracker's vein segments (interface.md).
+VEIN_SEGMENTS: Final[tuple[str, ...]] = (
+    "ivc",
+    "common_iliac",
+    "external_iliac",
+    "internal_iliac",
+    "common_femoral",
+    "femoral",
+    "deep_femoral",
+    "popliteal",
+    "posterior_tibial",
+    "anterior_tibial",
+    "peroneal",
+    "calf_muscle",
+)
+
+# segment -> (WHO ICD-10 code, ICD-10-CM code or family awaiting the laterality digit)
+_CODES: Final = MappingProxyType(
+    {
+        "ivc": ("I82.2", "I82.220"),
+        # CM I82.42 includes common, external and internal iliac veins.
+        "common_iliac": ("I80.2", "I82.42"),
+        "external_iliac": ("I80.2", "I82.42"),
+        "internal_iliac": ("I80.2", "I82.42"),
+        # CM I82.41 includes the common femoral and deep femoral veins.
+        "common_femoral": ("I80.1", "I82.41"),
+        "femoral": ("I80.1", "I82.41"),
+        "deep_femoral": ("I80.1", "I82.41"),
+        "popliteal": ("I80.2", "I82.43"),
+        "posterior_tibial": ("I80.2", "I82.44"),
+        "anterior_tibial": ("I80.2", "I82.44"),
+        "peroneal": ("I80.2", "I82.45"),
+        # CM I82.46 (calf muscular vein) includes gastrocnemial and soleal veins.
+        "calf_muscle": ("I80.2", "I82.46"),
+    }
+)
+
+_LATERALITY: Final = MappingProxyType({"right": "1", "left": "2"})
+
+
+def _checked(system: icd.IcdSystem, code: str) -> str:
+    """The package's description of `code`; fails loudly if the code set lacks it."""
+    canonical = icd.canonical(system, code)
+    if canonical != code:
+        raise RuntimeError(f"{code} is missing from the {system} code set")
+    return icd.description(system, code)
+
+
+def suggest_diagnosis_codes(veins: list[str], leg: str) -> dict[str, str]:
+    """Suggest WHO ICD-10 and ICD-10-CM codes for an acute DVT.
+
+    Returns keys icd10, icd10_description, icd10cm, icd10cm_description and segment
+    (the most proximal segment, which decided the codes). A clinical coder confirms
+    the final code; this is a suggestion from the recorded vein map.
+    """
+    if leg not in _LATERALITY:
+        raise ValueError(f"leg must be 'left' or 'right', not {leg!r}")
+    unknown = sorted(set(veins) - set(VEIN_SEGMENTS))
+    if unknown:
+        raise ValueError(f"unknown vein segment(s) {unknown}; use: {', '.join(VEIN_SEGMENTS)}")
+    if not veins:
+        raise ValueError("at least one vein segment is needed")
+    segment = min(veins, key=VEIN_SEGMENTS.index)
+    who_code, cm_code = _CODES[segment]
+    if segment != "ivc":
+        cm_code += _LATERALITY[leg]
+    return {
+        "icd10": who_code,
+        "icd10_description": _checked("icd10", who_code),
+        "icd10cm": cm_code,
+        "icd10cm_description": _checked("icd10cm", cm_code),
+        "segment": segment,
+    }

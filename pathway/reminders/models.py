@@ -1,0 +1,1 @@
+"""Tables of the reminder sweep (issue 3)."""
