@@ -5,4 +5,7 @@ import pathway.accounts.models
 import pathway.reminders.models
 from pathway.models import metadata
 
-__all__ = ["metadata"]
+# The model modules register their tables on `metadata` when imported.
+MODEL_MODULES = (pathway.accounts.models, pathway.reminders.models)
+
+__all__ = ["MODEL_MODULES", "metadata"]

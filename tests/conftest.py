@@ -12,8 +12,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
-from pathway.models import metadata
 from pathway.roles import Actor
+from pathway.schema import metadata
 from pathway.services import Outcome, execute
 from pathway.vocabulary import Role
 

@@ -82,7 +82,7 @@ def test_demo_load_covers_routes_stages_and_flags(sqlite_factory: SessionFactory
 def test_demo_bulk_load_equals_replaying_its_commands(sqlite_factory: SessionFactory, tmp_path: Path) -> None:
     """The bulk loader and the services must store the same pathway for the same commands."""
     from pathway.db import make_engine, make_session_factory
-    from pathway.models import metadata
+    from pathway.schema import metadata
 
     log = tmp_path / "cohort.jsonl"
     load_cohort(sqlite_factory, patients=60, seed=9, today=TODAY, actor=ADMIN, log_path=str(log))

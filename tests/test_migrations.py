@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from pathway.db import make_engine, migrate
-from pathway.models import metadata
+from pathway.schema import metadata
 from tests.conftest import POSTGRES_URL
 
 

@@ -3,8 +3,7 @@
 from alembic import context
 from sqlalchemy import Engine
 
-import pathway.models
-from pathway.models import metadata
+from pathway.schema import metadata  # every table of every model module
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):
