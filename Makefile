@@ -4,13 +4,19 @@ UV_VERSION := 0.13.9
 PATHWAY_HOME ?= $(CURDIR)/.pathway
 export PATHWAY_HOME
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
+# PostgreSQL tests run when a server answers on this machine kind's port (as in .ci/run).
+PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test check bench env clean
+.PHONY: demo test check bench env browser clean
 
 # uv from PyPI if the machine has none; the virtual environment from the committed lock file.
 env:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	@uv sync --locked --quiet
+
+# Debian's chromium for the browser tests (Playwright drives it; never `playwright install`).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 demo: env
 	uv run pathway init
@@ -19,7 +25,9 @@ demo: env
 	fi
 	uv run pathway worklist --flagged-only --limit 30
 
-test: env
+test: env browser
+	@if [ -z "$$PATHWAY_TEST_POSTGRES_URL" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		export PATHWAY_TEST_POSTGRES_URL="$(PG_URL)"; fi; \
 	uv run pytest
 
 check: env
