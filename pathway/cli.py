@@ -213,6 +213,24 @@ def demo_data(
     typer.echo(f"loaded {loaded.patients} patients and {loaded.pathways} pathways ({loaded.commands} commands)")
 
 
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit 1 and name the first bad row if it is broken."""
+    from pathway.audit import verify
+
+    with session_factory()() as session:
+        report = verify(session)
+    if report.intact:
+        typer.echo(f"audit trail intact: {report.rows} rows")
+        return
+    typer.echo(f"audit trail broken at row {report.first_bad_id}: {report.reason}", err=True)
+    raise typer.Exit(1)
+
+
 def _mount_sub_commands() -> None:
     """Sub-commands that live in their own modules (each imports heavy libraries lazily)."""
     from flows.cli import flows_app, reminders_app

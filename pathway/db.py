@@ -15,6 +15,8 @@ from pathway.settings import normalise_url
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 SessionFactory = Callable[[], Session]
+# Execution option a writing transaction sets on its connection (see make_engine).
+WRITE_OPTION = "pathway_write"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -25,11 +27,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (below)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url and url != "sqlite://":
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            # A writer takes SQLite's write lock at BEGIN, so concurrent commands queue instead of
+            # failing half-way with SQLITE_BUSY; readers keep plain (deferred) transactions.
+            write = connection.get_execution_options().get(WRITE_OPTION)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

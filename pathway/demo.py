@@ -21,10 +21,10 @@ from rich.progress import Progress
 from sqlalchemy import func, insert
 from sqlmodel import Session, SQLModel, select
 
-from pathway import checks
+from pathway import audit, checks
 from pathway import commands as c
 from pathway.clock import add_months, utc_now
-from pathway.db import SessionFactory
+from pathway.db import WRITE_OPTION, SessionFactory
 from pathway.models import AuditEvent, FlagWindowRow, GovernanceNotice, Pathway, Patient, Step
 from pathway.plan import plan_rows
 from pathway.policy import Policy, policy_in_force
@@ -342,6 +342,7 @@ def load_cohort(
     now = utc_now()
     loaded_commands = 0
     with ExitStack() as stack, factory() as session, session.begin():
+        session.connection(execution_options={WRITE_OPTION: True})
         log = stack.enter_context(Path(log_path).open("w")) if log_path else None
         start = session.exec(select(func.count()).select_from(Patient)).one()
         tables = _Tables(session)
@@ -368,14 +369,13 @@ def load_cohort(
                 if len(tables.rows.get(Pathway, ())) >= 5000:
                     tables.flush()
         tables.flush()
-        session.add(
-            AuditEvent(
-                at=now,
-                actor=actor.name,
-                role=actor.role.value,
-                command="demo_data",
-                after={"patients": patients, "seed": seed, "as_of": today.isoformat(), "commands": loaded_commands},
-            )
+        audit.append(
+            session,
+            at=now,
+            actor=actor.name,
+            role=actor.role.value,
+            command="demo_data",
+            after={"patients": patients, "seed": seed, "as_of": today.isoformat(), "commands": loaded_commands},
         )
     return Loaded(patients=patients, pathways=patients, commands=loaded_commands)
 

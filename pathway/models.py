@@ -279,7 +279,8 @@ class FlagWindowRow(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """One row per accepted command: who, in which role, when (UTC), what, before and after."""
+    """One row per command accepted (or refused for the actor's role) and per audited read: who, in
+    which role, when (UTC), what, before and after. Append-only and hash-chained (pathway.audit)."""
 
     __tablename__: ClassVar[str] = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
@@ -287,9 +288,12 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(max_length=80)
     role: str = Field(max_length=20)
     command: str = Field(max_length=40)
+    outcome: str = Field(default="accepted", max_length=10)  # accepted | denied | read
     clinician: str | None = Field(default=None, max_length=120)
     pathway_ref: str | None = Field(default=None, max_length=40, index=True)
     patient_ref: str | None = Field(default=None, max_length=40)
     site: str | None = Field(default=None, max_length=80)
     before: dict[str, Any] | None = json_column(nullable=True)
     after: dict[str, Any] | None = json_column(nullable=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64, unique=True)

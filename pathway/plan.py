@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col
 
 from pathway import rules
@@ -56,18 +57,25 @@ def plan_rows(pathway_id: int, record: PathwayRecord, policy: Policy) -> tuple[l
 
 
 def store_plan(session: Session, pathway: Pathway, record: PathwayRecord, policy: Policy, at: datetime) -> None:
-    """Replace the pathway's steps and flag windows and update its summary (bumps its version)."""
+    """Replace the pathway's steps and flag windows and update its summary.
+
+    Every command must bump the optimistic-lock version exactly once: no autoflush while the plan is
+    replaced (an early flush would write the pathway twice), and `updated_at` is flagged as changed
+    even when a command is recorded at the same instant as the last one.
+    """
     assert pathway.id is not None
-    session.execute(delete(Step).where(col(Step.pathway_id) == pathway.id))
-    session.execute(delete(FlagWindowRow).where(col(FlagWindowRow.pathway_id) == pathway.id))
-    step_rows, window_rows, summary = plan_rows(pathway.id, record, policy)
-    if step_rows:
-        session.execute(insert(Step), step_rows)
-    if window_rows:
-        session.execute(insert(FlagWindowRow), window_rows)
-    for name, value in summary.items():
-        setattr(pathway, name, value)
-    pathway.updated_at = at  # always changes, so every command bumps the optimistic-lock version
+    with session.no_autoflush:
+        session.execute(delete(Step).where(col(Step.pathway_id) == pathway.id))
+        session.execute(delete(FlagWindowRow).where(col(FlagWindowRow.pathway_id) == pathway.id))
+        step_rows, window_rows, summary = plan_rows(pathway.id, record, policy)
+        if step_rows:
+            session.execute(insert(Step), step_rows)
+        if window_rows:
+            session.execute(insert(FlagWindowRow), window_rows)
+        for name, value in summary.items():
+            setattr(pathway, name, value)
+        pathway.updated_at = at
+        flag_modified(pathway, "updated_at")
 
 
 def snapshot(pathway: Pathway, record: PathwayRecord) -> dict[str, Any]:

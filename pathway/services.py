@@ -14,15 +14,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from pathway import checks
+from pathway import audit, checks
 from pathway import commands as c
 from pathway.clock import london_date
-from pathway.db import SessionFactory
+from pathway.db import WRITE_OPTION, SessionFactory
 from pathway.errors import CommandRejected, ConflictError, NotFound
 from pathway.models import AuditEvent, GovernanceNotice, Pathway, Patient
 from pathway.plan import snapshot, store_plan
 from pathway.policy import Policy, policy_in_force
 from pathway.record import extent_of, route_of
+from pathway.reminders.triggers import queue_flow_trigger
 from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for
 from pathway.roles import Actor, authorise
 from pathway.vocabulary import Decision
@@ -64,7 +65,8 @@ class Context:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> AuditEvent:
-        row = AuditEvent(
+        return audit.append(
+            self.session,
             at=self.recorded_at,
             actor=self.actor.name,
             role=self.actor.role.value,
@@ -76,9 +78,6 @@ class Context:
             before=before,
             after=after,
         )
-        self.session.add(row)
-        self.session.flush()
-        return row
 
 
 def execute(
@@ -98,6 +97,7 @@ def execute(
         context = Context(session, actor, recorded_at, policy or policy_in_force(), expected_version)
         try:
             with session.begin():
+                session.connection(execution_options={WRITE_OPTION: True})
                 return handler(context, command)
         except StaleDataError:
             raise ConflictError(getattr(command, "pathway", "")) from None
@@ -237,6 +237,7 @@ def _finish(
 ) -> Outcome:
     record = record_from_rows(rows)
     store_plan(ctx.session, pathway, record, ctx.policy, ctx.recorded_at)
+    queue_flow_trigger(ctx.session, pathway.id, command.command, ctx.recorded_at)  # sent to Prefect later
     ctx.session.flush()  # the version check happens here: StaleDataError if someone else saved first
     audit = ctx.audit(
         command,
@@ -276,6 +277,7 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
     for pathway in affected:
         rows = load_rows(session, pathway)
         store_plan(session, pathway, record_from_rows(rows), ctx.policy, ctx.recorded_at)
+        queue_flow_trigger(session, pathway.id, command.command, ctx.recorded_at)
     session.flush()
     after = command.model_dump(mode="json", exclude={"command", "by"}) | {"pathways_replanned": len(affected)}
     audit = ctx.audit(command, site=command.site, after=after)
