@@ -7,6 +7,7 @@ import json
 import os
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -229,6 +230,32 @@ def audit_verify() -> None:
         return
     typer.echo(f"audit trail broken at row {report.first_bad_id}: {report.reason}", err=True)
     raise typer.Exit(1)
+
+
+@app.command("backup")
+def backup_command(file: Annotated[Path, typer.Argument(help="Where to write the backup.")]) -> None:
+    """Back up the whole database (SQLite online backup; PostgreSQL pg_dump)."""
+    from pathway.backup import BackupError, backup
+
+    try:
+        backup(database_url(), file)
+    except BackupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backed up to {file}")
+
+
+@app.command("restore")
+def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by `pathway backup`.")]) -> None:
+    """Replace the database with a backup (SQLite backup API; PostgreSQL pg_restore --clean)."""
+    from pathway.backup import BackupError, restore
+
+    try:
+        restore(database_url(), file)
+    except BackupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored from {file}")
 
 
 def _mount_sub_commands() -> None:

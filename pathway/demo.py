@@ -18,14 +18,14 @@ from typing import Any
 
 from nhs_number import calculate_checksum
 from rich.progress import Progress
-from sqlalchemy import func, insert
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy import func, insert, text
+from sqlmodel import Session, SQLModel, col, select
 
 from pathway import audit, checks
 from pathway import commands as c
 from pathway.clock import add_months, utc_now
 from pathway.db import WRITE_OPTION, SessionFactory
-from pathway.models import AuditEvent, FlagWindowRow, GovernanceNotice, Pathway, Patient, Step
+from pathway.models import FlagWindowRow, GovernanceNotice, Pathway, Patient, Step
 from pathway.plan import plan_rows
 from pathway.policy import Policy, policy_in_force
 from pathway.repository import RecordRows, Row, Stamp, record_from_rows, row_for, table_of
@@ -277,10 +277,13 @@ class Scenario:
         return self.commands
 
 
-def cohort(patients: int, seed: int, today: date, start: int = 0) -> Iterator[list[dict[str, Any]]]:
-    """The command lists of `patients` synthetic patients (deterministic for a seed)."""
+def cohort(patients: int, seed: int, today: date, start: int = 0, nhs_start: int = 0) -> Iterator[list[dict[str, Any]]]:
+    """The command lists of `patients` synthetic patients (deterministic for a seed).
+
+    `start` numbers the references; `nhs_start` is the first 6-digit body tried in the 999 range.
+    """
     rng = random.Random(seed)
-    numbers = nhs_numbers(start)
+    numbers = nhs_numbers(nhs_start)
     for i in range(start, start + patients):
         site = SITES[i % len(SITES)]
         yield Scenario(rng, today, f"MRN{i:07d}", f"DVT-{i:07d}", next(numbers), site).build()
@@ -326,6 +329,16 @@ class _Tables:
                 self.session.execute(insert(table_of(kind)), rows[chunk : chunk + 5000])
         self.rows.clear()
 
+    def advance_sequences(self) -> None:
+        """PostgreSQL: explicit ids do not move the id sequences, so move them past what we used."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for kind in self.next_id:
+            name = table_of(kind).name
+            self.session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM \"{name}\"))")
+            )
+
 
 def load_cohort(
     factory: SessionFactory,
@@ -344,7 +357,10 @@ def load_cohort(
     with ExitStack() as stack, factory() as session, session.begin():
         session.connection(execution_options={WRITE_OPTION: True})
         log = stack.enter_context(Path(log_path).open("w")) if log_path else None
-        start = session.exec(select(func.count()).select_from(Patient)).one()
+        # Continue after what is there: references by id, NHS numbers after the highest 999 number.
+        start = session.exec(select(func.max(Patient.id))).one() or 0
+        highest = session.exec(select(func.max(Patient.nhs_number)).where(col(Patient.nhs_number).like("999%"))).one()
+        nhs_start = int(highest[3:9]) + 1 if highest else 0
         tables = _Tables(session)
         notices = {site for (site,) in session.execute(select(GovernanceNotice.site).distinct()).all()}
         governance: dict[str, date] = {}
@@ -361,7 +377,7 @@ def load_cohort(
                     log.write(json.dumps(command) + "\n")
         with Progress(transient=True) as progress:
             task = progress.add_task("synthetic cohort", total=patients)
-            for commands in cohort(patients, seed, today, start):
+            for commands in cohort(patients, seed, today, start, nhs_start):
                 loaded_commands += _load_patient(tables, commands, governance, today, now, actor, policy)
                 if log:
                     log.writelines(json.dumps(command) + "\n" for command in commands)
@@ -369,6 +385,7 @@ def load_cohort(
                 if len(tables.rows.get(Pathway, ())) >= 5000:
                     tables.flush()
         tables.flush()
+        tables.advance_sequences()
         audit.append(
             session,
             at=now,

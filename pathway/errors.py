@@ -28,6 +28,8 @@ class AccessDenied(PathwayError):
 
 
 class ConflictError(PathwayError):
-    def __init__(self, pathway: str) -> None:
-        self.pathway = pathway
-        super().__init__(f"pathway {pathway} was changed by someone else since you read it; reload and try again")
+    """`subject` names what changed, e.g. "pathway P1" or "patient H100"."""
+
+    def __init__(self, subject: str) -> None:
+        self.subject = subject
+        super().__init__(f"{subject} was changed by someone else since you read it; reload and try again")

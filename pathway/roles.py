@@ -60,6 +60,14 @@ class Actor:
         return self.role is not Role.auditor
 
 
+# Every role reads pathways (auditors pseudonymised); the set exists so a read can be refused.
+READERS = frozenset({Role.admin, Role.clinician, Role.coordinator, Role.auditor})
+
+
+def may_read(role: Role) -> bool:
+    return role in READERS
+
+
 def may_run(role: Role, command: str) -> bool:
     return command in PERMISSIONS[role]
 

@@ -6,7 +6,7 @@ recomputes the pathway's plan and appends one audit row. A rejected command writ
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -18,14 +18,15 @@ from pathway import audit, checks
 from pathway import commands as c
 from pathway.clock import london_date
 from pathway.db import WRITE_OPTION, SessionFactory
-from pathway.errors import CommandRejected, ConflictError, NotFound
+from pathway.errors import AccessDenied, CommandRejected, ConflictError, NotFound
 from pathway.models import AuditEvent, GovernanceNotice, Pathway, Patient
 from pathway.plan import snapshot, store_plan
 from pathway.policy import Policy, policy_in_force
+from pathway.queries import PathwayDetail, pathway_detail
 from pathway.record import extent_of, route_of
 from pathway.reminders.triggers import queue_flow_trigger
 from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for
-from pathway.roles import Actor, authorise
+from pathway.roles import Actor, authorise, may_read
 from pathway.vocabulary import Decision
 
 IDENTIFIER_FIELDS = frozenset({"nhs_number", "date_of_birth", "name"})
@@ -91,7 +92,11 @@ def execute(
 ) -> Outcome:
     """Run one command in one transaction; raises CommandRejected, AccessDenied or ConflictError."""
     command = payload if isinstance(payload, c.Command) else c.parse_command(payload)
-    authorise(actor, command.command)
+    try:
+        authorise(actor, command.command)
+    except AccessDenied:
+        _audit_denial(session_factory, actor, command, recorded_at)
+        raise
     handler = HANDLERS[command.command]
     with session_factory() as session:
         context = Context(session, actor, recorded_at, policy or policy_in_force(), expected_version)
@@ -99,15 +104,66 @@ def execute(
             with session.begin():
                 session.connection(execution_options={WRITE_OPTION: True})
                 return handler(context, command)
-        except StaleDataError:
-            raise ConflictError(getattr(command, "pathway", "")) from None
-        except IntegrityError:
-            # A unique key taken by a transaction that committed first (same reference or NHS number).
-            raise ConflictError(getattr(command, "pathway", getattr(command, "patient", ""))) from None
+        except (StaleDataError, IntegrityError):
+            # Someone else's transaction committed first: a newer pathway version, or a unique key
+            # (reference or NHS number) taken between our check and our insert.
+            raise ConflictError(_subject(command)) from None
         except OperationalError as error:
             if "locked" in str(error).lower():
-                raise ConflictError(getattr(command, "pathway", "")) from None
+                raise ConflictError(_subject(command)) from None
             raise
+
+
+def open_record(
+    session_factory: SessionFactory, actor: Actor, ref: str, *, as_of: date, recorded_at: datetime
+) -> PathwayDetail:
+    """Read one patient's pathway for a person, auditing the read (HIPAA 164.312(b)).
+
+    A role that may not read gets the same NotFound as an unknown reference, so a refusal does not
+    reveal that the pathway exists; the refusal is audited all the same.
+    """
+    allowed = may_read(actor.role)
+    with session_factory() as session, session.begin():
+        session.connection(execution_options={WRITE_OPTION: True})
+        found = session.exec(select(Pathway.id).where(Pathway.ref == ref)).first() is not None
+        audit.append(
+            session,
+            at=recorded_at,
+            actor=actor.name,
+            role=actor.role.value,
+            command="read_pathway",
+            outcome="read" if allowed and found else "denied",
+            pathway_ref=ref if found else None,
+        )
+    if not (allowed and found):
+        raise NotFound("pathway", "no pathway has this reference")
+    with session_factory() as session:
+        return pathway_detail(session, ref, as_of)
+
+
+def _audit_denial(session_factory: SessionFactory, actor: Actor, command: c.Command, at: datetime) -> None:
+    """A refused command leaves one audit row (outcome `denied`) and nothing else."""
+    with session_factory() as session, session.begin():
+        session.connection(execution_options={WRITE_OPTION: True})
+        audit.append(
+            session,
+            at=at,
+            actor=actor.name,
+            role=actor.role.value,
+            command=command.command,
+            outcome="denied",
+            clinician=command.by,
+            pathway_ref=getattr(command, "pathway", None),
+            site=getattr(command, "site", None),
+        )
+
+
+def _subject(command: c.Command) -> str:
+    for field in ("pathway", "patient", "site"):
+        value = getattr(command, field, None)
+        if isinstance(value, str):
+            return f"{field} {value}"
+    return command.command
 
 
 # --- handlers -------------------------------------------------------------------------------------
@@ -150,7 +206,7 @@ def _find_pathway(ctx: Context, ref: str) -> Pathway:
     if pathway is None:
         raise NotFound("pathway", "no pathway has this reference")
     if ctx.expected_version is not None and pathway.version != ctx.expected_version:
-        raise ConflictError(ref)
+        raise ConflictError(f"pathway {ref}")
     return pathway
 
 

@@ -88,3 +88,49 @@ def test_cli_audit_verify_exit_status(tmp_path: Path, monkeypatch: pytest.Monkey
         connection.execute(text("UPDATE audit_event SET command = 'close_pathway' WHERE id = 2"))
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1 and "broken at row 2" in broken.stderr
+
+
+def test_open_record_audits_each_read(factory: SessionFactory) -> None:
+    from datetime import date
+
+    from pathway.roles import Actor
+    from pathway.services import open_record
+    from pathway.vocabulary import Role
+    from tests.conftest import RECORDED_AT
+
+    _record_some(factory)
+    reader = Actor("coord-9", Role.coordinator)
+    detail = open_record(factory, reader, "P1", as_of=date(2026, 6, 15), recorded_at=RECORDED_AT)
+    assert detail.pathway.ref == "P1"
+    with factory() as session:
+        from sqlmodel import col, select
+
+        from pathway.models import AuditEvent
+
+        last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+    assert last is not None and (last.command, last.outcome, last.actor, last.pathway_ref) == (
+        "read_pathway",
+        "read",
+        "coord-9",
+        "P1",
+    )
+    assert _verify(factory).intact
+
+
+def test_open_record_refusal_looks_like_not_found(factory: SessionFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from pathway import services
+    from pathway.errors import NotFound
+    from pathway.roles import Actor
+    from pathway.vocabulary import Role
+    from tests.conftest import RECORDED_AT
+
+    _record_some(factory)
+    monkeypatch.setattr(services, "may_read", lambda role: role is not Role.auditor)
+    auditor = Actor("audit-9", Role.auditor)
+    with pytest.raises(NotFound) as refused:
+        services.open_record(factory, auditor, "P1", as_of=date(2026, 6, 15), recorded_at=RECORDED_AT)
+    with pytest.raises(NotFound) as unknown:
+        services.open_record(factory, auditor, "NO-SUCH", as_of=date(2026, 6, 15), recorded_at=RECORDED_AT)
+    assert str(refused.value) == str(unknown.value)

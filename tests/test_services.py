@@ -267,6 +267,17 @@ def test_execute_concurrent_save_after_both_loaded_raises_conflict(engine: Engin
 # --- roles -------------------------------------------------------------------------------------------
 
 
+def _assert_only_the_denial_audited(factory: SessionFactory, before: Any, actor: Actor, name: str) -> None:
+    """A refused command writes nothing clinical; the refusal itself is one audit row (issue 6)."""
+    after = database_state(factory)
+    assert after["rows"]["audit_event"] == before["rows"]["audit_event"] + 1
+    after["rows"]["audit_event"] -= 1
+    assert after == before
+    denial = audit_rows(factory)[-1]
+    assert (denial.command, denial.outcome, denial.actor, denial.role) == (name, "denied", actor.name, actor.role.value)
+    assert denial.before is None and denial.after is None
+
+
 @pytest.mark.parametrize("name", ALL_COMMANDS)
 def test_auditor_may_run_no_command(factory: SessionFactory, name: str) -> None:
     prepare(factory, name)
@@ -274,7 +285,7 @@ def test_auditor_may_run_no_command(factory: SessionFactory, name: str) -> None:
     with pytest.raises(AccessDenied) as caught:
         execute(factory, AUDITOR, valid_command(name), recorded_at=later(1))
     assert "auditor" in str(caught.value) and name in str(caught.value)
-    assert database_state(factory) == before
+    _assert_only_the_denial_audited(factory, before, AUDITOR, name)
     execute(factory, CLINICIAN, valid_command(name), recorded_at=later(2))  # the same command is valid
 
 
@@ -292,7 +303,7 @@ def test_coordinator_may_not_record_clinical_findings(factory: SessionFactory, n
     with pytest.raises(AccessDenied) as caught:
         execute(factory, COORDINATOR, valid_command(name), recorded_at=later(1))
     assert "coordinator" in str(caught.value) and name in str(caught.value)
-    assert database_state(factory) == before
+    _assert_only_the_denial_audited(factory, before, COORDINATOR, name)
 
 
 def test_clinician_may_record_procedure(factory: SessionFactory) -> None:
