@@ -12,7 +12,7 @@ PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # uv from PyPI if the machine has none; the virtual environment from the committed lock file.
 env:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
-	@uv sync --locked --quiet
+	@UV_COMPILE_BYTECODE=1 uv sync --locked --quiet
 
 # Debian's chromium for the browser tests (Playwright drives it; never `playwright install`).
 browser:

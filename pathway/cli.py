@@ -262,6 +262,7 @@ def _mount_sub_commands() -> None:
     """Sub-commands that live in their own modules (each imports heavy libraries lazily)."""
     from flows.cli import flows_app, reminders_app
     from pathway.cli_codes import codes_app, leaflets_app
+    from pathway.cli_exports import export_app, report_app
     from pathway.cli_users import users_app
 
     app.add_typer(codes_app, name="codes", help="Search diagnosis and procedure codes.")
@@ -269,6 +270,8 @@ def _mount_sub_commands() -> None:
     app.add_typer(users_app, name="users", help="Named dashboard accounts.")
     app.add_typer(reminders_app, name="reminders", help="Reminders and notifications.")
     app.add_typer(flows_app, name="flows", help="Prefect flows.")
+    app.add_typer(export_app, name="export", help="Export one pathway as FHIR, or the registry file.")
+    app.add_typer(report_app, name="report", help="Reports: the NICE HTG516 special-arrangements audit.")
 
 
 _mount_sub_commands()
