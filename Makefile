@@ -19,11 +19,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 demo: env
-	uv run pathway init
-	@if [ ! -s "$(PATHWAY_HOME)/.demo-loaded" ]; then \
-		uv run pathway demo-data --patients 2000 --seed 7 && date -u +%FT%TZ > "$(PATHWAY_HOME)/.demo-loaded"; \
-	fi
-	uv run pathway worklist --flagged-only --limit 30
+	uv run pathway demo
 
 test: env browser
 	@if [ -z "$$PATHWAY_TEST_POSTGRES_URL" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \

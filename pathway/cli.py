@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import select
 
 from pathway import queries
 from pathway.clock import london_today, utc_now
@@ -214,6 +215,59 @@ def demo_data(
     typer.echo(f"loaded {loaded.patients} patients and {loaded.pathways} pathways ({loaded.commands} commands)")
 
 
+@app.command("demo")
+def demo_command(
+    patients: Annotated[int, typer.Option(min=1, help="Synthetic patients loaded into an empty database.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed of the cohort.")] = 7,
+    prefect_port: Annotated[int, typer.Option(help="Port of the local Prefect server.")] = 4200,
+    dashboard_port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+    serve: Annotated[bool, typer.Option(help="Start the Prefect server, the flows and the dashboard.")] = True,
+) -> None:
+    """The whole product on embedded defaults: database, synthetic cohort, demo accounts, the local
+    Prefect server serving every flow on its schedule, and the dashboard. Ctrl-C stops it."""
+    import signal
+
+    from pathway.cli_users import demo as demo_accounts
+    from pathway.demo import load_cohort
+    from pathway.models import Pathway
+
+    engine = make_engine(database_url())
+    migrate(engine)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        empty = session.exec(select(Pathway.id).limit(1)).first() is None
+    if empty:
+        with console.status(f"loading {patients} synthetic patients"):
+            load_cohort(factory, patients=patients, seed=seed, today=london_today(), actor=operator())
+    worklist(as_of=None, site=None, flag=None, flagged_only=True, limit=15, output=OutputFormat.table)
+    demo_accounts(file=None)
+    if not serve:
+        return
+    from dashboard.launch import start_dashboard, stop_dashboard
+    from flows.local_stack import stack_environment, start_local_stack, stop_local_stack
+
+    home = Settings().home
+    console.print(f"starting the Prefect server on port {prefect_port} (about a minute on a busy machine)")
+    stack = start_local_stack(home, prefect_port)
+    try:
+        console.print(f"starting the dashboard on port {dashboard_port}")
+        env = stack_environment(home, prefect_port) | {"PATHWAY_DATABASE_URL": database_url()}
+        dashboard = start_dashboard(dashboard_port, env, address="127.0.0.1")
+        try:
+            console.print(f"[bold]Dashboard[/]  http://127.0.0.1:{dashboard_port}  (log in with a demo account above)")
+            flows = "patient-pathway, reminder-sweep, governance-digest"
+            console.print(f"[bold]Prefect UI[/] http://127.0.0.1:{prefect_port}  ({flows})")
+            console.print(f"[bold]Outbox[/]     {home / 'outbox.jsonl'}")
+            console.print("Ctrl-C stops everything.")
+            stop = {signal.SIGINT, signal.SIGTERM}
+            signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # deliver Ctrl-C to sigwait, not a handler
+            signal.sigwait(stop)
+        finally:
+            stop_dashboard(dashboard)
+    finally:
+        stop_local_stack(stack)
+
+
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
@@ -263,11 +317,12 @@ def _mount_sub_commands() -> None:
     from flows.cli import flows_app, reminders_app
     from pathway.cli_codes import codes_app, leaflets_app
     from pathway.cli_exports import export_app, report_app
-    from pathway.cli_users import users_app
+    from pathway.cli_users import dashboard, users_app
 
     app.add_typer(codes_app, name="codes", help="Search diagnosis and procedure codes.")
     app.add_typer(leaflets_app, name="leaflets", help="Patient information leaflets.")
     app.add_typer(users_app, name="users", help="Named dashboard accounts.")
+    app.command("dashboard", help="Start the Streamlit dashboard.")(dashboard)
     app.add_typer(reminders_app, name="reminders", help="Reminders and notifications.")
     app.add_typer(flows_app, name="flows", help="Prefect flows.")
     app.add_typer(export_app, name="export", help="Export one pathway as FHIR, or the registry file.")

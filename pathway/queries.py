@@ -102,12 +102,10 @@ def worklist(
     if flagged_only or flag:
         query = query.where(standing.c.rank.is_not(None))
     if flag:
-        has_flag = (
-            select(FlagWindowRow.id)
-            .where(FlagWindowRow.pathway_id == Pathway.id, FlagWindowRow.code == flag, _standing(as_of))
-            .exists()
-        )
-        query = query.where(has_flag)
+        # Uncorrelated IN, not a correlated EXISTS: SQLite re-scanned the flag's windows for every
+        # pathway (0.7 s at 2,000 patients, quadratic in the cohort).
+        has_flag = select(FlagWindowRow.pathway_id).where(FlagWindowRow.code == flag, _standing(as_of))
+        query = query.where(col(Pathway.id).in_(has_flag))
     # Unflagged pathways sort by their next step's due date; flagged ones by their most pressing flag.
     due = case((standing.c.due.is_not(None), standing.c.due), else_=Pathway.next_due_on)
     query = query.order_by(rank.desc(), due.asc().nulls_last(), col(Pathway.ref)).offset(offset)

@@ -36,9 +36,7 @@ def test_core_imports_neither_prefect_nor_streamlit(path: Path) -> None:
             assert root not in {"flows", "dashboard"}, f"{path.name} imports {module}"
 
 
-@pytest.mark.parametrize(
-    "path", _sources("flows") + _sources("dashboard"), ids=lambda p: str(p.relative_to(ROOT))
-)
+@pytest.mark.parametrize("path", _sources("flows") + _sources("dashboard"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_adapters_never_build_sql_or_commit(path: Path) -> None:
     for module, _top in _imports(path):
         assert module.split(".")[0] not in {"sqlalchemy", "sqlmodel"}, f"{path.name} imports {module}"

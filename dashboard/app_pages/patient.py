@@ -1,0 +1,138 @@
+"""Patient: one pathway's timeline, record, standing flags, reminders sent and audit history."""
+
+import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
+import streamlit as st
+
+from dashboard import auth, charts, components, deps
+from pathway.commands import COMMANDS
+from pathway.errors import NotFound
+from pathway.roles import may_run
+from pathway.timeline import build_timeline
+
+RECORD_KINDS = {
+    "mdts": "MDT meetings",
+    "anticoagulation": "Anticoagulation",
+    "enrolments": "Research enrolment",
+    "consents": "Consent",
+    "schedules": "Procedure scheduled",
+    "procedures": "Procedures",
+    "registry": "Registry submissions",
+    "follow_ups": "Follow-up visits",
+    "reviews": "Anticoagulation reviews",
+    "filter_outcomes": "IVC filter outcomes",
+}
+
+actor = auth.require_actor()
+st.title("Patient pathway")
+
+selected = st.session_state.get("patient_selected", "")
+ref = st.text_input(
+    "Pathway reference", value=selected, key="patient_ref_input", placeholder="Pick a row on the worklist, or type"
+).strip()
+if ref != selected:
+    st.session_state["patient_selected"] = ref
+if not ref:
+    st.info("Choose a pathway on the worklist (select its row) or type its reference above.")
+    st.stop()
+
+as_of = deps.today()
+try:
+    detail = deps.pathway_detail(ref, as_of)
+except NotFound:
+    st.error(f"No pathway has the reference {ref}.")
+    st.stop()
+data = detail.as_dict(identifiers=actor.sees_identifiers)
+if not actor.sees_identifiers:
+    data = components.without_identifiers(data)
+
+st.subheader(f"Pathway {data['pathway']}")
+person = [f"Site: {data['site']}", f"Sex: {data['sex']}"]
+if actor.sees_identifiers:
+    born = data["date_of_birth"]
+    person = [f"Patient {data['patient']}", data["name"] or "(no name recorded)", f"NHS {data['nhs_number']}"]
+    person += [f"born {born}", f"{data['sex']}", data["site"]]
+st.caption(" · ".join(person))
+st.caption(
+    f"{data['leg'].capitalize()} leg, {data['extent']} DVT · route **{components.words(data['route'])}** "
+    f"(NICE HTG516 1.1) · presented {data['presented_on']}"
+)
+timeline = build_timeline(detail.pathway.presented_on, detail.steps, as_of)
+treated_on = next((row.done_on for row in timeline.rows if row.code == "procedure"), None)
+left = data["window_days_left"]
+if treated_on is not None:
+    window = f"treated on day {(treated_on - detail.pathway.presented_on).days}"
+elif left is None:
+    window = "no procedure planned"
+else:
+    window = f"{left} days left" if left >= 0 else f"missed by {-left} days"
+cards = st.columns([1, 2, 1, 2])
+cards[0].metric("Status", data["status"], border=True)
+cards[1].metric("Stage", components.stage_words(data["stage"]), border=True)
+cards[2].metric("MDT decision", components.words(data["decision"]) or "not yet", border=True)
+cards[3].metric("14-day window", window, border=True)
+
+st.markdown("#### Standing flags")
+if detail.flags:
+    for flag in detail.flags:
+        st.markdown(f"- {components.flag_text(flag)}, due {flag.due_on.isoformat()}")
+else:
+    st.markdown("No flags standing.")
+
+st.markdown("#### Timeline")
+st.caption("Bars run from when a step may start to when it is due; diamonds mark when it was done.")
+st.altair_chart(charts.timeline_chart(timeline), width="stretch", key="patient_timeline")
+steps = pd.DataFrame(
+    [
+        {
+            "Stage": row.stage,
+            "Step": row.step,
+            "Owner": row.owner_role,
+            "From": row.warn_on,
+            "Due": row.due_on,
+            "Done": row.done_on,
+            "Status": charts.STATUS_WORDS[row.status],
+        }
+        for row in timeline.rows
+    ]
+)
+st.dataframe(steps, hide_index=True, key="patient_steps")
+
+st.markdown("#### The record")
+diagnosis = {
+    "Presented": data["presented_on"],
+    "Symptom onset": data["symptom_onset_on"],
+    "Referred": data["referred_on"],
+    "Leg": data["leg"],
+    "Veins": ", ".join(components.words(v) for v in data["veins"]),
+    "Imaging": components.words(data["imaging"]),
+    "Extent": data["extent"],
+    "Governance notice for the site": data["governance_notified_on"] or "none on file",
+    "Policy version": data["policy_version"],
+}
+st.dataframe(pd.DataFrame([diagnosis]), hide_index=True, key="patient_diagnosis")
+for kind, title in RECORD_KINDS.items():
+    facts = data["record"][kind]
+    if facts:
+        with st.expander(f"{title} ({len(facts)})"):
+            st.dataframe(pd.DataFrame(facts).astype(str), hide_index=True)
+
+st.markdown("#### Reminders sent")
+sent = deps.notifications("recent")
+if sent is None:
+    st.info("Reminders not configured: the reminder service (pathway.reminders) is not installed here.")
+else:
+    mine = [n for n in sent if n.pathway == ref]
+    if mine:
+        st.dataframe(components.frame(mine), hide_index=True, key="patient_reminders")
+    else:
+        st.markdown("None among the 200 most recent notifications.")
+
+st.markdown("#### Audit history")
+audit = pd.DataFrame(data["audit"])
+audit["at"] = [components.london_time(event.at) for event in detail.audit]  # Europe/London, to the minute
+st.dataframe(audit, hide_index=True, key="patient_audit")
+
+records = any(may_run(actor.role, name) for name in COMMANDS)
+if records and data["status"] == "open" and st.button("Record for this pathway", key="patient_record", type="primary"):
+    st.session_state["record_pathway"] = ref
+    st.switch_page("app_pages/record.py")

@@ -1,0 +1,86 @@
+"""Recording: one form per interface command, only the commands the role may run.
+
+Each save is one call to pathway.services.execute with the pathway version the user read, so a
+save that crosses someone else's is refused (ConflictError) with the user's entries kept.
+"""
+
+import streamlit as st
+
+from dashboard import auth, components, deps, forms
+from pathway.commands import COMMANDS, PathwayCommand
+from pathway.errors import AccessDenied, CommandRejected, ConflictError, NotFound
+from pathway.roles import may_run
+from pathway.services import execute
+
+actor = auth.require_actor()
+st.title("Recording")
+
+allowed = [name for name in COMMANDS if may_run(actor.role, name)]
+if not allowed:
+    st.info(f"The {actor.role.value} role reads only: it records nothing.")
+    st.stop()
+if saved := st.session_state.pop("record_saved", None):
+    st.success(saved)
+
+command = st.selectbox("What to record", allowed, key="record_command", format_func=forms.COMMAND_TITLES.__getitem__)
+versions: dict[str, int] = st.session_state.setdefault("record_versions", {})
+on_pathway = issubclass(COMMANDS[command], PathwayCommand)
+ref = ""
+if on_pathway:
+    default = st.session_state.get("record_pathway") or st.session_state.get("patient_selected", "")
+    ref = st.text_input("Pathway reference", value=default, key="record_pathway_input").strip()
+    pathway_slot = st.empty()
+    st.session_state["record_pathway"] = ref
+    if not ref:
+        st.info("Type the pathway's reference, or open it from the Patient page.")
+        st.stop()
+    reload = st.button("Reload pathway", key="record_reload", help="Read the pathway again (after a conflict)")
+    try:
+        detail = deps.pathway_detail(ref, deps.today())
+    except NotFound as missing:
+        pathway_slot.error(missing.rule)
+        st.stop()
+    if reload or ref not in versions:
+        versions[ref] = detail.pathway.version
+    flags = ", ".join(components.flag_text(f) for f in detail.flags) or "none"
+    st.caption(
+        f"Stage **{components.stage_words(detail.pathway.stage)}** · next step "
+        f"**{components.words(detail.pathway.next_step) or '—'}** · flags: {flags} · "
+        f"you are recording against version {versions[ref]}"
+    )
+    if detail.pathway.version != versions[ref]:
+        st.warning(
+            f"Pathway {ref} has changed since you opened it (now version {detail.pathway.version}). "
+            "Press **Reload pathway** before saving."
+        )
+
+form = forms.command_form(command, deps.today())
+if form.submitted:
+    payload = form.payload | ({"pathway": ref} if on_pathway else {})
+    try:
+        outcome = execute(
+            deps.session_factory(),
+            actor,
+            payload,
+            recorded_at=deps.now(),
+            expected_version=versions.get(ref) if on_pathway else None,
+        )
+    except ConflictError:
+        form.general.error(
+            f"Not saved: pathway {ref} was changed by someone else after you opened it. Your entries are kept. "
+            "Press **Reload pathway** to see the change, check your entries, then save again."
+        )
+    except CommandRejected as rejected:
+        field = rejected.field.split(".")[0]
+        slot = form.slots.get(field) or (pathway_slot if on_pathway and field == "pathway" else form.general)
+        slot.error(f"{forms.label(field)}: {rejected.rule}")
+    except AccessDenied as denied:
+        form.general.error(f"Not allowed: {denied}")
+    else:
+        deps.clear_reads()
+        if outcome.pathway:
+            versions[outcome.pathway] = outcome.version or 0
+        where = f" for pathway {outcome.pathway}" if outcome.pathway else ""
+        st.session_state["record_saved"] = f"Saved: {forms.COMMAND_TITLES[command].lower()}{where}."
+        forms.clear_form(command)
+        st.rerun()

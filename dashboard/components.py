@@ -1,0 +1,184 @@
+"""Turning read-side values into what pages show: words for codes, markers, tables and CSV.
+
+Identifiers are removed here, before anything reaches the browser: hiding a column in
+`column_config` would still send its data, so auditors' frames never contain them.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
+import streamlit as st
+
+from pathway.clock import LONDON
+from pathway.queries import WorklistRow
+from pathway.rules import FLAG_BY_CODE, Flag
+from pathway.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES, STEPS
+
+SEVERITIES = ("red", "amber")
+# Streamlit theme colours for each severity (badges in markdown, pills and cells in tables).
+COLOURS = {"red": "red", "amber": "orange"}
+STAGE_TITLES = {s.code: s.title for s in STAGES} | {STAGE_COMPLETE: "Complete", STAGE_CLOSED: "Closed"}
+IDENTIFIER_KEYS = ("patient", "name", "nhs_number", "date_of_birth")
+
+
+def words(code: str | None) -> str:
+    """A code in plain words (flags, steps, stages, vocabulary values)."""
+    if code is None:
+        return ""
+    if code in FLAG_BY_CODE:
+        return FLAG_BY_CODE[code].words
+    if code in STEPS:
+        return STEPS[code][1].title
+    return code.replace("_", " ")
+
+
+def stage_words(code: str) -> str:
+    """A stage's declared title (stage and step codes overlap, so stages have their own lookup)."""
+    return STAGE_TITLES.get(code, code.replace("_", " "))
+
+
+def flag_label(code: str, severity: str) -> str:
+    """Plain words with the code beside; the severity is spelt out too, not only shown in colour."""
+    return f"{severity}: {words(code)} ({code})"
+
+
+def flag_text(flag: Flag) -> str:
+    """A flag as Streamlit markdown: a coloured severity badge, then the words and the code."""
+    severity = flag.severity.value
+    return f":{COLOURS[severity]}-badge[{severity}] {words(flag.code)} ({flag.code})"
+
+
+# Every label a flag can take, with its colour, for the worklist's pill column.
+FLAG_LABELS = [flag_label(code, severity) for code in FLAG_BY_CODE for severity in SEVERITIES]
+FLAG_LABEL_COLOURS = [COLOURS[severity] for _code in FLAG_BY_CODE for severity in SEVERITIES]
+
+
+def london_time(instant: datetime) -> str:
+    return instant.astimezone(LONDON).strftime("%d %b %Y %H:%M")
+
+
+def worklist_frame(rows: Sequence[WorklistRow], *, identifiers: bool) -> pd.DataFrame:
+    """The worklist as shown: one row per open pathway, most urgent first (the query's order)."""
+    records = []
+    for row in rows:
+        left = row.window_days_left
+        record: dict[str, Any] = {
+            "severity": [row.severity] if row.severity else [],  # one coloured pill
+            "pathway": row.pathway,
+            "patient": row.patient,
+            "site": row.site,
+            "flags": [flag_label(f.code, f.severity.value) for f in row.flags],
+            # The bar runs from 14 days down to 0; a missed window shows empty (and carries its red flag).
+            "window": max(left, 0) if left is not None else None,
+            "next_step": words(row.next_step),
+            "next_due_on": row.next_due_on,
+            "owner_role": row.owner_role or "",
+            "route": words(row.route),
+            "stage": stage_words(row.stage),
+            "decision": words(row.decision),
+        }
+        if not identifiers:
+            del record["patient"]
+        records.append(record)
+    columns = [k for k in WORKLIST_COLUMNS if identifiers or k != "patient"]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+WORKLIST_COLUMNS = (
+    "severity",
+    "pathway",
+    "patient",
+    "window",
+    "next_step",
+    "next_due_on",
+    "owner_role",
+    "flags",
+    "stage",
+    "route",
+    "site",
+    "decision",
+)
+
+
+def worklist_columns(window_days: int) -> dict[str, Any]:
+    cc = st.column_config
+    return {
+        "severity": cc.MultiselectColumn(
+            "Severity",
+            width="small",
+            options=list(SEVERITIES),
+            color=[COLOURS[s] for s in SEVERITIES],
+            help="The most urgent standing flag: red or amber",
+        ),
+        "pathway": cc.TextColumn("Pathway", pinned=True),
+        "patient": cc.TextColumn("Patient"),
+        "site": cc.TextColumn("Site"),
+        "flags": cc.MultiselectColumn(
+            "Flags", width="large", options=FLAG_LABELS, color=FLAG_LABEL_COLOURS, help="Plain words, code beside"
+        ),
+        "window": cc.ProgressColumn(
+            f"{window_days}-day window",
+            help="Days left in the treatment window (empty once missed; blank when no procedure is planned)",
+            min_value=0,
+            max_value=window_days,
+            format="%d days left",
+        ),
+        "next_step": cc.TextColumn("Next step"),
+        "next_due_on": cc.DateColumn("Due", format="YYYY-MM-DD"),
+        "owner_role": cc.TextColumn("Owner"),
+        "route": cc.TextColumn("Route"),
+        "stage": cc.TextColumn("Stage"),
+        "decision": cc.TextColumn("MDT decision"),
+    }
+
+
+def worklist_csv(rows: Iterable[WorklistRow], *, identifiers: bool) -> str:
+    """Every filtered row, plain values (flags as 'CODE severity due' with words)."""
+    buffer = io.StringIO()
+    fields = ["pathway", "patient", "site", "severity", "flags", "window_days_left", "next_step", "next_due_on"]
+    fields += ["owner_role", "route", "stage", "decision", "presented_on"]
+    if not identifiers:
+        fields.remove("patient")
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        data = row.as_dict()
+        data["flags"] = "; ".join(
+            f"{f.code} {f.severity.value} due {f.due_on.isoformat()} ({words(f.code)})" for f in row.flags
+        )
+        writer.writerow(data)
+    return buffer.getvalue()
+
+
+def without_identifiers(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in IDENTIFIER_KEYS}
+
+
+def frame(items: Iterable[Any]) -> pd.DataFrame:
+    """Dataclasses or mappings as a table."""
+    return pd.DataFrame([asdict(i) if is_dataclass(i) and not isinstance(i, type) else dict(i) for i in items])
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    text: str = table.to_csv(index=False)
+    return text.encode("utf-8")
+
+
+def download(table: pd.DataFrame, name: str, key: str) -> None:
+    st.download_button(
+        "Download CSV",
+        data=csv_bytes(table),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=key,
+        on_click="ignore",  # a download is no reason to rerun the page
+    )
+
+
+def iso(value: date | None) -> str:
+    return value.isoformat() if value else ""

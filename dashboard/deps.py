@@ -1,0 +1,133 @@
+"""What every page shares: the session factory (one per process) and cached reads over pathway.queries.
+
+The factory is built from `pathway.settings.Settings` (env `PATHWAY_DATABASE_URL`, `PATHWAY_HOME`),
+so tests point the dashboard at a temporary database with environment variables alone. Cached
+reads return plain values (never ORM objects bound to a session) and are cleared after each write.
+"""
+
+import importlib
+from datetime import date, datetime
+from types import ModuleType
+from typing import Any
+
+import streamlit as st
+
+from pathway import queries, reports
+from pathway.clock import london_date, utc_now
+from pathway.db import SessionFactory, make_engine, make_session_factory
+from pathway.settings import Settings
+
+# The worklist refreshes every minute; its cache is shorter so a refresh always reads anew.
+WORKLIST_TTL = "20s"
+REPORT_TTL = "5m"
+
+
+@st.cache_resource(show_spinner=False)
+def session_factory() -> SessionFactory:
+    return make_session_factory(make_engine(Settings().resolved_database_url()))
+
+
+def now() -> datetime:
+    """The one clock of the dashboard (UTC); pages show it in Europe/London."""
+    return utc_now()
+
+
+def today() -> date:
+    return london_date(now())
+
+
+def clear_reads() -> None:
+    """After a successful write: every cached read may be stale."""
+    st.cache_data.clear()
+
+
+@st.cache_data(ttl=WORKLIST_TTL, max_entries=200, show_spinner=False)
+def worklist_page(
+    as_of: date,
+    site: str | None,
+    flag: str | None,
+    stage: str | None,
+    route: str | None,
+    flagged_only: bool,
+    limit: int,
+    offset: int,
+) -> list[queries.WorklistRow]:
+    with session_factory()() as session:
+        return queries.worklist(
+            session,
+            as_of,
+            site=site,
+            flag=flag,
+            stage=stage,
+            route=route,
+            flagged_only=flagged_only,
+            limit=limit,
+            offset=offset,
+        )
+
+
+@st.cache_data(ttl=WORKLIST_TTL, max_entries=200, show_spinner=False)
+def worklist_count(
+    as_of: date, site: str | None, flag: str | None, stage: str | None, route: str | None, flagged_only: bool
+) -> int:
+    with session_factory()() as session:
+        return reports.count_worklist(
+            session, as_of, site=site, flag=flag, stage=stage, route=route, flagged_only=flagged_only
+        )
+
+
+@st.cache_data(ttl=WORKLIST_TTL, max_entries=50, show_spinner=False)
+def severity_counts(as_of: date, site: str | None) -> dict[str, int]:
+    with session_factory()() as session:
+        return queries.count_open(session, as_of, site=site)
+
+
+@st.cache_data(ttl=REPORT_TTL, max_entries=4, show_spinner=False)
+def sites() -> list[str]:
+    with session_factory()() as session:
+        return reports.sites(session)
+
+
+def pathway_detail(ref: str, as_of: date) -> queries.PathwayDetail:
+    """One pathway's record (raises pathway.errors.NotFound); read fresh, never cached."""
+    with session_factory()() as session:
+        return queries.pathway_detail(session, ref, as_of)
+
+
+def reminder_queries() -> ModuleType | None:
+    """pathway.reminders.queries (issue 3) when it is there with both reads, else None."""
+    try:
+        module = importlib.import_module("pathway.reminders.queries")
+    except ImportError:
+        return None
+    wanted = ("recent_notifications", "failed_notifications")
+    return module if all(hasattr(module, name) for name in wanted) else None
+
+
+def notifications(kind: str, limit: int = 200) -> list[Any] | None:
+    """Recent or failed notifications (frozen NotificationView rows), or None when not configured."""
+    module = reminder_queries()
+    if module is None:
+        return None
+    read = getattr(module, f"{kind}_notifications")
+    with session_factory()() as session:
+        return list(read(session, limit=limit))
+
+
+@st.cache_data(ttl=REPORT_TTL, max_entries=20, show_spinner=False)
+def report(name: str, as_of: date) -> list[Any]:
+    """One of pathway.reports' reports by name (rows are frozen dataclasses)."""
+    with session_factory()() as session:
+        if name == "days_to_procedure":
+            return list(reports.days_to_procedure(session))
+        if name == "window_by_month":
+            return list(reports.window_by_month(session))
+        if name == "pathways_by_stage":
+            return list(reports.pathways_by_stage(session))
+        if name == "flags_by_type":
+            return list(reports.flags_by_type(session, as_of))
+        if name == "complications":
+            return list(reports.complications(session))
+        if name == "registry_completeness":
+            return list(reports.registry_completeness(session, as_of))
+    raise ValueError(f"unknown report {name}")

@@ -1,0 +1,213 @@
+"""One form per interface command, built from the command's model in pathway.commands.
+
+The widgets follow each field's type (dates, value lists, yes/no, numbers, lists), so a field
+added to a command appears in its form. Every widget has an empty slot under it where the
+service's rejection of that field is shown. The form never validates on its own: the service is
+the one judge, and its message is shown as it gave it.
+"""
+
+import types
+import typing
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import Any
+
+import streamlit as st
+from annotated_types import MaxLen
+from pydantic.fields import FieldInfo
+
+from pathway import commands as c
+from pathway.vocabulary import REQUIRED_MDT_ROLES, VILLALTA_ITEMS
+
+COMMAND_TITLES = {
+    "register_patient": "Register a patient",
+    "record_diagnosis": "Record the diagnosis (opens a pathway)",
+    "start_anticoagulation": "Start anticoagulation",
+    "stop_anticoagulation": "Stop anticoagulation",
+    "record_mdt": "Record the MDT outcome",
+    "notify_governance": "Record the governance notice (per site)",
+    "enrol_research": "Record research enrolment",
+    "record_consent": "Record consent",
+    "schedule_procedure": "Schedule the procedure",
+    "record_procedure": "Record the procedure",
+    "submit_registry": "Record the registry submission",
+    "record_follow_up": "Record a follow-up visit",
+    "record_anticoagulation_review": "Record the anticoagulation review",
+    "record_filter_outcome": "Record the IVC filter outcome",
+    "close_pathway": "Close the pathway",
+}
+LABELS = {
+    "by": "Clinician who did it (optional)",
+    "nhs_number": "NHS number",
+    "patient": "Patient reference (hospital number)",
+    "pathway": "Pathway reference",
+    "veins": "Vein segments involved",
+    "information_leaflet": "Written information given (leaflet and version, e.g. PIL-PMT v1.0)",
+    "uncertainties_discussed": "Uncertainties and alternatives discussed (NICE HTG516 1.2)",
+    "thrombolysis": "Thrombolysis planned",
+    "complications": "Complications (one per line; leave empty if none)",
+    "stent": "Stent placed",
+    "ivc_filter": "IVC filter",
+    "lytic_dose_mg": "Lytic dose (mg)",
+    "life_expectancy_ge_1y": "Life expectancy of a year or more",
+    "baseline_vcss": "Baseline VCSS",
+    "vcss": "VCSS",
+    "ceap_c": "CEAP clinical class",
+    "recurrent_vte": "Recurrent VTE",
+}
+ROLE_WORDS = {
+    "vascular_surgeon": "Vascular surgeon",
+    "interventional_radiologist": "Interventional radiologist",
+    "haematologist": "Haematologist",
+}
+SKIPPED = {"command", "pathway"}  # the pathway is chosen above the form, with its version
+
+
+@dataclass
+class CommandForm:
+    submitted: bool
+    payload: dict[str, Any]
+    slots: dict[str, Any]  # field -> the empty slot under its widget
+    general: Any  # for a rejection that names no field of the form
+
+
+def widget_key(command: str, field: str) -> str:
+    return f"record_{command}_{field}"
+
+
+def label(field: str) -> str:
+    return LABELS.get(field, field.replace("_", " ").capitalize())
+
+
+def words(value: Any) -> str:
+    return "—" if value is None else str(value).replace("_", " ")
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(the inner type, whether None is allowed) of a field's annotation, Annotated stripped."""
+    optional = False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        annotation = args[0]
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation, optional
+
+
+def _choices(kind: Any) -> list[str] | None:
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return [str(e.value) for e in kind]
+    if typing.get_origin(kind) is typing.Literal:
+        return [str(v) for v in typing.get_args(kind)]
+    return None
+
+
+def _max_length(info: FieldInfo, annotation: Any) -> int:
+    found = [m.max_length for m in info.metadata if isinstance(m, MaxLen)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            for meta in getattr(arg, "__metadata__", ()):
+                found += [m.max_length for m in getattr(meta, "metadata", []) if isinstance(m, MaxLen)]
+    return found[0] if found else 120
+
+
+def _widget(command: str, field: str, info: FieldInfo, today: date) -> Any:
+    """Draw the field's widget; returns its value as the command wants it (None when left empty)."""
+    key = widget_key(command, field)
+    kind, optional = _unwrap(info.annotation)
+    optional = optional or not info.is_required()
+    text = label(field)
+    choices = _choices(kind)
+    if kind is date:
+        return st.date_input(text, value=None if optional else today, key=key, format="YYYY-MM-DD")
+    if choices is not None:
+        options: list[Any] = [None, *choices] if optional else choices
+        return st.selectbox(text, options, key=key, format_func=words)
+    if kind is bool:
+        if optional:
+            answer = st.selectbox(text, [None, "yes", "no"], key=key, format_func=words)
+            return None if answer is None else answer == "yes"
+        return st.checkbox(text, key=key)
+    if kind is int or kind is float:
+        number = st.number_input(text, value=None, step=1 if kind is int else 0.5, key=key)
+        return None if number is None else kind(number)
+    if typing.get_origin(kind) is list:
+        item, _ = _unwrap(typing.get_args(kind)[0])
+        if item is c.Attendee:
+            return _attendees(command)
+        item_choices = _choices(item)
+        if item_choices is not None:
+            return st.multiselect(text, item_choices, key=key, format_func=words) or None
+        lines = st.text_area(text, key=key, height=80)
+        return [line.strip() for line in lines.splitlines() if line.strip()]
+    if kind is c.Villalta:
+        return _villalta(command)
+    if _max_length(info, info.annotation) > 200:
+        return st.text_area(text, key=key, height=100).strip() or None
+    return st.text_input(text, key=key).strip() or None
+
+
+def _attendees(command: str) -> list[dict[str, str]]:
+    """The three specialties HTG516 3.8 requires, then anyone else (one 'name, role' per line)."""
+    st.markdown("**MDT attendees**")
+    found = []
+    columns = st.columns(len(REQUIRED_MDT_ROLES))
+    for column, role in zip(columns, REQUIRED_MDT_ROLES, strict=True):
+        name = column.text_input(ROLE_WORDS[role], key=widget_key(command, f"attendee_{role}")).strip()
+        if name:
+            found.append({"name": name, "role": role})
+    others = st.text_area(
+        "Other attendees (one per line: name, role)", key=widget_key(command, "attendees_other"), height=68
+    )
+    for line in others.splitlines():
+        name, _, role = line.partition(",")
+        if name.strip():
+            found.append({"name": name.strip(), "role": role.strip() or "other"})
+    return found
+
+
+def _villalta(command: str) -> dict[str, Any] | None:
+    assessed = st.checkbox("Villalta score assessed at this visit", key=widget_key(command, "villalta_assessed"))
+    columns = st.columns(4)
+    items = [
+        int(
+            columns[i % 4].number_input(
+                words(item), min_value=0, max_value=3, value=0, step=1, key=widget_key(command, f"villalta_{item}")
+            )
+        )
+        for i, item in enumerate(VILLALTA_ITEMS)
+    ]
+    ulcer = st.checkbox("Venous ulcer present", key=widget_key(command, "villalta_ulcer"))
+    return {"items": items, "ulcer": ulcer} if assessed else None
+
+
+def command_form(command: str, today: date) -> CommandForm:
+    """Draw the command's form; on submit, `payload` holds the command as the service wants it."""
+    model = c.COMMANDS[command]
+    fields = {name: info for name, info in model.model_fields.items() if name not in SKIPPED}
+    if command == "record_diagnosis":  # a new pathway is named in the form itself
+        fields = {"pathway": model.model_fields["pathway"], **fields}
+    required = {n: i for n, i in fields.items() if i.is_required() and n != "by"}
+    optional = {n: i for n, i in fields.items() if n not in required}
+    payload: dict[str, Any] = {"command": command}
+    slots: dict[str, Any] = {}
+    with st.form(f"record_form_{command}", border=True):
+        for group, container in ((required, st.container()), (optional, st.expander("Optional details"))):
+            with container:
+                for name, info in group.items():
+                    value = _widget(command, name, info, today)
+                    slots[name] = st.empty()
+                    if value is not None:
+                        payload[name] = value
+        general = st.empty()
+        submitted = st.form_submit_button("Save", type="primary")
+    return CommandForm(submitted, payload, slots, general)
+
+
+def clear_form(command: str) -> None:
+    """After a save: empty the form for the next entry (a rejected or conflicting save keeps it)."""
+    prefix = widget_key(command, "")
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+        del st.session_state[key]

@@ -1,0 +1,90 @@
+"""Start the dashboard as a child process and wait until it answers (for `make demo` and browser tests).
+
+    proc = start_dashboard(8501, os.environ | {"PATHWAY_DATABASE_URL": url})
+
+`python -m dashboard.launch --port 8501` does the same and then waits for the server to stop.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import IO
+
+from pathway.cli_users import DASHBOARD_APP, dashboard_command
+
+APP = DASHBOARD_APP
+# Import the heavy libraries before the server starts, so the first page a user opens does not
+# pay for them (seconds on a busy two-core machine); then hand over to Streamlit's own CLI.
+WARM_START = "import altair, pandas, pyarrow, argon2; from streamlit.web.cli import main; main()"
+READY_TIMEOUT_SECONDS = 60.0
+POLL_SECONDS = 0.2
+
+
+class DashboardDidNotStart(RuntimeError):
+    pass
+
+
+def is_healthy(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/_stcore/health", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def start_dashboard(
+    port: int,
+    env: dict[str, str],
+    *,
+    address: str | None = None,
+    timeout: float = READY_TIMEOUT_SECONDS,
+    log: IO[bytes] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start Streamlit on `port` and return once /_stcore/health answers; raises if it never does."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WARM_START, *dashboard_command(port, address)[3:]],
+        env=env,
+        cwd=APP.parents[1],
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DashboardDidNotStart(f"streamlit exited with status {proc.returncode}")
+        if is_healthy(port, address if address not in (None, "0.0.0.0") else "127.0.0.1"):
+            return proc
+        time.sleep(POLL_SECONDS)  # polling interval, not a wait for readiness
+    stop_dashboard(proc)
+    raise DashboardDidNotStart(f"no answer from /_stcore/health on port {port} within {timeout:.0f} s")
+
+
+def stop_dashboard(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the dashboard and wait until it is ready.")
+    parser.add_argument("--port", type=int, default=8501)
+    parser.add_argument("--address", default=None)
+    args = parser.parse_args()
+    proc = start_dashboard(args.port, dict(os.environ), address=args.address, log=sys.stdout.buffer)
+    sys.stdout.write(f"dashboard ready on http://localhost:{args.port}\n")
+    sys.stdout.flush()
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        stop_dashboard(proc)
+
+
+if __name__ == "__main__":
+    main()
