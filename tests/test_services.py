@@ -196,7 +196,7 @@ def test_execute_stale_expected_version_raises_conflict_and_writes_nothing(facto
     before = database_state(factory)
     with pytest.raises(ConflictError) as caught:
         run(factory, mdt(), at=later(2), expected_version=read)
-    assert caught.value.pathway == "P1"
+    assert caught.value.subject == "pathway P1"
     assert "reload" in str(caught.value)
     assert database_state(factory) == before
     outcome = run(factory, mdt(), at=later(3), expected_version=read + 1)

@@ -1,0 +1,41 @@
+"""What every flow needs from the environment: the database, the reminder settings and the clock.
+
+Tasks take references and dates as parameters and build these here, so flow-run parameters never
+carry a database URL (it may hold a password) nor anything about a patient.
+"""
+
+from collections.abc import Callable
+from functools import cache
+
+from pathway.clock import london_today, utc_now
+from pathway.db import SessionFactory, make_engine, make_session_factory
+from pathway.reminders.settings import ReminderSettings
+from pathway.settings import Settings
+
+__all__ = ["london_today", "reminder_settings", "run_name", "session_factory", "utc_now"]
+
+
+@cache
+def _factory(url: str) -> SessionFactory:
+    return make_session_factory(make_engine(url))
+
+
+def session_factory() -> SessionFactory:
+    """One engine per database URL per process (a served process runs many flows)."""
+    return _factory(Settings().resolved_database_url())
+
+
+def reminder_settings() -> ReminderSettings:
+    return ReminderSettings()
+
+
+def run_name(flow_name: str) -> Callable[[], str]:
+    """A run name with the day swept, e.g. reminder-sweep-2026-06-15 (the parameter, else today)."""
+
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        as_of = flow_run.parameters.get("as_of") or london_today()
+        return f"{flow_name}-{as_of}"
+
+    return name

@@ -1,0 +1,129 @@
+"""One stage of one pathway, evaluated through pathway.rules, and the actions that stage asks for.
+
+The patient-pathway flow runs one task per stage of pathway.stages.STAGES; each calls `run_stage`.
+Actions are notifications of kind `request`, claimed under the same unique key as the reminders,
+so running the flow again (after every command, and from the nightly sweep) asks once:
+- consent: once the MDT decides on a procedure, tell the consenting clinician and attach the leaflet;
+- registry: once a PMT is done, ask the coordinator for the BSIR Venous Registry entry (HTG516 1.3);
+- follow_up: once a procedure is done, ask the coordinator to book the follow-up visits.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from pathway import rules
+from pathway.db import SessionFactory
+from pathway.errors import NotFound
+from pathway.leaflets import get_leaflet
+from pathway.models import Pathway
+from pathway.policy import Policy, policy_in_force
+from pathway.record import PathwayRecord
+from pathway.reminders.channels import Channels
+from pathway.reminders.delivery import Clock
+from pathway.reminders.messages import CONSENT_REQUESTED, FOLLOW_UP_BOOKING_REQUESTED, REGISTRY_ENTRY_REQUESTED
+from pathway.reminders.settings import ReminderSettings
+from pathway.reminders.sweep import Pending, notify_once
+from pathway.repository import load_rows, record_from_rows
+from pathway.stages import STAGES, STEPS
+from pathway.vocabulary import Role
+
+STAGE_BY_CODE = {stage.code: stage for stage in STAGES}
+
+
+@dataclass(frozen=True)
+class StepState:
+    step: str
+    owner: str
+    due_on: str
+    done_on: str | None
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """What a stage task returns: plain values, pathway reference only (no patient identifiers)."""
+
+    pathway: str
+    stage: str
+    steps: tuple[StepState, ...]
+    flags: tuple[str, ...]  # "CODE:severity" standing at as_of
+    requested: tuple[str, ...] = ()  # requests sent by this run (already-sent ones are not repeated)
+
+
+def _load(session: Session, ref: str) -> tuple[int, PathwayRecord]:
+    pathway = session.exec(select(Pathway).where(Pathway.ref == ref)).first()
+    if pathway is None or pathway.id is None:
+        raise NotFound("pathway", "no pathway has this reference")
+    return pathway.id, record_from_rows(load_rows(session, pathway))
+
+
+def _request(pathway_id: int, code: str, role: Role, due_on: date | None, leaflet: str | None = None) -> Pending:
+    return Pending(pathway_id, code, "info", "request", role.value, due_on, leaflet)
+
+
+def stage_requests(pathway_id: int, stage: str, record: PathwayRecord, steps: list[rules.PlannedStep]) -> list[Pending]:
+    """The actions this stage asks for now (pure: a function of the record and its plan)."""
+    if record.is_closed:
+        return []
+    open_steps = {s.code: s for s in steps if s.stage == stage and s.done_on is None}
+    decision = record.decision
+    if stage == "consent" and "consent" in open_steps and decision is not None and record.procedural:
+        step = open_steps["consent"]
+        return [_request(pathway_id, CONSENT_REQUESTED, step.owner, step.due_on, get_leaflet(decision.value).label)]
+    if stage == "registry" and "registry_submission" in open_steps:
+        step = open_steps["registry_submission"]
+        return [_request(pathway_id, REGISTRY_ENTRY_REQUESTED, step.owner, step.due_on)]
+    if stage == "follow_up" and record.procedures and open_steps:
+        # Bookings are administration: the coordinator books, the clinician (step owner) sees the patient.
+        first_due = min(s.due_on for s in open_steps.values())
+        return [_request(pathway_id, FOLLOW_UP_BOOKING_REQUESTED, Role.coordinator, first_due)]
+    return []
+
+
+def evaluate_stage(
+    session: Session, ref: str, stage: str, as_of: date, policy: Policy | None = None
+) -> tuple[StageReport, list[Pending]]:
+    """The stage's steps and standing flags at `as_of`, and the requests it makes."""
+    if stage not in STAGE_BY_CODE:
+        raise ValueError(f"unknown stage {stage!r}")
+    policy = policy or policy_in_force()
+    pathway_id, record = _load(session, ref)
+    steps = rules.plan(record, policy)
+    stage_steps = {s.code for s in STAGE_BY_CODE[stage].steps}
+    flags = tuple(
+        f"{f.code}:{f.severity.value}"
+        for f in rules.flags_at(record, as_of, policy)
+        if STEPS[rules.FLAG_BY_CODE[f.code].step][0].code == stage
+    )
+    states = tuple(
+        StepState(s.code, s.owner.value, s.due_on.isoformat(), s.done_on.isoformat() if s.done_on else None)
+        for s in steps
+        if s.code in stage_steps
+    )
+    return StageReport(ref, stage, states, flags), stage_requests(pathway_id, stage, record, steps)
+
+
+def run_stage(
+    factory: SessionFactory,
+    ref: str,
+    stage: str,
+    *,
+    as_of: date,
+    settings: ReminderSettings,
+    clock: Clock,
+    channels: Channels | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> StageReport:
+    """Evaluate one stage and send the requests it makes, each once per pathway."""
+    with factory() as session:
+        report, requests = evaluate_stage(session, ref, stage, as_of)
+    if not requests:
+        return report
+    delivered = notify_once(
+        factory, requests, as_of=as_of, settings=settings, clock=clock, channels=channels, sleep=sleep, take_over=False
+    )
+    requested = tuple(sorted(key[1] for key in delivered.keys))
+    return StageReport(report.pathway, report.stage, report.steps, report.flags, requested)

@@ -1,0 +1,169 @@
+"""Where notifications go: apprise URLs per recipient role, and the JSON-lines outbox.
+
+A message names the pathway reference and site, the flag and its severity, never a patient's
+name, NHS number or date of birth (the pathway reference is what the team looks up).
+"""
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from pathway.reminders.settings import ReminderSettings
+
+
+class DeliveryError(RuntimeError):
+    """A channel did not take the message (retried with backoff, then recorded as failed)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    code: str
+    severity: str
+    kind: str
+    recipient_role: str
+    title: str
+    body: str
+    pathway: str | None = None  # None for the governance digest
+    site: str | None = None
+    notification_id: int | None = None
+    leaflet: str | None = None
+    attachments: tuple[Path, ...] = field(default_factory=tuple)
+
+
+class Channel(Protocol):
+    scheme: str
+
+    def send(self, message: Message) -> None: ...
+
+
+class AppriseChannel:
+    """One apprise URL. Its text may hold credentials, so only the scheme is kept for records."""
+
+    def __init__(self, url: str, interval_seconds: float | None = None) -> None:
+        import apprise  # imported here: apprise loads every plugin, which is slow
+
+        self.scheme = url.split("://", 1)[0].lower()
+        self._apprise = apprise.Apprise()
+        if not self._apprise.add(url):
+            raise ValueError(f"not a usable apprise URL (scheme {self.scheme!r})")
+        if interval_seconds is not None:
+            for service in self._apprise:
+                service.request_rate_per_sec = interval_seconds
+
+    def send(self, message: Message) -> None:
+        attach = [str(p) for p in message.attachments] or None
+        if not self._apprise.notify(body=message.body, title=message.title, attach=attach):
+            raise DeliveryError(f"{self.scheme}: not delivered")
+
+
+class Outbox:
+    """Appends one JSON line per delivered notification; a retry never writes the same one twice."""
+
+    scheme = "outbox"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def line(self, message: Message, channel: str, at: datetime) -> str:
+        record = {
+            "notification": message.notification_id,
+            "pathway": message.pathway,
+            "site": message.site,
+            "code": message.code,
+            "severity": message.severity,
+            "kind": message.kind,
+            "recipient_role": message.recipient_role,
+            "channel": channel,
+            "leaflet": message.leaflet,
+            "at": at.isoformat(),
+        }
+        return json.dumps(record, sort_keys=True) + "\n"
+
+    def append(self, message: Message, channel: str, at: datetime) -> None:
+        self.append_lines([self.line(message, channel, at)])
+
+    def append_lines(self, lines: list[str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Append mode, one write per line: lines from concurrent sweeps never interleave.
+        with self.path.open("a", encoding="utf-8") as handle:
+            for text in lines:
+                handle.write(text)
+
+    def written(self) -> set[int]:
+        """Notification ids already in the outbox (read only when a dead sweep's claims are retried)."""
+        if not self.path.exists():
+            return set()
+        ids = set()
+        with self.path.open(encoding="utf-8") as handle:
+            for text in handle:
+                try:
+                    found = json.loads(text).get("notification")
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a crash
+                if isinstance(found, int):
+                    ids.add(found)
+        return ids
+
+
+@dataclass(frozen=True)
+class Delivery:
+    attempts: int
+    error: str | None
+    channel: str
+
+    @property
+    def delivered(self) -> bool:
+        return self.error is None
+
+
+def deliver(
+    message: Message,
+    channels: Sequence[Channel],
+    *,
+    retries: int,
+    backoff_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
+    """Send through every channel; retry only the channels that failed, with exponential backoff."""
+    names = "+".join(sorted({c.scheme for c in channels})) or "none"
+    remaining = list(channels)
+    attempts, error = 0, None
+    while True:
+        attempts += 1
+        failed = []
+        for channel in remaining:
+            try:
+                channel.send(message)
+            except Exception as problem:  # any channel fault is retried, then recorded, never raised
+                failed.append(channel)
+                error = f"{channel.scheme}: {type(problem).__name__}: {problem}"[:500]
+        if not failed:
+            return Delivery(attempts, None, names)
+        if attempts > retries:
+            return Delivery(attempts, error, names)
+        sleep(backoff_seconds * 2 ** (attempts - 1))
+        remaining = failed
+
+
+class Channels:
+    """The apprise channels of each recipient role, built once per sweep from the settings."""
+
+    def __init__(self, settings: ReminderSettings) -> None:
+        self.settings = settings
+        self._built: dict[str, list[Channel]] = {}
+
+    def for_role(self, role: str) -> list[Channel]:
+        if role not in self._built:
+            interval = self.settings.channel_interval_seconds
+            self._built[role] = [AppriseChannel(url, interval) for url in self.settings.recipients(role)]
+        return self._built[role]
+
+    def names(self, role: str, outbox: bool) -> str:
+        schemes = {url.split("://", 1)[0].lower() for url in self.settings.recipients(role)}
+        if outbox:
+            schemes.add(Outbox.scheme)
+        return "+".join(sorted(schemes)) or "none"

@@ -1,0 +1,392 @@
+"""The reminder sweep: one notification per standing flag and severity, to the step's owner, exactly once.
+
+Run on SQLite and (with PATHWAY_TEST_POSTGRES_URL) PostgreSQL. The outbox, a real local channel,
+is the record of what went out; a fake channel stands in only where a remote service would fail.
+"""
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from pathway.db import SessionFactory
+from pathway.demo import nhs_numbers
+from pathway.reminders.channels import Channel, Channels, Message
+from pathway.reminders.models import Notification
+from pathway.reminders.queries import failed_notifications, recent_notifications
+from pathway.reminders.settings import ReminderSettings
+from pathway.reminders.sweep import Pending, Standing, due_notifications, insert_claims, run_sweep, standing_flags
+from pathway.rules import BEGINNING, END
+from tests.conftest import consent, diagnose, governance, mdt, register, run, start_anticoagulation
+
+SWEPT_AT = datetime(2026, 6, 20, 6, 0, tzinfo=UTC)
+
+
+def clock_at(instant: datetime) -> Callable[[], datetime]:
+    return lambda: instant
+
+
+def settings_for(tmp_path: Path, **extra: Any) -> ReminderSettings:
+    return ReminderSettings(outbox_path=tmp_path / "outbox.jsonl", backoff_seconds=0, **extra)
+
+
+def outbox(tmp_path: Path) -> list[dict[str, Any]]:
+    path = tmp_path / "outbox.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def sweep(
+    factory: SessionFactory, tmp_path: Path, day: date, *, channels: Channels | None = None, **settings: Any
+) -> dict[str, int]:
+    result = run_sweep(
+        factory,
+        as_of=day,
+        settings=settings_for(tmp_path, **settings),
+        clock=clock_at(SWEPT_AT),
+        channels=channels,
+        sleep=lambda _s: None,
+    )
+    return result.as_dict()
+
+
+def nhs_number(n: int) -> str:
+    """Valid NHS numbers from the 999 test range."""
+    numbers = nhs_numbers(500_000)
+    return [next(numbers) for _ in range(n + 1)][n]
+
+
+def awaiting_mdt(factory: SessionFactory, pathway: str = "P1", n: int = 0) -> None:
+    """Presented and referred 2026-06-01, anticoagulated: MDT_OVERDUE stands red from 2026-06-05."""
+    run(factory, register(patient=f"H{pathway}", nhs=nhs_number(n)))
+    run(factory, diagnose(pathway=pathway, patient=f"H{pathway}"))
+    run(factory, start_anticoagulation(pathway))
+
+
+class RecordingChannel:
+    """Stands in for a remote service: records messages, fails the first `failures` sends."""
+
+    scheme = "fake"
+
+    def __init__(self, failures: int = 0, crash_after: int | None = None) -> None:
+        self.failures, self.crash_after = failures, crash_after
+        self.messages: list[Message] = []
+        self.calls = 0
+
+    def send(self, message: Message) -> None:
+        self.calls += 1
+        if self.crash_after is not None and len(self.messages) >= self.crash_after:
+            raise KeyboardInterrupt("the sweep's process dies here")  # not an Exception: nothing catches it
+        if self.calls <= self.failures:
+            raise ConnectionError("relay refused")
+        self.messages.append(message)
+
+
+class FakeChannels(Channels):
+    def __init__(self, settings: ReminderSettings, channel: Channel) -> None:
+        super().__init__(settings)
+        self.channel = channel
+
+    def for_role(self, role: str) -> list[Channel]:
+        return [self.channel]
+
+
+# --- selection (pure) --------------------------------------------------------------------------
+
+
+def test_due_notifications_one_per_flag_at_its_highest_severity_to_the_step_owner() -> None:
+    day = date(2026, 6, 9)
+    standing = [
+        Standing(1, "CONSENT_OUTSTANDING", "amber", BEGINNING, date(2026, 6, 10)),
+        Standing(1, "CONSENT_OUTSTANDING", "red", date(2026, 6, 8), date(2026, 6, 10)),
+        Standing(1, "MDT_OVERDUE", "red", date(2026, 6, 9), date(2026, 6, 8)),
+        Standing(2, "TREATMENT_WINDOW_AT_RISK", "amber", date(2026, 6, 9), date(2026, 6, 13)),
+    ]
+    due = due_notifications(standing, day, escalation_days=2)
+    assert [(p.pathway_id, p.code, p.severity, p.kind, p.recipient_role) for p in due] == [
+        (1, "CONSENT_OUTSTANDING", "red", "first", "clinician"),
+        (1, "MDT_OVERDUE", "red", "first", "coordinator"),
+        (2, "TREATMENT_WINDOW_AT_RISK", "amber", "first", "clinician"),
+    ]
+
+
+@pytest.mark.parametrize(("days_red", "escalated"), [(0, False), (1, False), (2, True), (9, True)])
+def test_due_notifications_escalate_a_red_flag_standing_n_days(days_red: int, escalated: bool) -> None:
+    day = date(2026, 6, 20)
+    standing = [Standing(1, "MDT_OVERDUE", "red", day - timedelta(days=days_red), END)]
+    kinds = [(p.kind, p.recipient_role) for p in due_notifications(standing, day, escalation_days=2)]
+    assert kinds == [("first", "coordinator")] + ([("escalation", "escalation")] if escalated else [])
+
+
+def test_due_notifications_never_escalate_amber() -> None:
+    day = date(2026, 6, 20)
+    standing = [Standing(1, "CONSENT_OUTSTANDING", "amber", BEGINNING, date(2026, 7, 1))]
+    assert [p.kind for p in due_notifications(standing, day, escalation_days=2)] == ["first"]
+
+
+# --- sweeps against a real database ----------------------------------------------------------
+
+
+def test_sweep_rerun_sends_nothing_new(factory: SessionFactory, tmp_path: Path) -> None:
+    awaiting_mdt(factory)
+    first = sweep(factory, tmp_path, date(2026, 6, 5))
+    again = sweep(factory, tmp_path, date(2026, 6, 5))
+    assert first == {"sent": 1, "already_sent": 0, "failed": 0}
+    assert again == {"sent": 0, "already_sent": 1, "failed": 0}
+    lines = outbox(tmp_path)
+    assert [(line["pathway"], line["code"], line["severity"], line["recipient_role"]) for line in lines] == [
+        ("P1", "MDT_OVERDUE", "red", "coordinator")
+    ]
+    assert lines[0]["site"] == "North Vale" and lines[0]["channel"] == "outbox"
+    assert datetime.fromisoformat(lines[0]["at"]) == SWEPT_AT
+
+
+def test_sweep_does_not_notify_a_step_completed_before_it(factory: SessionFactory, tmp_path: Path) -> None:
+    awaiting_mdt(factory, "P1", 0)
+    awaiting_mdt(factory, "P2", 1)
+    run(factory, mdt("P1", held_on="2026-06-04", decision="anticoagulation_only"))
+    sweep(factory, tmp_path, date(2026, 6, 6))
+    assert {(line["pathway"], line["code"]) for line in outbox(tmp_path)} == {("P2", "MDT_OVERDUE")}
+
+
+def test_sweep_escalates_a_red_flag_after_two_days_once(factory: SessionFactory, tmp_path: Path) -> None:
+    awaiting_mdt(factory)
+    sent = [sweep(factory, tmp_path, date(2026, 6, day))["sent"] for day in (5, 6, 7, 8, 9)]
+    assert sent == [1, 0, 1, 0, 0]
+    escalations = [line for line in outbox(tmp_path) if line["kind"] == "escalation"]
+    assert [(e["code"], e["recipient_role"]) for e in escalations] == [("MDT_OVERDUE", "escalation")]
+
+
+def test_sweep_catches_up_after_downtime_with_what_stands_now(factory: SessionFactory, tmp_path: Path) -> None:
+    """Consent amber until the day before S - 2 (S = 10 June), red from 8 June; no sweep ran 4 to 8 June."""
+    run(factory, governance())
+    awaiting_mdt(factory)
+    run(factory, mdt("P1", held_on="2026-06-02"))
+    run(factory, {"command": "schedule_procedure", "pathway": "P1", "scheduled_on": "2026-06-10"})
+    assert sweep(factory, tmp_path, date(2026, 6, 3))["sent"] == 1  # consent outstanding, amber
+    after_downtime = sweep(factory, tmp_path, date(2026, 6, 9))
+    assert after_downtime == {"sent": 1, "already_sent": 0, "failed": 0}  # red now; the amber is not repeated
+    assert sweep(factory, tmp_path, date(2026, 6, 9))["sent"] == 0
+    sent = [(line["code"], line["severity"], line["kind"]) for line in outbox(tmp_path)]
+    assert sent == [("CONSENT_OUTSTANDING", "amber", "first"), ("CONSENT_OUTSTANDING", "red", "first")]
+
+
+def test_sweep_after_the_consent_is_recorded_sends_nothing_more(factory: SessionFactory, tmp_path: Path) -> None:
+    run(factory, governance())
+    awaiting_mdt(factory)
+    run(factory, mdt("P1", held_on="2026-06-02"))
+    assert sweep(factory, tmp_path, date(2026, 6, 3))["sent"] == 1
+    run(factory, consent("P1", consented_on="2026-06-04"))
+    assert sweep(factory, tmp_path, date(2026, 6, 5)) == {"sent": 0, "already_sent": 0, "failed": 0}
+
+
+def test_two_concurrent_sweeps_send_each_notification_once(factory: SessionFactory, tmp_path: Path) -> None:
+    pathways = 6
+    for n in range(pathways):
+        awaiting_mdt(factory, f"P{n}", n)
+    start = threading.Barrier(3)
+    results: list[dict[str, int]] = []
+
+    def one_sweep() -> None:
+        start.wait()
+        results.append(sweep(factory, tmp_path, date(2026, 6, 12)))
+
+    threads = [threading.Thread(target=one_sweep) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    lines = outbox(tmp_path)
+    # Each pathway: MDT_OVERDUE first and escalation, TREATMENT_WINDOW_AT_RISK first.
+    assert len(lines) == 3 * pathways
+    assert Counter((x["pathway"], x["code"], x["kind"]) for x in lines).most_common(1)[0][1] == 1
+    assert sum(r["sent"] for r in results) == 3 * pathways
+    assert all(r["failed"] == 0 for r in results) and len(results) == 3
+    # Every sweep accounts for every notification: sent by it, or taken by another.
+    assert all(r["sent"] + r["already_sent"] == 3 * pathways for r in results)
+    with factory() as session:
+        assert len(session.exec(select(Notification)).all()) == 3 * pathways
+
+
+def test_sweep_killed_mid_batch_then_rerun_sends_each_once(factory: SessionFactory, tmp_path: Path) -> None:
+    """The process dies after 2 deliveries: the claimed-but-unsent rows go out on the next sweep, once."""
+    for n in range(3):
+        awaiting_mdt(factory, f"P{n}", n)
+    dying = RecordingChannel(crash_after=2)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(factory, tmp_path, date(2026, 6, 12), channels=FakeChannels(settings_for(tmp_path), dying))
+    with factory() as session:
+        statuses = Counter(n.status for n in session.exec(select(Notification)).all())
+    assert statuses == {"sent": 2, "claimed": 7}
+    # A sweep within the lease leaves the live-looking claims alone...
+    assert sweep(factory, tmp_path, date(2026, 6, 12))["sent"] == 0
+    # ...and the next sweep after it takes them over and sends each once.
+    healthy = RecordingChannel()
+    later = run_sweep(
+        factory,
+        as_of=date(2026, 6, 12),
+        settings=settings_for(tmp_path),
+        clock=clock_at(SWEPT_AT + timedelta(hours=1)),
+        channels=FakeChannels(settings_for(tmp_path), healthy),
+    )
+    assert later.sent == 7
+    sent = dying.messages + healthy.messages
+    assert len(sent) == 9 and len({(m.pathway, m.code, m.kind) for m in sent}) == 9
+    assert len(outbox(tmp_path)) == 9
+
+
+def test_taken_over_claim_is_dropped_when_its_step_was_done_since(factory: SessionFactory, tmp_path: Path) -> None:
+    awaiting_mdt(factory)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(
+            factory,
+            tmp_path,
+            date(2026, 6, 5),
+            channels=FakeChannels(settings_for(tmp_path), RecordingChannel(crash_after=0)),
+        )
+    run(factory, mdt("P1", held_on="2026-06-05", decision="anticoagulation_only"))
+    later = run_sweep(
+        factory,
+        as_of=date(2026, 6, 6),
+        settings=settings_for(tmp_path),
+        clock=clock_at(SWEPT_AT + timedelta(hours=1)),
+    )
+    assert later.as_dict() == {"sent": 0, "already_sent": 0, "failed": 0}
+    with factory() as session:
+        assert session.exec(select(Notification)).all() == []
+    assert outbox(tmp_path) == []
+
+
+def test_channel_failing_twice_then_recovering_delivers_once(factory: SessionFactory, tmp_path: Path) -> None:
+    awaiting_mdt(factory)
+    flaky = RecordingChannel(failures=2)
+    pauses: list[float] = []
+    result = run_sweep(
+        factory,
+        as_of=date(2026, 6, 5),
+        settings=ReminderSettings(outbox_path=tmp_path / "outbox.jsonl", retries=3, backoff_seconds=2),
+        clock=clock_at(SWEPT_AT),
+        channels=FakeChannels(settings_for(tmp_path), flaky),
+        sleep=pauses.append,
+    )
+    assert result.sent == 1 and len(flaky.messages) == 1 and flaky.calls == 3
+    assert pauses == [2, 4]  # exponential backoff between attempts
+    with factory() as session:
+        (row,) = session.exec(select(Notification)).all()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 3, None)
+
+
+def test_channel_failing_past_the_retries_is_recorded_and_not_retried(factory: SessionFactory, tmp_path: Path) -> None:
+    awaiting_mdt(factory)
+    broken = RecordingChannel(failures=99)
+    channels = FakeChannels(settings_for(tmp_path), broken)
+    result = sweep(factory, tmp_path, date(2026, 6, 5), channels=channels, retries=2)
+    assert result == {"sent": 0, "already_sent": 0, "failed": 1}
+    assert broken.calls == 3 and outbox(tmp_path) == []
+    with factory() as session:
+        (failed,) = failed_notifications(session)
+    assert (failed.pathway, failed.site, failed.code, failed.status, failed.attempts) == (
+        "P1",
+        "North Vale",
+        "MDT_OVERDUE",
+        "failed",
+        3,
+    )
+    assert failed.last_error == "fake: ConnectionError: relay refused" and failed.sent_at is None
+    sweep(factory, tmp_path, date(2026, 6, 5), channels=channels)
+    assert broken.calls == 3  # a failed notification waits for a coordinator; the sweep does not resend it
+
+
+def test_recent_notifications_newest_first_with_every_field(factory: SessionFactory, tmp_path: Path) -> None:
+    awaiting_mdt(factory)
+    sweep(factory, tmp_path, date(2026, 6, 5))
+    run_sweep(
+        factory,
+        as_of=date(2026, 6, 7),
+        settings=settings_for(tmp_path),
+        clock=clock_at(SWEPT_AT + timedelta(days=2)),
+    )
+    with factory() as session:
+        views = recent_notifications(session, limit=10)
+        assert failed_notifications(session) == []
+        assert len(recent_notifications(session, limit=1)) == 1
+    assert [(v.code, v.kind, v.recipient_role) for v in views] == [
+        ("MDT_OVERDUE", "escalation", "escalation"),
+        ("MDT_OVERDUE", "first", "coordinator"),
+    ]
+    newest = views[0]
+    assert (newest.pathway, newest.site, newest.severity, newest.channel, newest.status) == (
+        "P1",
+        "North Vale",
+        "red",
+        "outbox",
+        "sent",
+    )
+    assert newest.created_at == SWEPT_AT + timedelta(days=2) and newest.sent_at == newest.created_at
+    assert newest.attempts == 1 and newest.last_error is None
+
+
+def test_standing_flags_ignore_closed_pathways(factory: SessionFactory, tmp_path: Path) -> None:
+    awaiting_mdt(factory)
+    run(factory, {"command": "close_pathway", "pathway": "P1", "closed_on": "2026-06-04", "reason": "transferred"})
+    with factory() as session:
+        assert standing_flags(session, date(2026, 6, 10)) == []
+
+
+def test_pending_key_names_pathway_code_severity_kind() -> None:
+    pending = Pending(7, "MDT_OVERDUE", "red", "escalation", "escalation", None)
+    assert pending.key == (7, "MDT_OVERDUE", "red", "escalation")
+
+
+def test_claiming_a_taken_key_inserts_nothing_and_raises_nothing(factory: SessionFactory, tmp_path: Path) -> None:
+    awaiting_mdt(factory)
+    sweep(factory, tmp_path, date(2026, 6, 5))
+    with factory() as session:
+        (held,) = session.exec(select(Notification)).all()
+    taken = Pending(held.pathway_id, "MDT_OVERDUE", "red", "first", "coordinator", None)
+    channels = Channels(settings_for(tmp_path))
+    insert_claims(factory, [taken], claim="rival", as_of=date(2026, 6, 5), at=SWEPT_AT, channels=channels, outbox=True)
+    with factory() as session:
+        assert [(n.id, n.claim, n.status) for n in session.exec(select(Notification)).all()] == [
+            (held.id, held.claim, "sent")
+        ]
+
+
+def test_a_slow_sweep_renews_its_claims_so_a_later_sweep_cannot_take_them_over(
+    factory: SessionFactory, tmp_path: Path
+) -> None:
+    """Sweep A's clock runs 40 s per reading against a 60 s lease; sweep B starts while A is mid-batch."""
+    for n in range(3):
+        awaiting_mdt(factory, f"P{n}", n)
+    ticks = iter(range(0, 10_000, 40))
+
+    def slow_clock() -> datetime:
+        return SWEPT_AT + timedelta(seconds=next(ticks))
+
+    rival = RecordingChannel()
+    settings = settings_for(tmp_path, claim_lease_seconds=60)
+
+    class RivalStartsMidBatch(RecordingChannel):
+        def send(self, message: Message) -> None:
+            super().send(message)
+            if len(self.messages) == 3:
+                now = slow_clock()
+                run_sweep(
+                    factory,
+                    as_of=date(2026, 6, 12),
+                    settings=settings,
+                    clock=lambda: now,
+                    channels=FakeChannels(settings, rival),
+                )
+
+    first = RivalStartsMidBatch()
+    run_sweep(
+        factory, as_of=date(2026, 6, 12), settings=settings, clock=slow_clock, channels=FakeChannels(settings, first)
+    )
+    assert rival.messages == [] and len(first.messages) == 9
+    assert len(outbox(tmp_path)) == 9
