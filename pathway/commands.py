@@ -7,6 +7,7 @@ CommandRejected naming the field and the rule.
 """
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -54,7 +55,7 @@ def _nhs_number(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be a string of 10 digits")
     digits = value.replace(" ", "")
-    if not re.fullmatch(r"\d{10}", digits):
+    if not re.fullmatch(r"[0-9]{10}", digits):  # ASCII digits only: \d also matches other scripts' digits
         raise ValueError("must be 10 digits")
     if not nhs_number_is_valid(digits):
         raise ValueError("check digit is not valid (modulus 11)")
@@ -64,12 +65,18 @@ def _nhs_number(value: Any) -> str:
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be non-empty text")
+    # Control characters other than line breaks and tabs (NUL above all: PostgreSQL refuses it)
+    # have no place in a clinical record.
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
+        raise ValueError("must not contain control characters")
     return value.strip()
 
 
 ClinicalDate = Annotated[date, BeforeValidator(_clinical_date)]
 NhsNumber = Annotated[str, BeforeValidator(_nhs_number)]
 Text = Annotated[str, BeforeValidator(_text), Field(max_length=120)]
+# Sites and external identifiers (study, ethics, registry) are stored in 80 characters.
+ShortText = Annotated[str, BeforeValidator(_text), Field(max_length=80)]
 LongText = Annotated[str, BeforeValidator(_text), Field(max_length=4000)]
 Ref = Annotated[str, BeforeValidator(_text), Field(max_length=40)]
 
@@ -95,7 +102,7 @@ class RegisterPatient(Command):
     nhs_number: NhsNumber
     date_of_birth: ClinicalDate
     sex: Sex
-    site: Text
+    site: ShortText
     name: Text | None = None
 
 
@@ -150,7 +157,7 @@ class RecordMdt(PathwayCommand):
 
 class NotifyGovernance(Command):
     command: Literal["notify_governance"]
-    site: Text
+    site: ShortText
     notified_on: ClinicalDate
     lead: Text
     clinician: Text | None = None
@@ -158,8 +165,8 @@ class NotifyGovernance(Command):
 
 class EnrolResearch(PathwayCommand):
     command: Literal["enrol_research"]
-    study_id: Text
-    ethics_ref: Text
+    study_id: ShortText
+    ethics_ref: ShortText
     enrolled_on: ClinicalDate
 
 
@@ -202,7 +209,7 @@ class RecordProcedure(PathwayCommand):
 class SubmitRegistry(PathwayCommand):
     command: Literal["submit_registry"]
     submitted_on: ClinicalDate
-    registry_ref: Text
+    registry_ref: ShortText
 
 
 class Villalta(_Strict):
