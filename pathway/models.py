@@ -272,6 +272,9 @@ class FlagWindowRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_flag_window_starts_ends", "starts_on", "ends_on"),
         Index("ix_flag_window_code_starts", "code", "starts_on"),
+        # The worklist reads standing windows in due order and stops once a page is full
+        # (queries.worklist); the other columns let it test "standing" without reading the row.
+        Index("ix_flag_window_due", "due_on", "starts_on", "ends_on", "pathway_id"),
     )
 
 

@@ -1,22 +1,25 @@
 """Read side: the worklist and one pathway's full record. Never writes.
 
-The worklist is one SQL query over the materialised flag windows (pathway.plan), so its cost
-follows the rows shown, not the number of patients, and needs no Prefect run to be right.
+The worklist reads the materialised flag windows (pathway.plan), so it needs no Prefect run to be
+right; a page of it is read in index order and stops when full, so its cost follows the rows
+shown, not the number of patients (docs/benchmarks.md).
 """
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal
+from sqlalchemy import Date, Integer, String, and_, bindparam, case, exists, func, literal, or_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from pathway import rules
 from pathway.errors import NotFound
 from pathway.models import AuditEvent, FlagWindowRow, Pathway, Patient, Step
 from pathway.policy import Policy, policy_in_force
-from pathway.repository import load_rows, record_from_rows
-from pathway.vocabulary import Severity
+from pathway.repository import load_rows, record_from_rows, table_of
+from pathway.vocabulary import SEVERITY_RANK, Severity
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,17 @@ def worklist(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[WorklistRow]:
-    """Open pathways, most urgent first: red, then amber, then none; then earliest due."""
+    """Open pathways, most urgent first: red, then amber, then none; then earliest due.
+
+    A pathway ranks by the worst flag standing at `as_of`, then by the earliest due date of its
+    standing flags (its next step's due date when none stands), then by reference. A page
+    (`limit`) is read tier by tier in index order and stops once it is full, so its cost follows
+    the rows shown (plus `offset`), not the number of open pathways (docs/benchmarks.md). A flag
+    filter, or no limit, reads every matching pathway's standing flags at once instead.
+    """
+    shown = _Shown(site, stage, route)
+    if flag is None and limit is not None:
+        return _worklist_rows(session, _urgent_first(session, as_of, shown, flagged_only, limit, offset), as_of)
     standing = (
         select(
             FlagWindowRow.pathway_id.label("pathway_id"),  # type: ignore[attr-defined]
@@ -84,39 +97,210 @@ def worklist(
         )
         .where(_standing(as_of))
         .group_by(col(FlagWindowRow.pathway_id))
-        .subquery()
     )
-    rank = func.coalesce(standing.c.rank, literal(0))
-    query = (
-        select(Pathway, Patient.ref, standing.c.rank)
-        .join(Patient, col(Patient.id) == col(Pathway.patient_id))
-        .outerjoin(standing, standing.c.pathway_id == col(Pathway.id))
-        .where(col(Pathway.closed_on).is_(None))
-    )
-    if site:
-        query = query.where(Pathway.site == site)
-    if stage:
-        query = query.where(Pathway.stage == stage)
-    if route:
-        query = query.where(Pathway.route == route)
-    if flagged_only or flag:
-        query = query.where(standing.c.rank.is_not(None))
     if flag:
-        # Uncorrelated IN, not a correlated EXISTS: SQLite re-scanned the flag's windows for every
-        # pathway (0.7 s at 2,000 patients, quadratic in the cohort).
-        has_flag = select(FlagWindowRow.pathway_id).where(FlagWindowRow.code == flag, _standing(as_of))
-        query = query.where(col(Pathway.id).in_(has_flag))
+        # Only the pathways the flag stands on (index on code, starts_on): cost follows the matches.
+        with_flag = select(FlagWindowRow.pathway_id).where(FlagWindowRow.code == flag, _standing(as_of))
+        standing = standing.where(col(FlagWindowRow.pathway_id).in_(with_flag))
+    ranked = standing.subquery()
+    rank = func.coalesce(ranked.c.rank, literal(0))
+    query = select(Pathway.id)
+    if flagged_only or flag:
+        query = query.join(ranked, ranked.c.pathway_id == col(Pathway.id))
+    else:
+        query = query.outerjoin(ranked, ranked.c.pathway_id == col(Pathway.id))
+    query = query.where(*shown.conditions(table_of(Pathway)))
     # Unflagged pathways sort by their next step's due date; flagged ones by their most pressing flag.
-    due = case((standing.c.due.is_not(None), standing.c.due), else_=Pathway.next_due_on)
+    due = case((ranked.c.due.is_not(None), ranked.c.due), else_=Pathway.next_due_on)
     query = query.order_by(rank.desc(), due.asc().nulls_last(), col(Pathway.ref)).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    found = session.exec(query).all()
-    return _with_flags(session, found, as_of)
+    return _worklist_rows(session, [i for i in session.exec(query).all() if i is not None], as_of)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The worklist's filters on the pathway row (open pathways only, always)."""
+
+    site: str | None
+    stage: str | None
+    route: str | None
+
+    def values(self) -> dict[str, str]:
+        """The filters in use, by column name."""
+        given = {"site": self.site, "stage": self.stage, "route": self.route}
+        return {name: value for name, value in given.items() if value}
+
+    def conditions(self, pathway: Any) -> list[Any]:
+        """Open, and each filter in use."""
+        return [pathway.c.closed_on.is_(None), *(pathway.c[name] == value for name, value in self.values().items())]
+
+
+def _listed(pathway: Any, filters: tuple[str, ...]) -> list[Any]:
+    """Open, and these filters as parameters named after their columns (for statements built once)."""
+    return [pathway.c.closed_on.is_(None), *(pathway.c[name] == bindparam(name, type_=String) for name in filters)]
+
+
+def _standing_in(window: Any, as_of: Any) -> Any:
+    return and_(window.c.starts_on <= as_of, window.c.ends_on >= as_of)
+
+
+def _urgent_first(
+    session: Session, as_of: date, shown: _Shown, flagged_only: bool, limit: int, offset: int
+) -> list[int]:
+    """Pathway ids of one page of the worklist, in its order, read tier by tier.
+
+    Red tier: standing windows in due order (index ix_flag_window_due), each pathway at its first
+    standing window (its earliest due), kept when a red window stands on it. Amber tier: the same
+    over amber windows where no red one stands. Then pathways with nothing standing, by next due
+    date (index ix_pathway_open_due), dated ones first. Each tier stops at the rows still wanted.
+    """
+    tiers = ["red", "amber"] if flagged_only else ["red", "amber", "dated", "undated"]
+    filters = tuple(shown.values())
+    ids: list[int] = []
+    skip = offset
+    for tier in tiers:
+        if len(ids) >= limit:
+            break
+        wanted = skip + limit - len(ids)
+        got = list(
+            session.execute(_tier(tier, filters), {"as_of": as_of, "wanted": wanted, **shown.values()}).scalars()
+        )
+        if len(got) <= skip:  # the whole tier lies before the page
+            skip -= len(got)
+            continue
+        ids += got[skip:]
+        skip = 0
+    return ids
+
+
+@cache
+def _tier(tier: str, filters: tuple[str, ...]) -> Any:
+    """One tier's statement (built once per tier and set of filters; values are bound at run time)."""
+    window = table_of(FlagWindowRow).alias("w")
+    other = table_of(FlagWindowRow).alias("other")
+    pathway = table_of(Pathway)
+    as_of = bindparam("as_of", type_=Date)
+    listed = _listed(pathway, filters)
+    if tier in ("dated", "undated"):
+        flagged = exists().where(other.c.pathway_id == pathway.c.id, _standing_in(other, as_of))
+        query = select(pathway.c.id).where(*listed, ~flagged)
+        if tier == "dated":  # NULLS LAST, as two ranges, so SQLite too reads them in index order
+            query = query.where(pathway.c.next_due_on.is_not(None)).order_by(pathway.c.next_due_on, pathway.c.ref)
+        else:
+            query = query.where(pathway.c.next_due_on.is_(None)).order_by(pathway.c.ref)
+        return query.limit(bindparam("wanted", type_=Integer))
+    earlier = table_of(FlagWindowRow).alias("earlier")
+    first_standing = ~exists().where(
+        earlier.c.pathway_id == window.c.pathway_id,
+        _standing_in(earlier, as_of),
+        or_(
+            earlier.c.due_on < window.c.due_on,
+            and_(earlier.c.due_on == window.c.due_on, earlier.c.id < window.c.id),
+        ),
+    )
+    red_stands = exists().where(
+        other.c.pathway_id == window.c.pathway_id,
+        _standing_in(other, as_of),
+        other.c.severity_rank == SEVERITY_RANK[Severity.red],
+    )
+    # Pathway conditions as correlated subqueries, so the scan starts from the windows' due index.
+    on_list = exists().where(pathway.c.id == window.c.pathway_id, *listed)
+    reference = select(pathway.c.ref).where(pathway.c.id == window.c.pathway_id).scalar_subquery()
+    query = select(window.c.pathway_id).where(_standing_in(window, as_of), first_standing, on_list)
+    if tier == "red":
+        query = query.where(red_stands)
+    else:
+        # Amber is the only rank below red: an amber-tier pathway's windows are all amber.
+        query = query.where(window.c.severity_rank == SEVERITY_RANK[Severity.amber], ~red_stands)
+    return query.order_by(window.c.due_on, reference).limit(bindparam("wanted", type_=Integer))
+
+
+@cache
+def _row_statements() -> tuple[Any, Any]:
+    """The worklist rows' columns (with the next step's owner) and their standing flag windows, by ids."""
+    pathway, patient, window, step = table_of(Pathway), table_of(Patient), table_of(FlagWindowRow), table_of(Step)
+    owner = (  # who owns the next step (the newest such step, should a plan ever hold two)
+        core_select(step.c.owner_role)
+        .where(step.c.pathway_id == pathway.c.id, step.c.code == pathway.c.next_step, step.c.done_on.is_(None))
+        .order_by(step.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    columns = [pathway.c[name] for name in _WORKLIST_COLUMNS]
+    summary = (
+        core_select(*columns, patient.c.ref.label("patient"), owner.label("owner_role"))
+        .join(patient, patient.c.id == pathway.c.patient_id)
+        .where(pathway.c.id.in_(bindparam("ids", expanding=True)))
+    )
+    flags = core_select(
+        window.c.pathway_id, window.c.code, window.c.severity, window.c.starts_on, window.c.ends_on, window.c.due_on
+    ).where(
+        window.c.pathway_id.in_(bindparam("ids", expanding=True)), _standing_in(window, bindparam("as_of", type_=Date))
+    )
+    return summary, flags
+
+
+def _worklist_rows(session: Session, ids: list[int], as_of: date) -> list[WorklistRow]:
+    """The worklist rows of these pathway ids, in this order: plain columns, no ORM objects."""
+    summary_statement, flags_statement = _row_statements()
+    summary: dict[int, Any] = {}
+    windows: dict[int, list[rules.FlagWindow]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        summary |= {row.id: row for row in session.execute(summary_statement, {"ids": chunk})}
+        for w in session.execute(flags_statement, {"ids": chunk, "as_of": as_of}):
+            windows[w.pathway_id].append(
+                rules.FlagWindow(w.code, Severity(w.severity), w.starts_on, w.ends_on, w.due_on)
+            )
+    rows = []
+    for i in ids:
+        p = summary[i]
+        rows.append(
+            WorklistRow(
+                pathway=p.ref,
+                patient=p.patient,
+                site=p.site,
+                decision=p.decision,
+                route=p.route,
+                extent=p.extent,
+                stage=p.stage,
+                presented_on=p.presented_on,
+                window_days_left=(p.window_closes_on - as_of).days if p.window_closes_on else None,
+                next_step=p.next_step,
+                next_due_on=p.next_due_on,
+                owner_role=p.owner_role,
+                version=p.version,
+                flags=rules.merge_standing(windows[i], as_of),
+            )
+        )
+    return rows
+
+
+_WORKLIST_COLUMNS = (
+    "id",
+    "ref",
+    "site",
+    "decision",
+    "route",
+    "extent",
+    "stage",
+    "presented_on",
+    "window_closes_on",
+    "next_step",
+    "next_due_on",
+    "version",
+)
 
 
 def count_open(session: Session, as_of: date, *, site: str | None = None) -> dict[str, int]:
-    """Open pathways by worst standing severity at `as_of` (red, amber, none)."""
+    """Open pathways by worst standing severity at `as_of` (red, amber, none).
+
+    Reads the standing windows and the open pathways' index only: no join of every open pathway.
+    """
+    shown = _Shown(site, None, None)
+    pathway = table_of(Pathway)
+    total = session.exec(select(func.count()).select_from(pathway).where(*shown.conditions(pathway))).one()
     worst = (
         select(FlagWindowRow.pathway_id, func.max(FlagWindowRow.severity_rank).label("rank"))
         .where(_standing(as_of))
@@ -124,60 +308,17 @@ def count_open(session: Session, as_of: date, *, site: str | None = None) -> dic
         .subquery()
     )
     query = (
-        select(func.coalesce(worst.c.rank, 0), func.count())
-        .select_from(Pathway)
-        .outerjoin(worst, worst.c.pathway_id == col(Pathway.id))
-        .where(col(Pathway.closed_on).is_(None))
-        .group_by(func.coalesce(worst.c.rank, 0))
+        select(worst.c.rank, func.count())
+        .select_from(worst.join(pathway, pathway.c.id == worst.c.pathway_id))
+        .where(*shown.conditions(pathway))
+        .group_by(worst.c.rank)
     )
-    if site:
-        query = query.where(Pathway.site == site)
-    names = {2: Severity.red.value, 1: Severity.amber.value, 0: "none"}
-    counts = dict.fromkeys(names.values(), 0)
+    names = {SEVERITY_RANK[Severity.red]: Severity.red.value, SEVERITY_RANK[Severity.amber]: Severity.amber.value}
+    counts = dict.fromkeys([*names.values(), "none"], 0)
     for rank, number in session.exec(query).all():
         counts[names[int(rank)]] = int(number)
+    counts["none"] = int(total) - sum(counts.values())
     return counts
-
-
-def _with_flags(session: Session, found: Any, as_of: date) -> list[WorklistRow]:
-    ids = [pathway.id for pathway, _patient, _rank in found]
-    windows: dict[int, list[rules.FlagWindow]] = {i: [] for i in ids if i is not None}
-    owners: dict[tuple[int, str], str] = {}
-    if ids:
-        for w in session.exec(
-            select(FlagWindowRow).where(col(FlagWindowRow.pathway_id).in_(ids), _standing(as_of))
-        ).all():
-            windows[w.pathway_id].append(
-                rules.FlagWindow(w.code, Severity(w.severity), w.starts_on, w.ends_on, w.due_on)
-            )
-        for step in session.exec(select(Step).where(col(Step.pathway_id).in_(ids), col(Step.done_on).is_(None))).all():
-            owners[(step.pathway_id, step.code)] = step.owner_role
-    rows = []
-    for pathway, patient_ref, _rank in found:
-        assert pathway.id is not None
-        rows.append(
-            WorklistRow(
-                pathway=pathway.ref,
-                patient=patient_ref,
-                site=pathway.site,
-                decision=pathway.decision,
-                route=pathway.route,
-                extent=pathway.extent,
-                stage=pathway.stage,
-                presented_on=pathway.presented_on,
-                window_days_left=_window_days_left(pathway, as_of),
-                next_step=pathway.next_step,
-                next_due_on=pathway.next_due_on,
-                owner_role=owners.get((pathway.id, pathway.next_step or "")),
-                version=pathway.version,
-                flags=rules.merge_standing(windows[pathway.id], as_of),
-            )
-        )
-    return rows
-
-
-def _window_days_left(pathway: Pathway, as_of: date) -> int | None:
-    return (pathway.window_closes_on - as_of).days if pathway.window_closes_on else None
 
 
 @dataclass(frozen=True)
