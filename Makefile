@@ -33,3 +33,8 @@ check: env
 
 clean:
 	rm -rf .pathway .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks against the SQL floor (issue 7): cohorts of 1,000 to 100,000 on SQLite and PostgreSQL,
+# written to docs/benchmarks.{md,json,svg}. Slow (tens of minutes); not part of `make test`.
+bench: env browser
+	uv run python -m bench

@@ -82,12 +82,13 @@ def worklist(
 
     A pathway ranks by the worst flag standing at `as_of`, then by the earliest due date of its
     standing flags (its next step's due date when none stands), then by reference. A page
-    (`limit`) is read tier by tier in index order and stops once it is full, so its cost follows
-    the rows shown (plus `offset`), not the number of open pathways (docs/benchmarks.md). A flag
-    filter, or no limit, reads every matching pathway's standing flags at once instead.
+    (`limit`, `offset` up to _DEEP_OFFSET) is read tier by tier in index order and stops once it
+    is full, so its cost follows the rows shown, not the number of open pathways
+    (docs/benchmarks.md). A flag filter, a deeper page or no limit groups every matching
+    pathway's standing flags at once instead (the same order; its cost follows the matches).
     """
     shown = _Shown(site, stage, route)
-    if flag is None and limit is not None:
+    if flag is None and limit is not None and offset <= _DEEP_OFFSET:
         return _worklist_rows(session, _urgent_first(session, as_of, shown, flagged_only, limit, offset), as_of)
     standing = (
         select(
@@ -116,6 +117,12 @@ def worklist(
     if limit is not None:
         query = query.limit(limit)
     return _worklist_rows(session, [i for i in session.exec(query).all() if i is not None], as_of)
+
+
+# Past about this offset, skipping rows tier by tier costs more than grouping every open pathway's
+# windows. At 100,000 pathways, 50 rows at offset 10,000: 170 ms tiered, 510 ms grouped on SQLite
+# (410 and 580 ms on PostgreSQL); at offset 60,000: 2.1 s tiered, 0.7 s grouped (1.1 and 0.35 s).
+_DEEP_OFFSET = 10_000
 
 
 @dataclass(frozen=True)
