@@ -149,8 +149,21 @@ def one_cohort(plan: Plan, space: Scratch, size: int) -> dict[str, Any]:
     elif size in (min(plan.sizes), max(plan.sizes)):
         entry |= guarded("dashboard", lambda: dashboard.measure(url, home, plan.dashboard_repeats))
         say(f"{backend} {size:,}: dashboard {entry['dashboard']}")
-    space.drop(url)
+    entry["url"] = url  # kept for the interleaved scaling rounds, dropped after them
     return entry
+
+
+def interleave(plan: Plan, entries: list[dict[str, Any]]) -> None:
+    """The worklist on every size of one backend in interleaved rounds (for the scaling target)."""
+    engines = {entry["size"]: make_engine(entry["url"]) for entry in entries}
+    try:
+        found = guarded("scaling", lambda: {"by_size": measure.scaling(engines, plan.as_of, plan.repeats)})
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+    for entry in entries:
+        entry |= found.get("by_size", {}).get(entry["size"], {})
+    say(f"{entries[0]['backend']}: interleaved worklist rounds on every size measured")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,9 +213,14 @@ def main(argv: list[str] | None = None) -> int:
             except ConnectionError as problem:
                 say(f"{backend}: skipped: {problem}")
                 continue
+            mine = []
             for size in plan.sizes:
-                results.append(one_cohort(plan, space, size))
-                progress.write_text(json.dumps(results, indent=1, default=str))
+                mine.append(one_cohort(plan, space, size))
+                progress.write_text(json.dumps(results + mine, indent=1, default=str))
+            interleave(plan, mine)
+            for entry in mine:
+                space.drop(entry.pop("url"))
+            results += mine
     machine["load_average_at_end"] = load_average()
     settings = {k: v for k, v in vars(plan).items() if k not in ("prefect_api",)} | {"seed": SEED}
     settings["total_minutes"] = round((time.perf_counter() - started) / 60, 1)

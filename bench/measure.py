@@ -21,7 +21,10 @@ from pathway.services import execute
 from pathway.vocabulary import Role
 
 BENCH_ACTOR = Actor("bench", Role.admin)
-PAGES = {"top100_flagged": {"limit": 100, "flagged_only": True}, "page500": {"limit": 500, "flagged_only": False}}
+PAGES: dict[str, dict[str, Any]] = {
+    "top100_flagged": {"limit": 100, "flagged_only": True},
+    "page500": {"limit": 500, "flagged_only": False},
+}
 
 
 def _with_floor(name: str, worklist: Timed, floor: Timed, group_by: Timed) -> dict[str, Any]:
@@ -68,6 +71,42 @@ def worklist_pages(engine: Engine, as_of: date, times: int) -> dict[str, Any]:
         found |= _with_floor(name, timed["worklist"], timed["floor"], timed["group_by"])
         found[f"{name}_rows"] = len(shown["worklist"])
     return found
+
+
+def scaling(engines: dict[int, Engine], as_of: date, times: int) -> dict[int, dict[str, Any]]:
+    """The worklist's top 100 flagged and its floor on every cohort size, in interleaved rounds.
+
+    The scaling target compares sizes; measured one size after another (minutes apart on a shared
+    machine) the comparison mostly shows the load of the moment, so here every round visits every size.
+    """
+    factories = {size: make_session_factory(engine) for size, engine in engines.items()}
+    page = PAGES["top100_flagged"]
+    times_ms: dict[int, dict[str, list[float]]] = {size: {"worklist": [], "floor": []} for size in engines}
+
+    def through_worklist(size: int) -> None:
+        with factories[size]() as session:
+            queries.worklist(session, as_of, **page)
+
+    def floor(size: int) -> None:
+        with engines[size].connect() as connection:
+            floors.worklist_floor(connection, as_of, **page)
+
+    for size in engines:  # warm-up
+        through_worklist(size)
+        floor(size)
+    for _ in range(times):
+        for size in engines:
+            for key, run in (("worklist", through_worklist), ("floor", floor)):
+                started = time.perf_counter()
+                run(size)
+                times_ms[size][key].append((time.perf_counter() - started) * 1000)
+    return {
+        size: {
+            "top100_flagged_interleaved": Timed(found["worklist"], None).summary(),
+            "top100_flagged_floor_interleaved": Timed(found["floor"], None).summary(),
+        }
+        for size, found in times_ms.items()
+    }
 
 
 def severity_counts(engine: Engine, as_of: date, times: int) -> dict[str, Any]:

@@ -251,33 +251,36 @@ def _row_statements() -> tuple[Any, Any]:
 def _worklist_rows(session: Session, ids: list[int], as_of: date) -> list[WorklistRow]:
     """The worklist rows of these pathway ids, in this order: plain columns, no ORM objects."""
     summary_statement, flags_statement = _row_statements()
+    severities = {severity.value: severity for severity in Severity}
     summary: dict[int, Any] = {}
     windows: dict[int, list[rules.FlagWindow]] = {i: [] for i in ids}
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        summary |= {row.id: row for row in session.execute(summary_statement, {"ids": chunk})}
-        for w in session.execute(flags_statement, {"ids": chunk, "as_of": as_of}):
-            windows[w.pathway_id].append(
-                rules.FlagWindow(w.code, Severity(w.severity), w.starts_on, w.ends_on, w.due_on)
-            )
+        summary |= {row[0]: row for row in session.execute(summary_statement, {"ids": chunk})}
+        for pathway_id, code, severity, starts_on, ends_on, due_on in session.execute(
+            flags_statement, {"ids": chunk, "as_of": as_of}
+        ):
+            windows[pathway_id].append(rules.FlagWindow(code, severities[severity], starts_on, ends_on, due_on))
     rows = []
     for i in ids:
-        p = summary[i]
+        # The columns of _WORKLIST_COLUMNS, then the patient's reference and the next step's owner.
+        _, ref, site, decision, route, extent, stage, presented_on, closes, *later = summary[i]
+        next_step, next_due_on, version, patient, owner_role = later
         rows.append(
             WorklistRow(
-                pathway=p.ref,
-                patient=p.patient,
-                site=p.site,
-                decision=p.decision,
-                route=p.route,
-                extent=p.extent,
-                stage=p.stage,
-                presented_on=p.presented_on,
-                window_days_left=(p.window_closes_on - as_of).days if p.window_closes_on else None,
-                next_step=p.next_step,
-                next_due_on=p.next_due_on,
-                owner_role=p.owner_role,
-                version=p.version,
+                pathway=ref,
+                patient=patient,
+                site=site,
+                decision=decision,
+                route=route,
+                extent=extent,
+                stage=stage,
+                presented_on=presented_on,
+                window_days_left=(closes - as_of).days if closes else None,
+                next_step=next_step,
+                next_due_on=next_due_on,
+                owner_role=owner_role,
+                version=version,
                 flags=rules.merge_standing(windows[i], as_of),
             )
         )
