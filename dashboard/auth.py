@@ -7,9 +7,10 @@ A full rerun of the app is user activity; a fragment's timed refresh is not.
 
 from datetime import datetime
 
+import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from dashboard import deps
+from dashboard import deps, outage
 from pathway.accounts import (
     AuthenticationFailed,
     account_policy,
@@ -69,7 +70,16 @@ def enforce_session(*, activity: bool) -> Actor | None:
         sign_out(session_end_message(ended, policy))
         return None
     # A disabled account loses its open sessions; a changed role applies at once.
-    role = active_role(deps.session_factory(), actor.name)
+    try:
+        role = active_role(deps.session_factory(), actor.name)
+    except Exception as error:
+        if not outage.unreachable(error):
+            raise
+        # The account cannot be checked while the database is down: the session keeps the role checked
+        # on its last run (no page can read or write anything until the database answers again, and
+        # the next run checks again). Signing out here would lose what the user was typing.
+        outage.note(error, "account check")
+        role = actor.role
     if role is None:
         sign_out("Your account has been disabled. Ask an administrator.")
         return None
@@ -109,8 +119,18 @@ def login_page() -> None:
         f"{policy.lockout_minutes} minutes. Sessions end after {policy.session_inactivity_minutes} minutes "
         f"without activity and after {policy.session_absolute_hours} hours in all."
     )
+    _load_table_component()
     if submitted:
         _attempt(name, password)
+
+
+def _load_table_component() -> None:
+    """An empty, invisible table, so the browser loads Streamlit's table component while the form is
+    filled in rather than after the click: fetching and compiling it took 0.5 to 1 s of the worklist's
+    first render in chromium on two busy cores (bench/dashboard.py's measure). It holds no data."""
+    st.html("<style>.st-key-auth_table_warmup {display: none;}</style>")  # out of sight and of screen readers
+    with st.container(height=1, border=False, key="auth_table_warmup"):
+        st.dataframe(pd.DataFrame({"": []}), hide_index=True, height=1, key="auth_table_warmup_frame")
 
 
 def _attempt(name: str, password: str) -> None:
@@ -119,6 +139,12 @@ def _attempt(name: str, password: str) -> None:
         actor = authenticate(deps.session_factory(), name, password, now)
     except AuthenticationFailed as failure:
         st.error(str(failure))
+        return None
+    except Exception as error:
+        if not outage.unreachable(error):
+            raise
+        outage.note(error, "sign-in")
+        outage.show(outage.SIGN_IN)
         return None
     sign_out()  # start from a clean session state
     sign_in(actor, now)

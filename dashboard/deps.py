@@ -6,6 +6,8 @@ reads return plain values (never ORM objects bound to a session) and are cleared
 """
 
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import ModuleType
 from typing import Any
@@ -22,9 +24,25 @@ WORKLIST_TTL = "20s"
 REPORT_TTL = "5m"
 
 
+@dataclass(frozen=True)
+class Database:
+    factory: SessionFactory
+    close_pooled: Callable[[], None]  # the engine's dispose: drop pooled connections, reconnect on demand
+
+
 @st.cache_resource(show_spinner=False)
+def database() -> Database:
+    engine = make_engine(Settings().resolved_database_url())
+    return Database(make_session_factory(engine), engine.dispose)
+
+
 def session_factory() -> SessionFactory:
-    return make_session_factory(make_engine(Settings().resolved_database_url()))
+    return database().factory
+
+
+def reset_connections() -> None:
+    """After a failure (dashboard.outage): the next session opens fresh connections."""
+    database().close_pooled()
 
 
 def now() -> datetime:

@@ -1,12 +1,15 @@
 """The dashboard's one entry point: `streamlit run dashboard/streamlit_app.py` (or `pathway dashboard`).
 
 Before sign-in only the login form is drawn: no page runs, so no patient data can be reached by URL.
-After sign-in the pages offered follow the role: auditors get no recording page.
+After sign-in the pages offered follow the role: auditors get no recording page. A database outage
+is reported by dashboard.outage, here for every page (and in the worklist's timed refresh and the
+recording form's save, which run on their own).
 """
 
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, deps, outage
+from pathway.accounts import active_role
 from pathway.commands import COMMANDS
 from pathway.roles import Actor, may_run
 
@@ -31,7 +34,8 @@ def pages_for(actor: Actor | None) -> list[st.Page]:
     return pages
 
 
-actor = auth.enforce_session(activity=True)
+# A rerun made by the outage retry (below) is not the user's activity.
+actor = auth.enforce_session(activity=not st.session_state.pop(outage.RETRIED, False))
 if actor is None:
     # The pages are registered (hidden) so a link to one shows the login form rather than a
     # "page not found" dialog over it; none of them runs: the script stops after the form.
@@ -39,4 +43,12 @@ if actor is None:
     auth.login_page()
     st.stop()
 auth.sidebar(actor)
-st.navigation(pages_for(actor)).run()
+page = st.navigation(pages_for(actor))
+# The one place a page's database outage is caught: the message where the page stopped, no traceback,
+# still signed in; the next run (any click, or the retry drawn under the message every 30 s) tries again.
+signed_in = actor
+with outage.reported(
+    f"page {page.title}",
+    then=lambda: outage.retry_when_back(lambda: active_role(deps.session_factory(), signed_in.name)),
+):
+    page.run()

@@ -6,7 +6,7 @@ save that crosses someone else's is refused (ConflictError) with the user's entr
 
 import streamlit as st
 
-from dashboard import auth, components, deps, forms
+from dashboard import auth, components, deps, forms, outage
 from pathway.commands import COMMANDS, PathwayCommand
 from pathway.errors import AccessDenied, CommandRejected, ConflictError, NotFound
 from pathway.roles import may_run
@@ -35,52 +35,60 @@ if on_pathway:
         st.info("Type the pathway's reference, or open it from the Patient page.")
         st.stop()
     reload = st.button("Reload pathway", key="record_reload", help="Read the pathway again (after a conflict)")
-    try:
-        detail = deps.pathway_detail(ref, deps.today())
-    except NotFound as missing:
-        pathway_slot.error(missing.rule)
-        st.stop()
-    if reload or ref not in versions:
-        versions[ref] = detail.pathway.version
-    flags = ", ".join(components.flag_text(f) for f in detail.flags) or "none"
-    st.caption(
-        f"Stage **{components.stage_words(detail.pathway.stage)}** · next step "
-        f"**{components.words(detail.pathway.next_step) or '—'}** · flags: {flags} · "
-        f"you are recording against version {versions[ref]}"
-    )
-    if detail.pathway.version != versions[ref]:
-        st.warning(
-            f"Pathway {ref} has changed since you opened it (now version {detail.pathway.version}). "
-            "Press **Reload pathway** before saving."
+    detail = None
+    # A database outage here keeps the form (and what was typed in it) when the pathway was read
+    # before: the save then says nothing was recorded, and saves against the version read then.
+    with outage.reported("pathway read", stop=ref not in versions):
+        try:
+            detail = deps.pathway_detail(ref, deps.today())
+        except NotFound as missing:
+            pathway_slot.error(missing.rule)
+            st.stop()
+    if detail is not None:
+        if reload or ref not in versions:
+            versions[ref] = detail.pathway.version
+        flags = ", ".join(components.flag_text(f) for f in detail.flags) or "none"
+        st.caption(
+            f"Stage **{components.stage_words(detail.pathway.stage)}** · next step "
+            f"**{components.words(detail.pathway.next_step) or '—'}** · flags: {flags} · "
+            f"you are recording against version {versions[ref]}"
         )
+        if detail.pathway.version != versions[ref]:
+            st.warning(
+                f"Pathway {ref} has changed since you opened it (now version {detail.pathway.version}). "
+                "Press **Reload pathway** before saving."
+            )
 
 form = forms.command_form(command, deps.today())
 if form.submitted:
     payload = form.payload | ({"pathway": ref} if on_pathway else {})
-    try:
-        outcome = execute(
-            deps.session_factory(),
-            actor,
-            payload,
-            recorded_at=deps.now(),
-            expected_version=versions.get(ref) if on_pathway else None,
-        )
-    except ConflictError:
-        form.general.error(
-            f"Not saved: pathway {ref} was changed by someone else after you opened it. Your entries are kept. "
-            "Press **Reload pathway** to see the change, check your entries, then save again."
-        )
-    except CommandRejected as rejected:
-        field = rejected.field.split(".")[0]
-        slot = form.slots.get(field) or (pathway_slot if on_pathway and field == "pathway" else form.general)
-        slot.error(f"{forms.label(field)}: {rejected.rule}")
-    except AccessDenied as denied:
-        form.general.error(f"Not allowed: {denied}")
-    else:
-        deps.clear_reads()
-        if outcome.pathway:
-            versions[outcome.pathway] = outcome.version or 0
-        where = f" for pathway {outcome.pathway}" if outcome.pathway else ""
-        st.session_state["record_saved"] = f"Saved: {forms.COMMAND_TITLES[command].lower()}{where}."
-        forms.clear_form(command)
-        st.rerun()
+    # One command is one transaction (pathway.services.execute): an outage before its commit leaves
+    # nothing written, and the form keeps the entries for the next try.
+    with outage.reported("save", message=outage.NOT_RECORDED, slot=form.general):
+        try:
+            outcome = execute(
+                deps.session_factory(),
+                actor,
+                payload,
+                recorded_at=deps.now(),
+                expected_version=versions.get(ref) if on_pathway else None,
+            )
+        except ConflictError:
+            form.general.error(
+                f"Not saved: pathway {ref} was changed by someone else after you opened it. Your entries are kept. "
+                "Press **Reload pathway** to see the change, check your entries, then save again."
+            )
+        except CommandRejected as rejected:
+            field = rejected.field.split(".")[0]
+            slot = form.slots.get(field) or (pathway_slot if on_pathway and field == "pathway" else form.general)
+            slot.error(f"{forms.label(field)}: {rejected.rule}")
+        except AccessDenied as denied:
+            form.general.error(f"Not allowed: {denied}")
+        else:
+            deps.clear_reads()
+            if outcome.pathway:
+                versions[outcome.pathway] = outcome.version or 0
+            where = f" for pathway {outcome.pathway}" if outcome.pathway else ""
+            st.session_state["record_saved"] = f"Saved: {forms.COMMAND_TITLES[command].lower()}{where}."
+            forms.clear_form(command)
+            st.rerun()

@@ -6,7 +6,7 @@ from math import ceil
 
 import streamlit as st
 
-from dashboard import auth, components, deps
+from dashboard import auth, components, deps, outage
 from pathway import queries
 from pathway.db import SessionFactory
 from pathway.policy import policy_in_force
@@ -79,11 +79,18 @@ def _csv_maker(factory: SessionFactory, as_of: date, identifiers: bool) -> Calla
                     break
         return components.worklist_csv(rows, identifiers=identifiers)
 
-    return make
+    return outage.quiet(make, "worklist CSV")
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_worklist(page: int) -> None:
+    # A fragment's own run is outside the app's outage guard: the message takes the table's place,
+    # and the next refresh (every minute) tries the database again.
+    with outage.reported("worklist refresh", stop=False):
+        _live_worklist(page)
+
+
+def _live_worklist(page: int) -> None:
     # A timed refresh is not activity: an idle session still ends on time.
     auth.keep_alive_or_stop()
     now = deps.now()
