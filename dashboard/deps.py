@@ -14,9 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from pathway import queries, reports
+from pathway import queries, reports, services
 from pathway.clock import london_date, utc_now
 from pathway.db import SessionFactory, make_engine, make_session_factory
+from pathway.roles import Actor
 from pathway.settings import Settings
 
 # The worklist refreshes every minute; its cache is shorter so a refresh always reads anew.
@@ -106,8 +107,20 @@ def sites() -> list[str]:
         return reports.sites(session)
 
 
-def pathway_detail(ref: str, as_of: date) -> queries.PathwayDetail:
-    """One pathway's record (raises pathway.errors.NotFound); read fresh, never cached."""
+OPENED = "record_opened"  # session state: the (page, pathway) whose opening was last audited
+
+
+def open_record(actor: Actor, ref: str, as_of: date, *, page: str) -> queries.PathwayDetail:
+    """One pathway's record for this person (raises pathway.errors.NotFound); read fresh, never cached.
+
+    Opening a record on a page is audited (pathway.services.open_record: one `read_pathway` row, a
+    refusal looking like an unknown reference); the reruns of that same view (a click, a form field)
+    read it again unaudited, so the trail shows each opening, not each widget interaction.
+    """
+    if st.session_state.get(OPENED) != (page, ref):
+        detail = services.open_record(session_factory(), actor, ref, as_of=as_of, recorded_at=now())
+        st.session_state[OPENED] = (page, ref)
+        return detail
     with session_factory()() as session:
         return queries.pathway_detail(session, ref, as_of)
 

@@ -44,6 +44,10 @@ if actor is None:
     st.stop()
 auth.sidebar(actor)
 page = st.navigation(pages_for(actor))
+if st.session_state.get("page_shown") != page.url_path:
+    # Another page: the next record shown is a new opening, audited again (deps.open_record).
+    st.session_state.pop(deps.OPENED, None)
+    st.session_state["page_shown"] = page.url_path
 # The one place a page's database outage is caught: the message where the page stopped, no traceback,
 # still signed in; the next run (any click, or the retry drawn under the message every 30 s) tries again.
 signed_in = actor

@@ -18,6 +18,10 @@ class CommandRejected(PathwayError):
         self.rule = rule
         super().__init__(f"{field}: {rule}")
 
+    def __reduce__(self) -> tuple[type["CommandRejected"], tuple[str, str]]:
+        # Rebuilt from its parts when unpickled (Prefect stores a failed run's exception pickled).
+        return type(self), (self.field, self.rule)
+
 
 class NotFound(CommandRejected):
     pass
@@ -33,3 +37,6 @@ class ConflictError(PathwayError):
     def __init__(self, subject: str) -> None:
         self.subject = subject
         super().__init__(f"{subject} was changed by someone else since you read it; reload and try again")
+
+    def __reduce__(self) -> tuple[type["ConflictError"], tuple[str]]:
+        return type(self), (self.subject,)

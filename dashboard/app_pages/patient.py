@@ -37,7 +37,7 @@ if not ref:
 
 as_of = deps.today()
 try:
-    detail = deps.pathway_detail(ref, as_of)
+    detail = deps.open_record(actor, ref, as_of, page="patient")
 except NotFound:
     st.error(f"No pathway has the reference {ref}.")
     st.stop()

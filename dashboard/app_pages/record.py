@@ -40,7 +40,7 @@ if on_pathway:
     # before: the save then says nothing was recorded, and saves against the version read then.
     with outage.reported("pathway read", stop=ref not in versions):
         try:
-            detail = deps.pathway_detail(ref, deps.today())
+            detail = deps.open_record(actor, ref, deps.today(), page="record")
         except NotFound as missing:
             pathway_slot.error(missing.rule)
             st.stop()

@@ -63,6 +63,7 @@ def test_the_page_shows_flags_record_steps_and_audit(database: SessionFactory) -
         "record_mdt",
         "record_consent",
         "record_procedure",
+        "read_pathway",  # this opening of the record, audited (deps.open_record)
     ]
     assert [e.label for e in at.expander][:2] == ["MDT meetings (1)", "Anticoagulation (1)"]
     assert at.button(key="patient_record").label == "Record for this pathway"
