@@ -7,7 +7,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 # PostgreSQL tests run when a server answers on this machine kind's port (as in .ci/run).
 PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test check bench env browser clean
+.PHONY: demo test check bench env browser clean screenshots
 
 # uv from PyPI if the machine has none; the virtual environment from the committed lock file.
 env:
@@ -38,3 +38,7 @@ clean:
 # written to docs/benchmarks.{md,json,svg}. Slow (tens of minutes); not part of `make test`.
 bench: env browser
 	uv run python -m bench
+
+# The README's dashboard screenshots, taken by the browser tests on their synthetic cohort.
+screenshots: env browser
+	PATHWAY_SCREENSHOTS_DIR=$(CURDIR)/docs/images uv run pytest -q tests/dashboard/test_browser.py

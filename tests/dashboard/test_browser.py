@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from dashboard.launch import start_dashboard, stop_dashboard
 from pathway import queries
 from pathway.db import make_engine, make_session_factory
 from pathway.demo import load_cohort
-from tests.dashboard.conftest import CHEAP_HASH, PASSWORD, ROOT, SEEDER, today
+from tests.dashboard.conftest import CHEAP_HASH, PASSWORD, SEEDER, today
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +34,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-IMAGES = ROOT / "docs" / "images"
+# The README's screenshots are taken here; `make screenshots` writes them to docs/images, any other
+# run to a scratch folder (a test run never changes tracked files).
+IMAGES = Path(os.environ.get("PATHWAY_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "pathway-screenshots")
 FIRST_RENDER_MS = 60_000  # the first page a server draws imports pandas and altair: slow on two busy cores
 
 
