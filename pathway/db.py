@@ -19,11 +19,12 @@ SessionFactory = Callable[[], Session]
 WRITE_OPTION = "pathway_write"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, sqlite_busy_seconds: float = 30, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         # Wait for a writer rather than fail; check FKs; WAL lets readers run beside the writer.
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        connect_args = {"timeout": sqlite_busy_seconds, "check_same_thread": False}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -5,6 +5,7 @@ PathwayError
  │    └── NotFound          an unknown patient or pathway reference
  ├── AccessDenied           the actor's role may not do this
  └── ConflictError          someone else changed the pathway since it was read; reload and retry
+      └── DatabaseBusy      the database stayed locked by other writers past its wait; retry
 """
 
 
@@ -40,3 +41,14 @@ class ConflictError(PathwayError):
 
     def __reduce__(self) -> tuple[type["ConflictError"], tuple[str]]:
         return type(self), (self.subject,)
+
+
+class DatabaseBusy(ConflictError):
+    """SQLite's write lock stayed taken past the busy timeout: nothing was recorded, nothing conflicts.
+    A ConflictError still, so every caller that offers a retry offers it here too."""
+
+    def __init__(self, subject: str) -> None:
+        self.subject = subject
+        PathwayError.__init__(
+            self, f"the pathway database was busy with other saves, so nothing was recorded for {subject}; try again"
+        )

@@ -18,7 +18,7 @@ from pathway import audit, checks
 from pathway import commands as c
 from pathway.clock import london_date
 from pathway.db import WRITE_OPTION, SessionFactory
-from pathway.errors import AccessDenied, CommandRejected, ConflictError, NotFound
+from pathway.errors import AccessDenied, CommandRejected, ConflictError, DatabaseBusy, NotFound
 from pathway.models import AuditEvent, GovernanceNotice, Pathway, Patient
 from pathway.plan import snapshot, store_plan
 from pathway.policy import Policy, policy_in_force
@@ -110,7 +110,7 @@ def execute(
             raise ConflictError(_subject(command)) from None
         except OperationalError as error:
             if "locked" in str(error).lower():
-                raise ConflictError(_subject(command)) from None
+                raise DatabaseBusy(_subject(command)) from None
             raise
 
 

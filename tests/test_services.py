@@ -5,6 +5,7 @@ command stamps the pathway's `updated_at` with its recording time.
 """
 
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,10 +16,11 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from pathway import queries
-from pathway.db import SessionFactory, make_session_factory
-from pathway.errors import AccessDenied, ConflictError, NotFound
+from pathway.db import SessionFactory, make_engine, make_session_factory
+from pathway.errors import AccessDenied, ConflictError, DatabaseBusy, NotFound
 from pathway.models import AuditEvent, Pathway, Patient
 from pathway.roles import Actor
+from pathway.schema import metadata
 from pathway.services import Outcome, execute
 from pathway.vocabulary import Role
 from tests.conftest import (
@@ -219,6 +221,30 @@ def test_execute_two_sessions_saving_same_read_one_conflicts(engine: Engine) -> 
         execute(second, CLINICIAN, mdt(), recorded_at=later(2), expected_version=read_two)
     assert database_state(setup) == before
     assert [r.command for r in audit_rows(setup)][-1] == "start_anticoagulation"
+
+
+def test_execute_while_sqlite_stays_locked_says_busy_and_writes_nothing(tmp_path: Any) -> None:
+    """Another writer holds SQLite's write lock past the busy wait: a retryable "busy", not "changed"."""
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    setup = make_session_factory(make_engine(url))
+    metadata.create_all(setup().get_bind())
+    open_pathway(setup)
+    before = database_state(setup)
+    impatient = make_session_factory(make_engine(url, sqlite_busy_seconds=0.05))
+    holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(DatabaseBusy) as caught:
+            execute(impatient, CLINICIAN, start_anticoagulation(), recorded_at=later(1))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert isinstance(caught.value, ConflictError)
+    assert "busy" in str(caught.value) and "nothing was recorded" in str(caught.value)
+    assert "changed by someone else" not in str(caught.value)
+    assert database_state(setup) == before
+    retried = execute(impatient, CLINICIAN, start_anticoagulation(), recorded_at=later(1))
+    assert retried.version == before["pathway_versions"]["P1"] + 1
 
 
 def _interleaved(factory: SessionFactory, rival: Callable[[], Outcome]) -> SessionFactory:
