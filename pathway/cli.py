@@ -198,7 +198,7 @@ def demo_data(
     log: Annotated[str | None, typer.Option(help="Also write the cohort as a command log to this file.")] = None,
 ) -> None:
     """Load a realistic synthetic cohort (never real people; NHS numbers from the 999 test range)."""
-    from pathway.demo import load_cohort
+    from pathway.bulk_load import load_cohort
 
     engine = make_engine(database_url())
     migrate(engine)
@@ -227,8 +227,8 @@ def demo_command(
     Prefect server serving every flow on its schedule, and the dashboard. Ctrl-C stops it."""
     import signal
 
+    from pathway.bulk_load import load_cohort
     from pathway.cli_users import demo as demo_accounts
-    from pathway.demo import load_cohort
     from pathway.models import Pathway
 
     engine = make_engine(database_url())

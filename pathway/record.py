@@ -1,6 +1,6 @@
 """A pathway's clinical facts as plain immutable values: what the rules read.
 
-Built from the database rows (pathway.repository) or in memory (pathway.demo); the rules never
+Built from the database rows (pathway.repository) or in memory (pathway.bulk_load); the rules never
 see ORM objects, so they stay pure and fast to test.
 """
 

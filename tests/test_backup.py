@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
+from pathway.bulk_load import load_cohort
 from pathway.cli import app
 from pathway.db import make_engine, make_session_factory, migrate
-from pathway.demo import load_cohort
 from tests.conftest import ADMIN, POSTGRES_URL, register, run
 
 AS_OF = date(2026, 6, 15)

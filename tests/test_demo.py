@@ -10,8 +10,9 @@ from nhs_number import is_valid
 from sqlmodel import select
 
 from pathway import queries
+from pathway.bulk_load import load_cohort
 from pathway.db import SessionFactory
-from pathway.demo import cohort, load_cohort
+from pathway.demo import cohort
 from pathway.models import Pathway, Patient
 from pathway.services import execute
 from tests.conftest import ADMIN

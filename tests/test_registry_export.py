@@ -12,8 +12,8 @@ from rich.console import Console
 from sqlmodel import col, func, select
 from typer.testing import CliRunner
 
+from pathway.bulk_load import load_cohort
 from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
-from pathway.demo import load_cohort
 from pathway.exports import registry
 from pathway.exports.registry import COLUMNS, registry_export, write_csv, write_json
 from pathway.models import Procedure

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from pathway import queries, reports
+from pathway.bulk_load import load_cohort
 from pathway.db import SessionFactory
-from pathway.demo import load_cohort
 from pathway.models import Step
 from pathway.policy import policy_in_force
 from pathway.stages import STAGES

@@ -4,9 +4,9 @@ import json
 from datetime import timedelta
 from math import ceil
 
+from pathway.bulk_load import load_cohort
 from pathway.clock import utc_now
 from pathway.db import SessionFactory
-from pathway.demo import load_cohort
 from tests.dashboard.conftest import SEEDER, page, today
 
 

@@ -43,9 +43,9 @@ from typer.testing import CliRunner
 from flows.governance_digest import governance_digest
 from flows.patient_pathway import STAGE_TASKS, patient_pathway
 from flows.reminder_sweep import reminder_sweep, start_pathway_runs, sweep_reminders
+from pathway.bulk_load import load_cohort
 from pathway.cli import app
 from pathway.db import SessionFactory
-from pathway.demo import load_cohort
 from pathway.errors import PathwayError
 from pathway.models import Pathway, Patient
 from pathway.roles import Actor
