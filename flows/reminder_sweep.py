@@ -2,6 +2,9 @@
 
 Batch work: two tasks in all, however many patients (a task run costs about 10 ms). The sweep itself
 is pathway.reminders.sweep.run_sweep; see its docstring for how each notification is sent once.
+Each run (the daily one, or a re-run) also tries again the notifications an earlier run could not
+deliver (`failed`) whose flag still stands, so a channel that was down gets each of them exactly once
+after it recovers; "failed" in the counts is what this run could not deliver.
 """
 
 from datetime import date

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from pathway.bulk_load import load_cohort
 from pathway.clock import utc_now
 from pathway.db import SessionFactory
-from pathway.demo import cohort, load_cohort
+from pathway.demo import cohort
 from pathway.reminders.models import Notification
 from pathway.reminders.settings import ReminderSettings
 from pathway.reminders.sweep import run_sweep

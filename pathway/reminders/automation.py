@@ -6,6 +6,9 @@ so running the flow again (after every command, and from the nightly sweep) asks
 - consent: once the MDT decides on a procedure, tell the consenting clinician and attach the leaflet;
 - registry: once a PMT is done, ask the coordinator for the BSIR Venous Registry entry (HTG516 1.3);
 - follow_up: once a procedure is done, ask the coordinator to book the follow-up visits.
+A request that failed (its channel down through the retries) is tried again by the next flow run that
+asks for it, and by the reminder sweep while its stage still asks for it (`requests_still_asked`);
+once the stage no longer asks (the step is done), the sweep drops it.
 """
 
 import time
@@ -13,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pathway import rules
 from pathway.db import SessionFactory
@@ -23,8 +26,9 @@ from pathway.models import Pathway
 from pathway.policy import Policy, policy_in_force
 from pathway.record import PathwayRecord
 from pathway.reminders.channels import Channels
-from pathway.reminders.delivery import Clock
+from pathway.reminders.delivery import Clock, Key
 from pathway.reminders.messages import CONSENT_REQUESTED, FOLLOW_UP_BOOKING_REQUESTED, REGISTRY_ENTRY_REQUESTED
+from pathway.reminders.models import Notification
 from pathway.reminders.settings import ReminderSettings
 from pathway.reminders.sweep import Pending, notify_once
 from pathway.repository import load_rows, record_from_rows
@@ -32,6 +36,11 @@ from pathway.stages import STAGES, STEPS
 from pathway.vocabulary import Role
 
 STAGE_BY_CODE = {stage.code: stage for stage in STAGES}
+REQUEST_STAGE = {
+    CONSENT_REQUESTED: "consent",
+    REGISTRY_ENTRY_REQUESTED: "registry",
+    FOLLOW_UP_BOOKING_REQUESTED: "follow_up",
+}
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,32 @@ def stage_requests(pathway_id: int, stage: str, record: PathwayRecord, steps: li
         first_due = min(s.due_on for s in open_steps.values())
         return [_request(pathway_id, FOLLOW_UP_BOOKING_REQUESTED, Role.coordinator, first_due)]
     return []
+
+
+def requests_still_asked(session: Session, policy: Policy | None = None) -> frozenset[Key]:
+    """Of the failed requests, the keys their stage still asks for (the sweep tries those again and
+    drops the rest): each such pathway's record is read once."""
+    found = session.exec(
+        select(Notification.pathway_id, Notification.code).where(
+            col(Notification.status) == "failed", col(Notification.kind) == "request"
+        )
+    ).all()
+    codes: dict[int, set[str]] = {}
+    for pathway_id, code in found:
+        codes.setdefault(pathway_id, set()).add(code)
+    if not codes:
+        return frozenset()
+    policy = policy or policy_in_force()
+    asked: set[Key] = set()
+    for pathway_id, wanted in sorted(codes.items()):
+        pathway = session.get(Pathway, pathway_id)
+        if pathway is None:
+            continue
+        record = record_from_rows(load_rows(session, pathway))
+        steps = rules.plan(record, policy)
+        for stage in sorted({REQUEST_STAGE[code] for code in wanted if code in REQUEST_STAGE}):
+            asked |= {p.key for p in stage_requests(pathway_id, stage, record, steps) if p.code in wanted}
+    return frozenset(asked)
 
 
 def evaluate_stage(

@@ -14,6 +14,9 @@ from typing import Protocol
 
 from pathway.reminders.settings import ReminderSettings
 
+# json.dumps(record, sort_keys=True) without building an encoder per line (the keys come sorted).
+_ENCODE = json.JSONEncoder().encode
+
 
 class DeliveryError(RuntimeError):
     """A channel did not take the message (retried with backoff, then recorded as failed)."""
@@ -69,19 +72,47 @@ class Outbox:
         self.path = path
 
     def line(self, message: Message, channel: str, at: datetime) -> str:
+        return self.record_line(
+            notification=message.notification_id,
+            pathway=message.pathway,
+            site=message.site,
+            code=message.code,
+            severity=message.severity,
+            kind=message.kind,
+            recipient_role=message.recipient_role,
+            channel=channel,
+            leaflet=message.leaflet,
+            at=at,
+        )
+
+    @staticmethod
+    def record_line(
+        *,
+        notification: int | None,
+        pathway: str | None,
+        site: str | None,
+        code: str,
+        severity: str,
+        kind: str,
+        recipient_role: str,
+        channel: str,
+        leaflet: str | None,
+        at: datetime,
+    ) -> str:
+        """One notification's line (what a message says, never its words): the fields in name order."""
         record = {
-            "notification": message.notification_id,
-            "pathway": message.pathway,
-            "site": message.site,
-            "code": message.code,
-            "severity": message.severity,
-            "kind": message.kind,
-            "recipient_role": message.recipient_role,
-            "channel": channel,
-            "leaflet": message.leaflet,
             "at": at.isoformat(),
+            "channel": channel,
+            "code": code,
+            "kind": kind,
+            "leaflet": leaflet,
+            "notification": notification,
+            "pathway": pathway,
+            "recipient_role": recipient_role,
+            "severity": severity,
+            "site": site,
         }
-        return json.dumps(record, sort_keys=True) + "\n"
+        return _ENCODE(record) + "\n"
 
     def append(self, message: Message, channel: str, at: datetime) -> None:
         self.append_lines([self.line(message, channel, at)])
@@ -114,6 +145,7 @@ class Delivery:
     attempts: int
     error: str | None
     channel: str
+    accepted: frozenset[int] = frozenset()  # positions of the channels that took it
 
     @property
     def delivered(self) -> bool:
@@ -127,24 +159,33 @@ def deliver(
     retries: int,
     backoff_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
+    accepted: frozenset[int] = frozenset(),
 ) -> Delivery:
-    """Send through every channel; retry only the channels that failed, with exponential backoff."""
+    """Send through every channel; retry only the channels that failed, with exponential backoff.
+
+    `accepted` names (by position) channels that took this message in an earlier sweep: a redelivery
+    sends only to the others, so no channel sees the message twice.
+    """
     names = "+".join(sorted({c.scheme for c in channels})) or "none"
-    remaining = list(channels)
+    taken = set(accepted)
+    remaining = [i for i in range(len(channels)) if i not in taken]
     attempts, error = 0, None
     while True:
         attempts += 1
         failed = []
-        for channel in remaining:
+        for index in remaining:
+            channel = channels[index]
             try:
                 channel.send(message)
             except Exception as problem:  # any channel fault is retried, then recorded, never raised
-                failed.append(channel)
+                failed.append(index)
                 error = f"{channel.scheme}: {type(problem).__name__}: {problem}"[:500]
+            else:
+                taken.add(index)
         if not failed:
-            return Delivery(attempts, None, names)
+            return Delivery(attempts, None, names, frozenset(taken))
         if attempts > retries:
-            return Delivery(attempts, error, names)
+            return Delivery(attempts, error, names, frozenset(taken))
         sleep(backoff_seconds * 2 ** (attempts - 1))
         remaining = failed
 
@@ -155,6 +196,7 @@ class Channels:
     def __init__(self, settings: ReminderSettings) -> None:
         self.settings = settings
         self._built: dict[str, list[Channel]] = {}
+        self._names: dict[tuple[str, bool], str] = {}
 
     def for_role(self, role: str) -> list[Channel]:
         if role not in self._built:
@@ -163,7 +205,10 @@ class Channels:
         return self._built[role]
 
     def names(self, role: str, outbox: bool) -> str:
-        schemes = {url.split("://", 1)[0].lower() for url in self.settings.recipients(role)}
-        if outbox:
-            schemes.add(Outbox.scheme)
-        return "+".join(sorted(schemes)) or "none"
+        """The schemes a role's notifications go through, e.g. "mailto+outbox" (worked out once per role)."""
+        if (role, outbox) not in self._names:
+            schemes = {url.split("://", 1)[0].lower() for url in self.settings.recipients(role)}
+            if outbox:
+                schemes.add(Outbox.scheme)
+            self._names[role, outbox] = "+".join(sorted(schemes)) or "none"
+        return self._names[role, outbox]

@@ -2,9 +2,15 @@
 
 Marks are committed straight after every message that went through an apprise channel, so a sweep
 killed mid-batch can have sent at most one message that its row does not show (the row stays claimed
-and is retried: see pathway.reminders.sweep). Outbox-only messages are marked in groups, with their
+and is retried: see pathway.reminders.sweep). Outbox-only messages are marked in groups of up to
+5,000 (one UPDATE by a list of ids per group of equal values, one `sent_at` per group), with their
 outbox lines written in the same step just before the commit; a retry finds a line by its notification
 id and does not write it again, so the outbox holds each notification once whatever the batch size.
+
+A row marked `failed` keeps its attempts, its last error and the channels that did take it
+(`accepted_channels`); a later sweep that takes it up again (pathway.reminders.sweep.take_over_failed)
+sends it only through the others, and only one row's retries per role while that role's channels stay
+down in the sweep.
 """
 
 import time
@@ -14,8 +20,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Integer, any_, bindparam, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Session, col
 
 from pathway.db import SessionFactory
 from pathway.leaflets import get_leaflet, render_pdf
@@ -29,10 +37,11 @@ from pathway.repository import table_of
 
 Key = tuple[int, str, str, str]  # pathway_id, code, severity, kind
 Clock = Callable[[], datetime]
-OUTBOX_BATCH = 500
+OUTBOX_BATCH = 5000  # outbox-only rows marked (and their lines written) per commit
+MARK_CHUNK = 1000  # ids per UPDATE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claimed:
     id: int
     key: Key
@@ -41,8 +50,14 @@ class Claimed:
     recipient_role: str
     due_on: date | None
     leaflet: str | None
-    attempts: int
-    taken_over: bool  # claimed by a sweep that died, now this sweep's
+    attempts: int  # so far: more than 0 for a failed notification this sweep tries again
+    taken_over: bool  # claimed by a sweep that died, or failed before: now this sweep's
+    last_error: str | None = None
+    accepted: frozenset[int] = frozenset()  # channels that took it in an earlier sweep
+
+    @property
+    def redelivery(self) -> bool:
+        return self.attempts > 0
 
 
 @dataclass(frozen=True)
@@ -53,26 +68,69 @@ class Delivered:
 
 
 def claimed_by(session: Session, claim: str) -> list[Claimed]:
-    found = session.exec(
-        select(Notification, Pathway.ref, Pathway.site)
-        .join(Pathway, col(Pathway.id) == col(Notification.pathway_id))
-        .where(col(Notification.claim) == claim, col(Notification.status) == "claimed")
-        .order_by(col(Notification.id))
+    """This sweep's claimed rows with their pathway's reference and site, in id order (plain columns:
+    no ORM objects, which cost more than everything else the sweep does per row)."""
+    n, p = table_of(Notification), table_of(Pathway)
+    found = session.execute(
+        sa_select(
+            n.c.id,
+            n.c.pathway_id,
+            n.c.code,
+            n.c.severity,
+            n.c.kind,
+            p.c.ref,
+            p.c.site,
+            n.c.recipient_role,
+            n.c.due_on,
+            n.c.leaflet,
+            n.c.attempts,
+            (n.c.created_at < n.c.claimed_at).label("taken_over"),
+            n.c.last_error,
+            n.c.accepted_channels,
+        )
+        .join(p, p.c.id == n.c.pathway_id)
+        .where(n.c.claim == claim, n.c.status == "claimed")
+        .order_by(n.c.id)
     ).all()
     return [
         Claimed(
-            id=n.id or 0,
-            key=(n.pathway_id, n.code, n.severity, n.kind),
-            pathway=ref,
-            site=site,
-            recipient_role=n.recipient_role,
-            due_on=n.due_on,
-            leaflet=n.leaflet,
-            attempts=n.attempts,
-            taken_over=n.created_at < n.claimed_at,
+            id,
+            (pathway_id, code, severity, kind),
+            ref,
+            site,
+            role,
+            due_on,
+            leaflet,
+            attempts,
+            bool(taken_over),
+            last_error,
+            accepted_positions(accepted),
         )
-        for n, ref, site in found
+        for (
+            id,
+            pathway_id,
+            code,
+            severity,
+            kind,
+            ref,
+            site,
+            role,
+            due_on,
+            leaflet,
+            attempts,
+            taken_over,
+            last_error,
+            accepted,
+        ) in found
     ]
+
+
+def accepted_positions(text: str | None) -> frozenset[int]:
+    return frozenset(int(part) for part in text.split()) if text else frozenset()
+
+
+def accepted_text(positions: frozenset[int]) -> str | None:
+    return " ".join(str(p) for p in sorted(positions)) or None
 
 
 def leaflet_file(label: str, folder: Path) -> Path:
@@ -85,40 +143,97 @@ def leaflet_file(label: str, folder: Path) -> Path:
     return path
 
 
+MARKED = ("status", "attempts", "channel", "sent_at", "last_error", "accepted_channels")
+
+
 class _Marks:
-    """Outcomes waiting to be committed, with the outbox lines of the delivered ones."""
+    """Outcomes waiting to be committed, with the outbox lines of the delivered ones.
 
-    def __init__(self, factory: SessionFactory, claim: str, outbox: Outbox | None, in_outbox: set[int]) -> None:
-        self.factory, self.claim, self.outbox, self.in_outbox = factory, claim, outbox, in_outbox
-        self.marks: list[dict[str, Any]] = []
+    Rows sent through the outbox alone are marked together at commit time with one `sent_at` (one
+    UPDATE per group of equal values, by id, rather than one per row); their lines carry that time.
+    """
+
+    def __init__(
+        self, factory: SessionFactory, claim: str, outbox: Outbox | None, in_outbox: set[int], clock: Clock
+    ) -> None:
+        self.factory, self.claim, self.outbox, self.in_outbox, self.clock = factory, claim, outbox, in_outbox, clock
+        self.marks: list[tuple[int, tuple[Any, ...]]] = []  # id, values in MARKED order
         self.lines: list[str] = []
+        self.outbox_only: list[tuple[Claimed, str]] = []  # row, channel names: sent at commit
+        self.dropped: list[int] = []
 
-    def add(self, row: Claimed, message: Message, delivered: bool, values: dict[str, Any]) -> None:
-        self.marks.append({"mark_id": row.id, **values})
-        if delivered and self.outbox and row.id not in self.in_outbox:
+    def __len__(self) -> int:
+        return len(self.marks) + len(self.outbox_only) + len(self.dropped)
+
+    def add(self, row: Claimed, message: Message | None, delivered: bool, values: dict[str, Any]) -> None:
+        self.marks.append((row.id, tuple(values[name] for name in MARKED)))
+        if delivered and message and self.outbox and row.id not in self.in_outbox:
             self.lines.append(self.outbox.line(message, values["channel"], values["sent_at"]))
 
+    def add_outbox_only(self, row: Claimed, channel: str) -> None:
+        self.outbox_only.append((row, channel))
+
+    def drop(self, row: Claimed) -> None:
+        self.dropped.append(row.id)
+
     def commit(self) -> None:
-        if not self.marks:
+        if not len(self):
             return
+        if self.outbox_only:
+            at = self.clock()
+            for row, channel in self.outbox_only:
+                values = ("sent", row.attempts + 1, channel, at, None, None)
+                self.marks.append((row.id, values))
+                if self.outbox and row.id not in self.in_outbox:
+                    _pathway_id, code, severity, kind = row.key
+                    self.lines.append(
+                        self.outbox.record_line(
+                            notification=row.id,
+                            pathway=row.pathway,
+                            site=row.site,
+                            code=code,
+                            severity=severity,
+                            kind=kind,
+                            recipient_role=row.recipient_role,
+                            channel=channel,
+                            leaflet=row.leaflet,
+                            at=at,
+                        )
+                    )
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for row_id, values in self.marks:
+            groups.setdefault(values, []).append(row_id)
         table = table_of(Notification)
-        statement = (
-            table.update()
-            .where(table.c.id == bindparam("mark_id"), table.c.claim == self.claim)
-            .values(
-                status=bindparam("status"),
-                attempts=bindparam("attempts"),
-                channel=bindparam("channel"),
-                sent_at=bindparam("sent_at"),
-                last_error=bindparam("last_error"),
-            )
-        )
         with writing(self.factory) as session:
             if self.outbox and self.lines:
                 # Before the commit: a failed commit leaves the rows claimed and their lines findable.
                 self.outbox.append_lines(self.lines)
-            session.connection().execute(statement, self.marks)
-        self.marks, self.lines = [], []
+            connection = session.connection()
+            one_of, chunk = _ids_match(connection.dialect.name, table.c.id)
+            mark = (
+                table.update()
+                .where(table.c.claim == self.claim, one_of)
+                .values({name: bindparam(f"new_{name}") for name in MARKED})
+            )
+            for values, ids in groups.items():
+                named = {f"new_{name}": value for name, value in zip(MARKED, values, strict=True)}
+                for start in range(0, len(ids), chunk):
+                    connection.execute(mark, {"ids": ids[start : start + chunk], **named})
+            drop = table.delete().where(table.c.claim == self.claim, one_of)
+            for start in range(0, len(self.dropped), chunk):
+                connection.execute(drop, {"ids": self.dropped[start : start + chunk]})
+        self.marks, self.lines, self.outbox_only, self.dropped = [], [], [], []
+
+
+def _ids_match(dialect: str, column: Any) -> tuple[Any, int]:
+    """`column` is one of the list parameter `ids`, and how many ids to pass at once.
+
+    PostgreSQL takes the list as one array (`= ANY(:ids)`), whatever its length; SQLite gets an
+    expanded IN list, kept under its limit on parameters.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam("ids", type_=postgresql.ARRAY(Integer))), 50_000
+    return column.in_(bindparam("ids", expanding=True)), MARK_CHUNK
 
 
 def _renew(factory: SessionFactory, claim: str, at: datetime) -> None:
@@ -140,15 +255,21 @@ def deliver_claimed(
     sleep: Callable[[float], None] = time.sleep,
     standing: frozenset[Key] | None = None,
 ) -> Delivered:
-    """Deliver this sweep's claimed rows; a taken-over flag notice that no longer stands is dropped."""
+    """Deliver this sweep's claimed rows; a taken-over flag notice that no longer stands is dropped.
+
+    A failed notification taken up again (`Claimed.redelivery`) goes only to the channels that did not
+    take it before; once a role's channels fail in this sweep, its other redeliveries wait for the next
+    sweep untried (a channel that is still down costs one row's retries per sweep, not every row's).
+    """
     with factory() as session:
         rows = claimed_by(session, claim)
     outbox_path = settings.resolved_outbox()
     outbox = Outbox(outbox_path) if outbox_path else None
     in_outbox = outbox.written() if outbox and any(r.taken_over for r in rows) else set()
-    marks = _Marks(factory, claim, outbox, in_outbox)
+    marks = _Marks(factory, claim, outbox, in_outbox, clock)
     sent = failed = 0
     keys = set()
+    down: set[str] = set()  # roles whose channels failed in this sweep
     renewed = clock()
     for row in rows:
         now = clock()
@@ -158,8 +279,28 @@ def deliver_claimed(
             renewed = now
         _pathway_id, code, severity, kind = row.key
         if row.taken_over and standing is not None and kind != "request" and row.key not in standing:
-            with writing(factory) as session:  # the step was done since: release the key
-                session.execute(delete(Notification).where(col(Notification.id) == row.id))
+            marks.drop(row)  # the step was done since: release the key
+            continue
+        keys.add(row.key)
+        channel_names = channels.names(row.recipient_role, outbox is not None)
+        external = channels.for_role(row.recipient_role)
+        if not external:
+            marks.add_outbox_only(row, channel_names)  # nothing to send but the outbox line
+            sent += 1
+            if len(marks) >= OUTBOX_BATCH:
+                marks.commit()
+            continue
+        if row.redelivery and row.recipient_role in down:
+            values = {
+                "status": "failed",
+                "attempts": row.attempts,
+                "channel": channel_names,
+                "sent_at": None,
+                "last_error": row.last_error,
+                "accepted_channels": accepted_text(row.accepted),
+            }
+            marks.add(row, None, False, values)
+            failed += 1
             continue
         message = compose(
             notification_id=row.id,
@@ -174,22 +315,27 @@ def deliver_claimed(
             leaflet_file=leaflet_file(row.leaflet, settings.resolved_leaflets()) if row.leaflet else None,
             escalation_days=settings.escalation_days,
         )
-        external = channels.for_role(row.recipient_role)
         delivery = deliver(
-            message, external, retries=settings.retries, backoff_seconds=settings.backoff_seconds, sleep=sleep
+            message,
+            external,
+            retries=settings.retries,
+            backoff_seconds=settings.backoff_seconds,
+            sleep=sleep,
+            accepted=row.accepted,
         )
+        if not delivery.delivered:
+            down.add(row.recipient_role)
         values = {
             "status": "sent" if delivery.delivered else "failed",
             "attempts": row.attempts + delivery.attempts,
-            "channel": channels.names(row.recipient_role, outbox is not None),
+            "channel": channel_names,
             "sent_at": clock() if delivery.delivered else None,
             "last_error": delivery.error,
+            "accepted_channels": None if delivery.delivered else accepted_text(delivery.accepted),
         }
         marks.add(row, message, delivery.delivered, values)
         sent += delivery.delivered
         failed += not delivery.delivered
-        keys.add(row.key)
-        if external or len(marks.marks) >= OUTBOX_BATCH:
-            marks.commit()
+        marks.commit()  # straight after a message that left the machine
     marks.commit()
     return Delivered(sent, failed, frozenset(keys))

@@ -13,6 +13,8 @@ from sqlmodel import Field, SQLModel
 from pathway.models import utc_column
 
 # claimed: written, not yet delivered (a sweep is sending it, or died doing so: retried after the lease).
+# failed: not delivered after the sweep's retries; later sweeps try it again while its flag stands (up
+# to a cap: ReminderSettings.redelivery_*), and drop it once the flag no longer stands.
 NOTIFICATION_STATUSES = ("claimed", "sent", "failed")
 # first: a flag stands at this severity; escalation: a red flag has stood N days;
 # request: the pathway flow asks for an action (consent with the leaflet, bookings, the registry entry).
@@ -32,6 +34,9 @@ class Notification(SQLModel, table=True):
     status: str = Field(max_length=10)
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
+    # Of a failed notification: the positions (in the role's channel list) of the channels that took it
+    # all the same, e.g. "0 2"; a redelivery sends to the others only. None once sent or never tried.
+    accepted_channels: str | None = Field(default=None, max_length=60)
     as_of: date  # the day the flag was seen standing
     due_on: date | None = None
     leaflet: str | None = Field(default=None, max_length=40)  # label of the leaflet attached

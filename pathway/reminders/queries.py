@@ -64,5 +64,10 @@ def recent_notifications(session: Session, *, limit: int = 200) -> list[Notifica
 
 
 def failed_notifications(session: Session, *, limit: int = 200) -> list[NotificationView]:
-    """Notifications that exhausted their retries: coordinators follow these up by hand."""
+    """Notifications not delivered after their retries, newest first: coordinators follow these up.
+
+    Each stays listed until a later sweep delivers it (it is tried again while its flag stands, up to
+    ReminderSettings.redelivery_max_attempts / redelivery_max_days, then left for a coordinator) or
+    drops it because its flag no longer stands; `attempts` counts every try so far.
+    """
     return _views(session, status="failed", limit=limit)

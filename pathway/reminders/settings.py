@@ -31,6 +31,11 @@ class ReminderSettings(BaseSettings):
     backoff_seconds: float = Field(default=2.0, ge=0)
     # A claim older than this is taken to belong to a sweep that died; the next sweep retries it.
     claim_lease_seconds: float = Field(default=900.0, ge=0)
+    # A notification that failed after its retries is tried again by later sweeps (and re-runs) while
+    # its flag stands, until it has had this many delivery attempts in all or is this many days old;
+    # past either it stays `failed` for coordinators to follow up by hand (0 days: never tried again).
+    redelivery_max_attempts: int = Field(default=24, ge=1, le=1000)
+    redelivery_max_days: int = Field(default=7, ge=0, le=90)
     # None keeps apprise's own pacing per service (5.5 s between e-mails through one relay).
     channel_interval_seconds: float | None = Field(default=None, ge=0)
     outbox: bool = True

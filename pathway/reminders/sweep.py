@@ -6,10 +6,18 @@
    standing flags at `as_of` is the catch-up after downtime (what stands now, not what stood while
    nothing ran) and drops steps done since (recording a step removes its flag windows).
 2. Claim (`insert_claims`): INSERT one `notification` row per key (pathway_id, code, severity, kind)
-   with ON CONFLICT DO NOTHING, in a short transaction of its own. The unique key gives each key to
+   with ON CONFLICT DO NOTHING, in a short transaction of its own (one INSERT ... SELECT per 20,000
+   rows: from arrays on PostgreSQL, from a JSON array on SQLite). The unique key gives each key to
    exactly one sweep, however many run at once; a re-run finds every key taken and sends nothing.
-3. Deliver (pathway.reminders.delivery) only the rows this sweep claimed, with bounded retries and
-   backoff, then mark each one sent or failed.
+3. Redeliver (`drop_failed_not_standing`, `take_over_failed`): a `failed` row (its channel refused
+   every retry of an earlier sweep) is taken up again while its flag stands (for a request: while its
+   stage still asks for it), with one conditional UPDATE `failed -> claimed` so exactly one of several
+   concurrent sweeps takes it; a failed row whose flag no longer stands (step done, pathway closed,
+   severity superseded) is deleted instead, never sent, and its key released. Redelivery stops once a
+   row has had `redelivery_max_attempts` attempts in all or is `redelivery_max_days` old; it then stays
+   `failed` and listed (pathway.reminders.queries.failed_notifications) for coordinators to chase.
+4. Deliver (pathway.reminders.delivery) only the rows this sweep claimed, with bounded retries and
+   backoff, then mark each one sent or failed (`attempts` counts every try, across sweeps).
 
 Claimed but unsent: a row still `claimed` once its lease (`claim_lease_seconds`, 15 minutes) has run
 out belongs to a sweep that died between its claim and its mark (a live sweep renews its claims every
@@ -17,32 +25,33 @@ third of the lease). The next sweep takes it over with one
 conditional UPDATE (so exactly one sweep does), drops it if the flag no longer stands, and otherwise
 delivers it. The outbox never gets a second line for it (lines carry the notification id); an apprise
 channel can see a repeat only if the sweep died after the channel took the message and before the row
-was marked (committed straight after each such message): a window of one message.
+was marked (committed straight after each such message): a window of one message. A redelivery goes
+only to the channels that did not take the message before (`accepted_channels` on the row), and a
+failed row never has an outbox line, so the outbox holds one line per notification id.
 """
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import Date, bindparam, delete, text, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from pathway.db import SessionFactory
-from pathway.models import FlagWindowRow, Pathway
+from pathway.models import FlagWindowRow, Pathway, UTCDateTime
 from pathway.reminders.channels import Channels
 from pathway.reminders.delivery import Clock, Delivered, Key, deliver_claimed
 from pathway.reminders.messages import flag_owner
 from pathway.reminders.models import Notification
 from pathway.reminders.settings import ESCALATION_ROLE, ReminderSettings
-from pathway.reminders.transactions import insert_ignoring_taken, writing
+from pathway.reminders.transactions import writing
 from pathway.repository import table_of
 from pathway.rules import BEGINNING
 from pathway.vocabulary import SEVERITY_RANK, Severity
-
-KEY_COLUMNS = ("pathway_id", "code", "severity", "kind")
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,36 @@ def due_notifications(standing: Iterable[Standing], as_of: date, escalation_days
     return pending
 
 
+# PostgreSQL: every claim of a sweep in one statement, a column per array (a parameter list of this
+# size would cost psycopg more to parse than the insert costs the server).
+PG_CLAIMS = text(
+    """
+    INSERT INTO notification (pathway_id, code, severity, kind, recipient_role, channel, status, attempts,
+                              as_of, due_on, leaflet, claim, claimed_at, created_at)
+    SELECT t.pathway_id, t.code, t.severity, t.kind, t.recipient_role, t.channel, 'claimed', 0,
+           :as_of, t.due_on, t.leaflet, :claim, :at, :at
+    FROM unnest(CAST(:pathway_ids AS integer[]), CAST(:codes AS varchar[]), CAST(:severities AS varchar[]),
+                CAST(:kinds AS varchar[]), CAST(:roles AS varchar[]), CAST(:channels AS varchar[]),
+                CAST(:due AS date[]), CAST(:leaflets AS varchar[]))
+         AS t(pathway_id, code, severity, kind, recipient_role, channel, due_on, leaflet)
+    ON CONFLICT (pathway_id, code, severity, kind) DO NOTHING
+    """
+).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("as_of", type_=Date()))
+# SQLite: the same, the rows given as one JSON array (`WHERE true` keeps ON CONFLICT apart from the SELECT).
+SQLITE_CLAIMS = text(
+    """
+    INSERT INTO notification (pathway_id, code, severity, kind, recipient_role, channel, status, attempts,
+                              as_of, due_on, leaflet, claim, claimed_at, created_at)
+    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+           json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), 'claimed', 0,
+           :as_of, json_extract(value, '$[6]'), json_extract(value, '$[7]'), :claim, :at, :at
+    FROM json_each(:payload) WHERE true
+    ON CONFLICT (pathway_id, code, severity, kind) DO NOTHING
+    """
+).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("as_of", type_=Date()))
+CLAIMS_PER_STATEMENT = 20_000
+
+
 def insert_claims(
     factory: SessionFactory,
     pending: Sequence[Pending],
@@ -125,33 +164,50 @@ def insert_claims(
     outbox: bool,
 ) -> None:
     """Write a `claimed` row for every key not yet taken (taken keys are left as they are)."""
-    rows = [
-        {
-            "pathway_id": p.pathway_id,
-            "code": p.code,
-            "severity": p.severity,
-            "kind": p.kind,
-            "recipient_role": p.recipient_role,
-            "channel": channels.names(p.recipient_role, outbox),
-            "status": "claimed",
-            "attempts": 0,
-            "last_error": None,
-            "as_of": as_of,
-            "due_on": p.due_on,
-            "leaflet": p.leaflet,
-            "claim": claim,
-            "claimed_at": at,
-            "created_at": at,
-            "sent_at": None,
-        }
-        for p in pending
-    ]
-    if not rows:
+    if not pending:
         return
     with writing(factory) as session:
-        statement = insert_ignoring_taken(session, table_of(Notification), KEY_COLUMNS)
-        for start in range(0, len(rows), 1000):
-            session.execute(statement, rows[start : start + 1000])
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            for start in range(0, len(pending), CLAIMS_PER_STATEMENT):
+                chunk = pending[start : start + CLAIMS_PER_STATEMENT]
+                connection.execute(
+                    PG_CLAIMS,
+                    {
+                        "pathway_ids": [p.pathway_id for p in chunk],
+                        "codes": [p.code for p in chunk],
+                        "severities": [p.severity for p in chunk],
+                        "kinds": [p.kind for p in chunk],
+                        "roles": [p.recipient_role for p in chunk],
+                        "channels": [channels.names(p.recipient_role, outbox) for p in chunk],
+                        "due": [p.due_on for p in chunk],
+                        "leaflets": [p.leaflet for p in chunk],
+                        "as_of": as_of,
+                        "claim": claim,
+                        "at": at,
+                    },
+                )
+            return
+        if connection.dialect.name != "sqlite":
+            raise NotImplementedError(f"claims are written for SQLite and PostgreSQL, not {connection.dialect.name}")
+        for start in range(0, len(pending), CLAIMS_PER_STATEMENT):
+            chunk = pending[start : start + CLAIMS_PER_STATEMENT]
+            payload = [
+                [
+                    p.pathway_id,
+                    p.code,
+                    p.severity,
+                    p.kind,
+                    p.recipient_role,
+                    channels.names(p.recipient_role, outbox),
+                    p.due_on.isoformat() if p.due_on else None,  # SQLite keeps dates as ISO text
+                    p.leaflet,
+                ]
+                for p in chunk
+            ]
+            connection.execute(
+                SQLITE_CLAIMS, {"payload": json.dumps(payload), "as_of": as_of, "claim": claim, "at": at}
+            )
 
 
 def take_over_stale(factory: SessionFactory, *, claim: str, at: datetime, lease_seconds: float) -> None:
@@ -165,6 +221,67 @@ def take_over_stale(factory: SessionFactory, *, claim: str, at: datetime, lease_
             )
             .values(claim=claim, claimed_at=at)
         )
+
+
+def failed_rows(session: Session) -> list[tuple[int, Key, int, datetime]]:
+    """Every failed notification: id, key, attempts so far, when it was first claimed."""
+    n = table_of(Notification)
+    found = session.execute(
+        sa_select(n.c.id, n.c.pathway_id, n.c.code, n.c.severity, n.c.kind, n.c.attempts, n.c.created_at).where(
+            n.c.status == "failed"
+        )
+    ).all()
+    return [(row[0], (row[1], row[2], row[3], row[4]), row[5], row[6]) for row in found]
+
+
+def take_over_failed(
+    factory: SessionFactory, *, keys: frozenset[Key], claim: str, at: datetime, settings: ReminderSettings
+) -> None:
+    """Claim for this sweep the failed notifications among `keys` (they stand now) still under the cap.
+
+    One conditional UPDATE (`status = 'failed'`) moves them to `claimed`: when sweeps run at once, each
+    row goes to exactly one of them (PostgreSQL re-checks the condition on the locked row; SQLite's
+    writers queue); the others find it claimed and leave it to its new holder.
+    """
+    if not keys or settings.redelivery_max_days == 0:
+        return
+    oldest = at - timedelta(days=settings.redelivery_max_days)
+    with factory() as session:
+        ids = [
+            row_id
+            for row_id, key, attempts, created_at in failed_rows(session)
+            if key in keys and attempts < settings.redelivery_max_attempts and created_at >= oldest
+        ]
+    if not ids:
+        return
+    with writing(factory) as session:
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Notification)
+                .where(col(Notification.id).in_(ids[start : start + 500]), col(Notification.status) == "failed")
+                .values(claim=claim, claimed_at=at, status="claimed")
+            )
+
+
+def drop_failed_not_standing(factory: SessionFactory, standing: frozenset[Key]) -> int:
+    """Delete the failed notifications whose flag (or request) no longer stands: never sent, key released.
+
+    Conditional on `status = 'failed'`, so a row another sweep has taken up meanwhile is left to it.
+    """
+    with factory() as session:
+        ids = [row_id for row_id, key, _attempts, _created in failed_rows(session) if key not in standing]
+    if not ids:
+        return 0
+    dropped = 0
+    with writing(factory) as session:
+        for start in range(0, len(ids), 500):
+            done = session.execute(
+                delete(Notification).where(
+                    col(Notification.id).in_(ids[start : start + 500]), col(Notification.status) == "failed"
+                )
+            )
+            dropped += done.rowcount  # type: ignore[attr-defined]
+    return dropped
 
 
 def notify_once(
@@ -182,6 +299,8 @@ def notify_once(
     """Claim and deliver: the one path every notification takes (sweep and pathway flow alike).
 
     The sweep (`take_over`) also picks up claims whose sweep died; a pathway flow run leaves them to it.
+    Both take up again the failed notifications among the keys they find due now (`pending`, and
+    `standing` for the sweep), which the sweep, knowing everything that stands, first prunes.
     """
     channels = channels or Channels(settings)
     for role in {p.recipient_role for p in pending}:
@@ -191,6 +310,10 @@ def notify_once(
     if take_over:
         take_over_stale(factory, claim=claim, at=at, lease_seconds=settings.claim_lease_seconds)
     insert_claims(factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox)
+    due = frozenset(p.key for p in pending) | (standing or frozenset())
+    if standing is not None:
+        drop_failed_not_standing(factory, due)
+    take_over_failed(factory, keys=due, claim=claim, at=at, settings=settings)
     return deliver_claimed(
         factory, claim=claim, settings=settings, channels=channels, clock=clock, sleep=sleep, standing=standing
     )
@@ -221,10 +344,14 @@ def run_sweep(
     channels: Channels | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SweepResult:
-    """One sweep at `as_of`: claim and send every notification due and not yet taken."""
+    """One sweep at `as_of`: claim and send every notification due and not yet taken, and try again
+    the failed ones whose flag (or request) still stands."""
+    from pathway.reminders.automation import requests_still_asked  # automation builds on this module
+
     with factory() as session:
         due = due_notifications(standing_flags(session, as_of), as_of, settings.escalation_days)
-    keys = frozenset(p.key for p in due)
+        asked = requests_still_asked(session)
+    keys = frozenset(p.key for p in due) | asked
     delivered = notify_once(
         factory, due, as_of=as_of, settings=settings, clock=clock, channels=channels, sleep=sleep, standing=keys
     )
