@@ -71,6 +71,11 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         scale_big = _get(big, "top100_flagged_interleaved", "median_ms") or top_big
         scale_small = _get(small, "top100_flagged_interleaved", "median_ms") or top_small
         scaling = f"{scale_big} ms at {big['size']:,} / {scale_small} ms at {small['size']:,}, interleaved rounds"
+        floor_small = _get(small, "top100_flagged_floor", "median_ms")
+        if top_big and top_small and floor and floor_small:
+            # Measured size after size (minutes apart), the ratio mixes in the load of each moment:
+            # shown beside the SQL floor's own ratio so neither figure stands alone.
+            scaling += f"; size after size {top_big / top_small:.2f} x, its SQL floor {floor / floor_small:.2f} x"
         task_counts = sorted(
             {c for r in mine if isinstance(r.get("sweep"), dict) for c in r["sweep"].get("task_runs", [])}
         )
