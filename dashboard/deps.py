@@ -17,7 +17,8 @@ import streamlit as st
 from pathway import queries, reports, services
 from pathway.clock import london_date, utc_now
 from pathway.db import SessionFactory, make_engine, make_session_factory
-from pathway.roles import Actor
+from pathway.errors import NotFound
+from pathway.roles import Actor, may_read
 from pathway.settings import Settings
 
 # The worklist refreshes every minute; its cache is shorter so a refresh always reads anew.
@@ -33,7 +34,8 @@ class Database:
 
 @st.cache_resource(show_spinner=False)
 def database() -> Database:
-    engine = make_engine(Settings().resolved_database_url())
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url(), sqlite_busy_seconds=settings.sqlite_busy_seconds)
     return Database(make_session_factory(engine), engine.dispose)
 
 
@@ -121,6 +123,8 @@ def open_record(actor: Actor, ref: str, as_of: date, *, page: str) -> queries.Pa
         detail = services.open_record(session_factory(), actor, ref, as_of=as_of, recorded_at=now())
         st.session_state[OPENED] = (page, ref)
         return detail
+    if not may_read(actor.role):  # the role may have changed since the opening
+        raise NotFound("pathway", "no pathway has this reference")
     with session_factory()() as session:
         return queries.pathway_detail(session, ref, as_of)
 

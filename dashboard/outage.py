@@ -1,8 +1,8 @@
 """When the pathway database cannot be reached: one clear message, no traceback, nothing half-written.
 
-A connection refused, a dropped connection, a SQLite file that cannot be opened or read, a lock held
-past the busy timeout, an exhausted pool: the page shows `MESSAGE` (a save shows `NOT_RECORDED`,
-sign-in `SIGN_IN`) instead of a traceback, the session stays signed in, and the next run tries again.
+A connection refused, a dropped connection, a SQLite file that cannot be opened or read, an exhausted
+pool: the page shows `MESSAGE` (a save shows `NOT_RECORDED`, sign-in `SIGN_IN`) instead of a
+traceback, the session stays signed in, and the next run tries again.
 Each failure closes the engine's pooled connections, so a database that comes back is used again
 without a restart (a pooled connection to a replaced SQLite file would go on reading the old one),
 and drops the cached reads, so no page shows figures read before the outage as current during it.
@@ -11,7 +11,8 @@ database rolls back when the connection fails before the commit.
 
 Errors are recognised by the database driver's own exception classes (DB-API: sqlite3, psycopg),
 found on the cause chain of the error SQLAlchemy raised; the adapter never imports SQLAlchemy.
-Rejected input, constraint or programming errors are not outages and still surface as such.
+Rejected input, constraint or programming errors are not outages and still surface as such; nor is
+a SQLite write lock held past its wait (pathway.errors.DatabaseBusy), which the save reports as busy.
 
 The log line names the error classes and the driver's first line only: never SQLAlchemy's message,
 which carries the statement's parameters (NHS numbers, names, dates of birth), and no traceback.
@@ -33,8 +34,8 @@ log = logging.getLogger("dashboard.outage")
 
 MESSAGE = "The pathway database is not reachable just now; nothing was saved. Try again in a moment."
 NOT_RECORDED = (
-    "Not saved: the pathway database is not reachable just now, so nothing was recorded. "
-    "Your entries are kept: try again in a moment."
+    "Not saved: the pathway database could not be reached, so this save was not confirmed and most likely "
+    "nothing was recorded. Your entries are kept: once it is back, reload the pathway to check, then save again."
 )
 SIGN_IN = "The pathway database is not reachable just now, so you cannot sign in yet. Try again in a moment."
 ICON = ":material/cloud_off:"

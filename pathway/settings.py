@@ -10,6 +10,8 @@ class Settings(BaseSettings):
 
     home: Path = Path(".pathway")
     database_url: str | None = None
+    # How long a SQLite writer waits for another's write lock before the save is refused as busy.
+    sqlite_busy_seconds: float = 30
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -75,6 +75,7 @@ class RecordingChannel:
 
     def __init__(self, failures: int = 0, crash_after: int | None = None) -> None:
         self.failures, self.crash_after = failures, crash_after
+        self.identity = f"recording-{id(self):x}"
         self.messages: list[Message] = []
         self.calls = 0
 

@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from pathway.db import SessionFactory
 from pathway.reminders.automation import run_stage
@@ -20,7 +21,7 @@ from pathway.reminders.channels import Channel, Channels, Message
 from pathway.reminders.models import Notification
 from pathway.reminders.queries import failed_notifications
 from pathway.reminders.settings import ReminderSettings
-from pathway.reminders.sweep import SweepResult, run_sweep
+from pathway.reminders.sweep import SweepResult, drop_failed_not_standing, failed_now, run_sweep
 from tests.conftest import consent, governance, mdt, run
 from tests.flows.mailbox import Mailbox, mailto, smtp_server
 from tests.test_reminders import SWEPT_AT, awaiting_mdt, clock_at, outbox, settings_for
@@ -35,6 +36,7 @@ class Relay:
 
     def __init__(self, up: bool = False) -> None:
         self.up = up
+        self.identity = f"relay-{id(self):x}"  # as an apprise URL's hash: the same relay, the same identity
         self.calls = 0
         self.messages: list[Message] = []
         self._lock = threading.Lock()  # concurrent sweeps share it
@@ -146,6 +148,26 @@ def test_failed_amber_notice_superseded_by_red_is_dropped(factory: SessionFactor
     assert [(r.severity, r.status) for r in rows(factory)] == [("red", "sent")]
 
 
+def test_a_failed_row_retried_elsewhere_after_the_sweep_read_what_stands_is_not_dropped(
+    factory: SessionFactory, tmp_path: Path
+) -> None:
+    """The sweep drops a failed row only as it was when the sweep read what stands: one that another
+    sweep or a pathway run took up, tried and failed again meanwhile was judged on a newer state."""
+    awaiting_mdt(factory)
+    assert sweep(factory, tmp_path, Relay(up=False))["failed"] == 1
+    with factory() as session:
+        seen = failed_now(session)
+    (row,) = rows(factory)
+    with factory() as session, session.begin():  # tried again elsewhere (3 more attempts), failed again
+        session.execute(update(Notification).where(col(Notification.id) == row.id).values(attempts=6))
+    assert drop_failed_not_standing(factory, frozenset(), seen) == 0
+    assert [(r.id, r.status) for r in rows(factory)] == [(row.id, "failed")]
+    with factory() as session:
+        seen = failed_now(session)
+    assert drop_failed_not_standing(factory, frozenset(), seen) == 1
+    assert rows(factory) == []
+
+
 def test_two_concurrent_sweeps_redeliver_each_failed_notification_once(factory: SessionFactory, tmp_path: Path) -> None:
     pathways = 4
     for n in range(pathways):
@@ -180,11 +202,23 @@ def test_redelivery_goes_only_to_the_channels_that_missed_it(factory: SessionFac
     took, missed = Relay(up=True), Relay(up=False)
     assert sweep(factory, tmp_path, took, missed)["failed"] == 1
     (row,) = rows(factory)
-    assert (row.status, row.accepted_channels) == ("failed", "0")
+    assert (row.status, row.accepted_channels) == ("failed", took.identity)
     missed.up = True
     assert sweep(factory, tmp_path, took, missed, at=SWEPT_AT + timedelta(hours=1))["sent"] == 1
     assert (len(took.messages), len(missed.messages)) == (1, 1)
     assert len(outbox(tmp_path)) == 1
+
+
+def test_redelivery_skips_the_channel_that_took_it_after_the_urls_are_reordered_and_one_replaced(
+    factory: SessionFactory, tmp_path: Path
+) -> None:
+    """The channels that took a message are known by identity, not by their place in the settings."""
+    awaiting_mdt(factory)
+    took, broken = Relay(up=True), Relay(up=False)
+    assert sweep(factory, tmp_path, took, broken)["failed"] == 1
+    replacement = Relay(up=True)  # the broken hook replaced by a new one, listed first
+    assert sweep(factory, tmp_path, replacement, took, at=SWEPT_AT + timedelta(hours=1))["sent"] == 1
+    assert (len(took.messages), len(replacement.messages)) == (1, 1)
 
 
 def test_a_channel_still_down_costs_one_rows_retries_per_sweep(factory: SessionFactory, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import auth, components, deps, forms, outage
 from pathway.commands import COMMANDS, PathwayCommand
-from pathway.errors import AccessDenied, CommandRejected, ConflictError, NotFound
+from pathway.errors import AccessDenied, CommandRejected, ConflictError, DatabaseBusy, NotFound
 from pathway.roles import may_run
 from pathway.services import execute
 
@@ -73,11 +73,22 @@ if form.submitted:
                 recorded_at=deps.now(),
                 expected_version=versions.get(ref) if on_pathway else None,
             )
-        except ConflictError:
+        except DatabaseBusy:
             form.general.error(
-                f"Not saved: pathway {ref} was changed by someone else after you opened it. Your entries are kept. "
-                "Press **Reload pathway** to see the change, check your entries, then save again."
+                "Not saved: the pathway database was busy with other saves, so nothing was recorded. "
+                "Your entries are kept: save again in a moment."
             )
+        except ConflictError as conflict:
+            if on_pathway:
+                form.general.error(
+                    f"Not saved: pathway {ref} was changed by someone else after you opened it. Your entries are "
+                    "kept. Press **Reload pathway** to see the change, check your entries, then save again."
+                )
+            else:
+                form.general.error(
+                    f"Not saved: {conflict.subject} was recorded by someone else at the same moment. "
+                    "Your entries are kept: check them, then save again."
+                )
         except CommandRejected as rejected:
             field = rejected.field.split(".")[0]
             slot = form.slots.get(field) or (pathway_slot if on_pathway and field == "pathway" else form.general)

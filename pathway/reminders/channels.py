@@ -4,6 +4,7 @@ A message names the pathway reference and site, the flag and its severity, never
 name, NHS number or date of birth (the pathway reference is what the team looks up).
 """
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ class Message:
 
 class Channel(Protocol):
     scheme: str
+    identity: str  # stable across sweeps and settings reorders; never the URL (it may hold credentials)
 
     def send(self, message: Message) -> None: ...
 
@@ -50,6 +52,7 @@ class AppriseChannel:
         import apprise  # imported here: apprise loads every plugin, which is slow
 
         self.scheme = url.split("://", 1)[0].lower()
+        self.identity = hashlib.sha256(url.encode()).hexdigest()[:12]
         self._apprise = apprise.Apprise()
         if not self._apprise.add(url):
             raise ValueError(f"not a usable apprise URL (scheme {self.scheme!r})")
@@ -145,7 +148,7 @@ class Delivery:
     attempts: int
     error: str | None
     channel: str
-    accepted: frozenset[int] = frozenset()  # positions of the channels that took it
+    accepted: frozenset[str] = frozenset()  # identities of the channels that took it
 
     @property
     def delivered(self) -> bool:
@@ -159,16 +162,17 @@ def deliver(
     retries: int,
     backoff_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
-    accepted: frozenset[int] = frozenset(),
+    accepted: frozenset[str] = frozenset(),
 ) -> Delivery:
     """Send through every channel; retry only the channels that failed, with exponential backoff.
 
-    `accepted` names (by position) channels that took this message in an earlier sweep: a redelivery
-    sends only to the others, so no channel sees the message twice.
+    `accepted` names (by identity, a hash of the URL) channels that took this message in an earlier
+    sweep: a redelivery sends only to the others, so no channel sees the message twice, even when the
+    role's URLs were reordered or one replaced in between.
     """
     names = "+".join(sorted({c.scheme for c in channels})) or "none"
     taken = set(accepted)
-    remaining = [i for i in range(len(channels)) if i not in taken]
+    remaining = [i for i, channel in enumerate(channels) if channel.identity not in taken]
     attempts, error = 0, None
     while True:
         attempts += 1
@@ -181,7 +185,7 @@ def deliver(
                 failed.append(index)
                 error = f"{channel.scheme}: {type(problem).__name__}: {problem}"[:500]
             else:
-                taken.add(index)
+                taken.add(channel.identity)
         if not failed:
             return Delivery(attempts, None, names, frozenset(taken))
         if attempts > retries:

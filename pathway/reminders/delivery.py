@@ -53,7 +53,7 @@ class Claimed:
     attempts: int  # so far: more than 0 for a failed notification this sweep tries again
     taken_over: bool  # claimed by a sweep that died, or failed before: now this sweep's
     last_error: str | None = None
-    accepted: frozenset[int] = frozenset()  # channels that took it in an earlier sweep
+    accepted: frozenset[str] = frozenset()  # identities of channels that took it in an earlier sweep
 
     @property
     def redelivery(self) -> bool:
@@ -104,7 +104,7 @@ def claimed_by(session: Session, claim: str) -> list[Claimed]:
             attempts,
             bool(taken_over),
             last_error,
-            accepted_positions(accepted),
+            accepted_identities(accepted),
         )
         for (
             id,
@@ -125,12 +125,12 @@ def claimed_by(session: Session, claim: str) -> list[Claimed]:
     ]
 
 
-def accepted_positions(text: str | None) -> frozenset[int]:
-    return frozenset(int(part) for part in text.split()) if text else frozenset()
+def accepted_identities(text: str | None) -> frozenset[str]:
+    return frozenset(text.split()) if text else frozenset()
 
 
-def accepted_text(positions: frozenset[int]) -> str | None:
-    return " ".join(str(p) for p in sorted(positions)) or None
+def accepted_text(identities: frozenset[str]) -> str | None:
+    return " ".join(sorted(identities)) or None
 
 
 def leaflet_file(label: str, folder: Path) -> Path:

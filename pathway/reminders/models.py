@@ -36,7 +36,7 @@ class Notification(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     # Of a failed notification: the positions (in the role's channel list) of the channels that took it
     # all the same, e.g. "0 2"; a redelivery sends to the others only. None once sent or never tried.
-    accepted_channels: str | None = Field(default=None, max_length=60)
+    accepted_channels: str | None = Field(default=None, max_length=400)  # channel identities
     as_of: date  # the day the flag was seen standing
     due_on: date | None = None
     leaflet: str | None = Field(default=None, max_length=40)  # label of the leaflet attached

@@ -51,7 +51,7 @@ from pathway.reminders.settings import ESCALATION_ROLE, ReminderSettings
 from pathway.reminders.transactions import writing
 from pathway.repository import table_of
 from pathway.rules import BEGINNING
-from pathway.vocabulary import SEVERITY_RANK, Severity
+from pathway.vocabulary import SEVERITY_RANK, Role, Severity
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,7 @@ SQLITE_CLAIMS = text(
     """
 ).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("as_of", type_=Date()))
 CLAIMS_PER_STATEMENT = 20_000
+FailedSeen = dict[int, tuple[Key, int]]  # failed notification id: (its key, its attempts) when read
 
 
 def insert_claims(
@@ -263,25 +264,37 @@ def take_over_failed(
             )
 
 
-def drop_failed_not_standing(factory: SessionFactory, standing: frozenset[Key]) -> int:
+def drop_failed_not_standing(factory: SessionFactory, standing: frozenset[Key], failed_seen: FailedSeen) -> int:
     """Delete the failed notifications whose flag (or request) no longer stands: never sent, key released.
 
-    Conditional on `status = 'failed'`, so a row another sweep has taken up meanwhile is left to it.
+    Only rows that were failed when `standing` was read (`failed_seen`: id to attempts then) and are
+    unchanged since (still failed, same attempts): a row that another sweep or a pathway run claimed,
+    tried and failed again meanwhile was judged against a newer state than ours and is left alone.
     """
-    with factory() as session:
-        ids = [row_id for row_id, key, _attempts, _created in failed_rows(session) if key not in standing]
-    if not ids:
-        return 0
+    gone: dict[int, list[int]] = {}
+    for row_id, (key, attempts) in failed_seen.items():
+        if key not in standing:
+            gone.setdefault(attempts, []).append(row_id)
     dropped = 0
+    if not gone:
+        return dropped
     with writing(factory) as session:
-        for start in range(0, len(ids), 500):
-            done = session.execute(
-                delete(Notification).where(
-                    col(Notification.id).in_(ids[start : start + 500]), col(Notification.status) == "failed"
+        for attempts, ids in gone.items():
+            for start in range(0, len(ids), 500):
+                done = session.execute(
+                    delete(Notification).where(
+                        col(Notification.id).in_(ids[start : start + 500]),
+                        col(Notification.status) == "failed",
+                        col(Notification.attempts) == attempts,
+                    )
                 )
-            )
-            dropped += done.rowcount  # type: ignore[attr-defined]
+                dropped += done.rowcount  # type: ignore[attr-defined]
     return dropped
+
+
+def failed_now(session: Session) -> FailedSeen:
+    """The failed notifications as they are now: id to (key, attempts)."""
+    return {row_id: (key, attempts) for row_id, key, attempts, _created in failed_rows(session)}
 
 
 def notify_once(
@@ -294,25 +307,29 @@ def notify_once(
     channels: Channels | None = None,
     sleep: Callable[[float], None] = time.sleep,
     standing: frozenset[Key] | None = None,
+    failed_seen: FailedSeen | None = None,
     take_over: bool = True,
 ) -> Delivered:
     """Claim and deliver: the one path every notification takes (sweep and pathway flow alike).
 
     The sweep (`take_over`) also picks up claims whose sweep died; a pathway flow run leaves them to it.
     Both take up again the failed notifications among the keys they find due now (`pending`, and
-    `standing` for the sweep), which the sweep, knowing everything that stands, first prunes.
+    `standing` for the sweep), which the sweep, knowing everything that stands (and which rows were
+    failed when it read that: `failed_seen`), first prunes.
     """
     channels = channels or Channels(settings)
-    for role in {p.recipient_role for p in pending}:
-        channels.for_role(role)  # a bad URL fails here, before anything is claimed
+    # A bad URL fails here, before anything is claimed: every role's, since a failed row taken up
+    # again may be for a role none of `pending` is for.
+    for role in {p.recipient_role for p in pending} | {r.value for r in Role} | {ESCALATION_ROLE}:
+        channels.for_role(role)
     claim = uuid.uuid4().hex
     at = clock()
     if take_over:
         take_over_stale(factory, claim=claim, at=at, lease_seconds=settings.claim_lease_seconds)
     insert_claims(factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox)
     due = frozenset(p.key for p in pending) | (standing or frozenset())
-    if standing is not None:
-        drop_failed_not_standing(factory, due)
+    if standing is not None and failed_seen is not None:
+        drop_failed_not_standing(factory, due, failed_seen)
     take_over_failed(factory, keys=due, claim=claim, at=at, settings=settings)
     return deliver_claimed(
         factory, claim=claim, settings=settings, channels=channels, clock=clock, sleep=sleep, standing=standing
@@ -349,11 +366,20 @@ def run_sweep(
     from pathway.reminders.automation import requests_still_asked  # automation builds on this module
 
     with factory() as session:
+        failed_seen = failed_now(session)  # first: what stands is read after, never before, these rows
         due = due_notifications(standing_flags(session, as_of), as_of, settings.escalation_days)
         asked = requests_still_asked(session)
     keys = frozenset(p.key for p in due) | asked
     delivered = notify_once(
-        factory, due, as_of=as_of, settings=settings, clock=clock, channels=channels, sleep=sleep, standing=keys
+        factory,
+        due,
+        as_of=as_of,
+        settings=settings,
+        clock=clock,
+        channels=channels,
+        sleep=sleep,
+        standing=keys,
+        failed_seen=failed_seen,
     )
     with factory() as session:
         already = len(sent_or_sending(session, keys - delivered.keys))

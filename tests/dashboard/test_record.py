@@ -1,8 +1,11 @@
 """Recording page: forms built from the commands, role gating, rejections beside the field, conflicts."""
 
+import sqlite3
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Error
 
@@ -156,3 +159,25 @@ def test_an_unknown_pathway_is_named_beside_the_reference(database: SessionFacto
     at = recording("clin", "record_consent", "P-NOPE")
     assert element_after(at, "record_pathway_input").value == "no pathway has this reference"
     assert len(at.form_submit_button) == 0
+
+
+def test_a_save_while_another_writer_holds_the_database_says_busy_and_keeps_the_entries(
+    database: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's write lock held past the wait: "busy, nothing recorded", not someone else's change."""
+    monkeypatch.setenv("PATHWAY_SQLITE_BUSY_SECONDS", "0.1")
+    at = fill_consent(recording("clin", "record_consent", "P-CONSENT"), today())
+    holder = sqlite3.connect(tmp_path / "pathway.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        at = save(at, "record_consent")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert "busy with other saves, so nothing was recorded" in error and "changed by someone else" not in error
+    assert consents(database, "P-CONSENT") == 0
+    assert at.text_input(key=key("record_consent", "information_leaflet")).value == "PIL-PMT v1.0"
+    at = save(at, "record_consent")  # the lock is gone: the same entries save
+    assert consents(database, "P-CONSENT") == 1

@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column(
-        "notification", sa.Column("accepted_channels", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True)
+        "notification", sa.Column("accepted_channels", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True)
     )
 
 
