@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
+import psycopg
 import streamlit as st
 
 from dashboard import deps
@@ -45,18 +46,7 @@ _NOT_OUTAGES = ("IntegrityError", "DataError", "ProgrammingError", "NotSupported
 _POOL_TIMEOUT = "sqlalchemy.exc.TimeoutError"
 
 
-def _drivers() -> tuple[ModuleType, ...]:
-    found: list[ModuleType] = [sqlite3]
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is in the lock
-        pass
-    else:
-        found.append(psycopg)
-    return tuple(found)
-
-
-DRIVERS = _drivers()
+DRIVERS: tuple[ModuleType, ...] = (sqlite3, psycopg)  # the two databases the tracker runs on
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

@@ -289,7 +289,7 @@ class Forwarder:
                     sink.write(data)
                     await sink.drain()
             except OSError:
-                pass
+                pass  # the other side closed or was cut: this direction ends with it
             for transport in pair:
                 transport.abort()
             self._transports -= pair
