@@ -16,6 +16,7 @@ from nhs_number import is_valid as nhs_number_is_valid
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from pathway.errors import CommandRejected
+from pathway.text import invisible_character, normalise_reference, reference_problem, site_spelling
 from pathway.vocabulary import (
     VILLALTA_ITEMS,
     AccessVein,
@@ -69,7 +70,29 @@ def _text(value: Any) -> str:
     # have no place in a clinical record.
     if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
         raise ValueError("must not contain control characters")
+    # Invisible format characters (zero-width joiner, right-to-left override...) would let two texts
+    # that look the same differ, or one text look like another (hazard H7).
+    if invisible := invisible_character(value):
+        raise ValueError(f"must not contain invisible format characters (found {invisible})")
     return value.strip()
+
+
+def _reference(value: Any) -> str:
+    """A reference naming a record: compared after NFKC (fullwidth `Ｐ1` is `P1`)."""
+    return normalise_reference(_text(value))
+
+
+def _new_reference(value: Any) -> str:
+    """A reference for a new record: Latin letters, digits and - _ / . only (pathway.text)."""
+    reference = _reference(value)
+    if problem := reference_problem(reference):
+        raise ValueError(problem)
+    return reference
+
+
+def _site(value: Any) -> str:
+    """A site, NFKC with white space collapsed; compared case-blind by pathway.text.site_key."""
+    return site_spelling(_text(value))
 
 
 ClinicalDate = Annotated[date, BeforeValidator(_clinical_date)]
@@ -78,7 +101,9 @@ Text = Annotated[str, BeforeValidator(_text), Field(max_length=120)]
 # Sites and external identifiers (study, ethics, registry) are stored in 80 characters.
 ShortText = Annotated[str, BeforeValidator(_text), Field(max_length=80)]
 LongText = Annotated[str, BeforeValidator(_text), Field(max_length=4000)]
-Ref = Annotated[str, BeforeValidator(_text), Field(max_length=40)]
+Ref = Annotated[str, BeforeValidator(_reference), Field(max_length=40)]
+NewRef = Annotated[str, BeforeValidator(_new_reference), Field(max_length=40)]
+Site = Annotated[str, BeforeValidator(_site), Field(max_length=80)]
 
 
 class _Strict(BaseModel):
@@ -98,18 +123,18 @@ class PathwayCommand(Command):
 
 class RegisterPatient(Command):
     command: Literal["register_patient"]
-    patient: Ref
+    patient: NewRef
     nhs_number: NhsNumber
     date_of_birth: ClinicalDate
     sex: Sex
-    site: ShortText
+    site: Site
     name: Text | None = None
 
 
 class RecordDiagnosis(Command):
     command: Literal["record_diagnosis"]
     patient: Ref
-    pathway: Ref
+    pathway: NewRef
     presented_on: ClinicalDate
     symptom_onset_on: ClinicalDate
     referred_on: ClinicalDate
@@ -157,7 +182,7 @@ class RecordMdt(PathwayCommand):
 
 class NotifyGovernance(Command):
     command: Literal["notify_governance"]
-    site: ShortText
+    site: Site
     notified_on: ClinicalDate
     lead: Text
     clinician: Text | None = None
@@ -299,8 +324,14 @@ EVENT_DATES: dict[str, tuple[str, ...]] = {
 PLANNED_DATES = frozenset({"scheduled_on"})
 
 
+def _field_name(part: Any) -> str:
+    """A part of a field's path; a key the user made up is quoted (repr), never echoed raw."""
+    text = str(part)
+    return text if re.fullmatch(r"[a-z0-9_]{1,40}", text) else repr(text[:40])
+
+
 def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
-    field = ".".join(str(part) for part in error["loc"]) or "command"
+    field = ".".join(_field_name(part) for part in error["loc"]) or "command"
     kind = error["type"]
     if kind == "extra_forbidden":
         return field, "is not a field of this command"
@@ -324,7 +355,8 @@ def parse_command(payload: Any) -> Command:
     name = payload.get("command")
     model = COMMANDS.get(name) if isinstance(name, str) else None
     if model is None:
-        raise CommandRejected("command", f"unknown command {name!r}; expected one of {', '.join(COMMANDS)}")
+        shown = repr(name[:40]) if isinstance(name, str) else repr(name)[:40]
+        raise CommandRejected("command", f"unknown command {shown}; expected one of {', '.join(COMMANDS)}")
     try:
         command = model.model_validate(payload)
     except ValidationError as error:

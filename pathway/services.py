@@ -25,8 +25,9 @@ from pathway.policy import Policy, policy_in_force
 from pathway.queries import PathwayDetail, pathway_detail
 from pathway.record import extent_of, route_of
 from pathway.reminders.triggers import queue_flow_trigger
-from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for
+from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for, site_as_registered
 from pathway.roles import Actor, authorise, may_read
+from pathway.text import site_key
 from pathway.vocabulary import Decision
 
 IDENTIFIER_FIELDS = frozenset({"nhs_number", "date_of_birth", "name"})
@@ -177,19 +178,21 @@ def _register_patient(ctx: Context, command: c.Command) -> Outcome:
         raise CommandRejected("patient", "this patient reference is already registered")
     if session.exec(select(Patient.id).where(Patient.nhs_number == command.nhs_number)).first() is not None:
         raise CommandRejected("nhs_number", "already registered to another patient")
+    site = site_as_registered(session, command.site)
     patient = Patient(
         ref=command.patient,
         nhs_number=command.nhs_number,
         name=command.name,
         date_of_birth=command.date_of_birth,
         sex=command.sex.value,
-        site=command.site,
+        site=site,
+        site_key=site_key(site),
         **ctx.stamp(command).columns(),
     )
     session.add(patient)
-    fields = command.model_dump(mode="json", exclude={"command", "by"})
+    fields = command.model_dump(mode="json", exclude={"command", "by"}) | _site_as_typed(command.site, site)
     after = {k: ("[identifier recorded]" if k in IDENTIFIER_FIELDS and v is not None else v) for k, v in fields.items()}
-    audit = ctx.audit(command, patient=command.patient, site=command.site, after=after)
+    audit = ctx.audit(command, patient=command.patient, site=site, after=after)
     assert audit.id is not None
     return Outcome(command.command, audit.id, patient=command.patient)
 
@@ -244,6 +247,7 @@ def new_pathway(command: c.RecordDiagnosis, patient_id: int, site: str, stamp: S
         ref=command.pathway,
         patient_id=patient_id,
         site=site,
+        site_key=site_key(site),
         presented_on=command.presented_on,
         symptom_onset_on=command.symptom_onset_on,
         referred_on=command.referred_on,
@@ -313,9 +317,11 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
     if command.notified_on > ctx.today:
         raise CommandRejected("notified_on", f"must not be after today ({ctx.today}), the day it is recorded")
     session = ctx.session
+    site = site_as_registered(session, command.site)
     session.add(
         GovernanceNotice(
-            site=command.site,
+            site=site,
+            site_key=site_key(site),
             notified_on=command.notified_on,
             lead=command.lead,
             notifying_clinician=command.clinician,
@@ -325,7 +331,7 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
     session.flush()
     affected = session.exec(
         select(Pathway).where(
-            Pathway.site == command.site,
+            Pathway.site_key == site_key(site),
             Pathway.closed_on.is_(None),  # type: ignore[union-attr]
             Pathway.decision == Decision.pmt.value,
         )
@@ -335,10 +341,15 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
         store_plan(session, pathway, record_from_rows(rows), ctx.policy, ctx.recorded_at)
         queue_flow_trigger(session, pathway.id, command.command, ctx.recorded_at)
     session.flush()
-    after = command.model_dump(mode="json", exclude={"command", "by"}) | {"pathways_replanned": len(affected)}
-    audit = ctx.audit(command, site=command.site, after=after)
+    after = command.model_dump(mode="json", exclude={"command", "by"}) | _site_as_typed(command.site, site)
+    audit = ctx.audit(command, site=site, after=after | {"pathways_replanned": len(affected)})
     assert audit.id is not None
     return Outcome(command.command, audit.id)
+
+
+def _site_as_typed(typed: str, stored: str) -> dict[str, str]:
+    """For the audit row: the site as stored, and as typed when that spelling was another."""
+    return {"site": stored} | ({"site_as_typed": typed} if typed != stored else {})
 
 
 Handler = Callable[[Context, c.Command], Outcome]

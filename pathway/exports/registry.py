@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from pathway.models import Pathway, Patient, Procedure, Step
 from pathway.record import most_proximal
 from pathway.repository import RecordRows, Row, load_rows
+from pathway.text import site_key
 from pathway.vocabulary import ILIOFEMORAL_SEGMENTS, PMT_TECHNIQUES, Segment
 
 T = TypeVar("T")
@@ -114,7 +115,7 @@ def load_pmt_cases(
     if end is not None:
         query = query.where(first.c.first_pmt <= end)
     if site is not None:
-        query = query.where(Pathway.site == site)
+        query = query.where(Pathway.site_key == site_key(site))
     found = session.exec(query.order_by(first.c.first_pmt, col(Pathway.ref))).all()
     ids = [p.id for p, _patient in found]
     steps: dict[int, dict[str, Step]] = {}
