@@ -190,7 +190,8 @@ def test_the_dashboards_table_downloads_are_formula_safe() -> None:
 def test_the_exports_page_offers_the_formula_safe_files(sqlite_factory: SessionFactory) -> None:
     """The Exports page's registry and audit CSV buttons hand over the writers tested above."""
     from pathway.exports.audit_report import audit_csv, build_audit
-    from pathway.exports.registry import registry_export, write_csv as registry_csv
+    from pathway.exports.registry import registry_export
+    from pathway.exports.registry import write_csv as registry_csv
 
     record_formulas(sqlite_factory)
     with sqlite_factory() as session:
