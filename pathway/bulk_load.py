@@ -183,7 +183,7 @@ def _load_patient(
         command = c.parse_command(payload)
         stamp = Stamp(batch.now, batch.actor, command.by)
         if isinstance(command, c.RegisterPatient):
-            checks.check_birth_date(command.date_of_birth, today)
+            checks.check_birth_date(command.date_of_birth, today, policy)
             fields = command.model_dump(exclude={"command", "by", "patient"})
             site = batch.sites.get(site_key(command.site), command.site)  # one site, one spelling
             patient = fields | {"id": patient_id, "ref": command.patient, "sex": command.sex.value} | stamp.columns()
@@ -191,6 +191,8 @@ def _load_patient(
         elif isinstance(command, c.RecordDiagnosis):
             assert patient is not None
             checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, today)
+            born = patient["date_of_birth"]
+            checks.check_presentation_age(born, command.presented_on, command.symptom_onset_on, policy)
             values = dict.fromkeys(columns_of(Pathway)) | new_pathway(
                 command, patient_id, patient["site"], stamp, policy
             )

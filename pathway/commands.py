@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
+from nhs_number import REGION_ENGLAND_WALES_IOM, REGION_SYNTHETIC
 from nhs_number import is_valid as nhs_number_is_valid
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
@@ -38,6 +39,11 @@ from pathway.vocabulary import (
 )
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The ranges NHS England issues NHS numbers from, and the range kept for test patients (never
+# issued; the synthetic cohort's 999 numbers are in it). Scotland's CHI, Northern Ireland's H&C and
+# Ireland's IHI numbers, and the unallocated and reserved ranges (0000000000 among them, though its
+# check digit is right) are refused. The ranges are the nhs-number package's (nhs_number.constants).
+ISSUED_NHS_NUMBERS = (REGION_ENGLAND_WALES_IOM, REGION_SYNTHETIC)
 
 
 def _clinical_date(value: Any) -> date:
@@ -60,6 +66,8 @@ def _nhs_number(value: Any) -> str:
         raise ValueError("must be 10 digits")
     if not nhs_number_is_valid(digits):
         raise ValueError("check digit is not valid (modulus 11)")
+    if not any(region.contains_number(digits) for region in ISSUED_NHS_NUMBERS):  # type: ignore[no-untyped-call]
+        raise ValueError("is not from a range NHS numbers are issued from (they start 4, 6 or 7; 9 for test patients)")
     return digits
 
 

@@ -172,7 +172,7 @@ def _subject(command: c.Command) -> str:
 
 def _register_patient(ctx: Context, command: c.Command) -> Outcome:
     assert isinstance(command, c.RegisterPatient)
-    checks.check_birth_date(command.date_of_birth, ctx.today)
+    checks.check_birth_date(command.date_of_birth, ctx.today, ctx.policy)
     session = ctx.session
     if session.exec(select(Patient.id).where(Patient.ref == command.patient)).first() is not None:
         raise CommandRejected("patient", "this patient reference is already registered")
@@ -218,6 +218,7 @@ def _record_diagnosis(ctx: Context, command: c.Command) -> Outcome:
     checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, ctx.today)
     session = ctx.session
     patient = _find_patient(session, command.patient)
+    checks.check_presentation_age(patient.date_of_birth, command.presented_on, command.symptom_onset_on, ctx.policy)
     if session.exec(select(Pathway.id).where(Pathway.ref == command.pathway)).first() is not None:
         raise CommandRejected("pathway", "a pathway with this reference already exists")
     assert patient.id is not None

@@ -21,6 +21,7 @@ from rich.progress import Progress
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from pathway.clock import age_on
 from pathway.exports import csv_file
 from pathway.models import Pathway, Patient, Procedure, Step
 from pathway.record import most_proximal
@@ -137,10 +138,6 @@ def _tracked(items: Sequence[T], description: str, console: Console | None) -> I
         return
     with Progress(console=console, transient=True) as bar:
         yield from bar.track(items, description=description)
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def mdt_roles(case: PmtCase) -> list[str]:

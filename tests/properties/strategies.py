@@ -24,7 +24,7 @@ from typing import Any
 from hypothesis import event
 from hypothesis import strategies as st
 
-from pathway.clock import london_date
+from pathway.clock import add_months, london_date
 from pathway.commands import COMMANDS, EVENT_DATES, PLANNED_DATES
 from pathway.text import normalise_reference, site_spelling
 from pathway.vocabulary import (
@@ -180,6 +180,7 @@ FORMAT_CHARACTERS = st.one_of(
 VISIBLE = st.characters(exclude_categories=("Cs", "Cc", "Cf", "Z"))
 WHITESPACE = st.sampled_from(" \t\n\r\u00a0\u2003")
 MIN_DAY = date(1, 1, 1)
+BORN = date(1970, 3, 4)  # the prepared patient's date of birth (tests.conftest.register)
 MAX_DAY = date(9999, 12, 31)
 
 
@@ -256,9 +257,14 @@ def nhs_check_digit(nine: str) -> int:
     return 0 if check == 11 else check
 
 
-# First digit 4-9: outside the Scottish CHI range, whose first six digits must also be a date.
+# First digit 4, 6, 7 (England, Wales and the Isle of Man) or 9 (test patients): the ranges numbers
+# are issued from (pathway.commands.ISSUED_NHS_NUMBERS).
 NINE_DIGITS = st.builds(
-    lambda first, rest: first + rest, st.sampled_from("456789"), st.text("0123456789", min_size=8, max_size=8)
+    lambda first, rest: first + rest, st.sampled_from("4679"), st.text("0123456789", min_size=8, max_size=8)
+)
+# Ranges never issued as NHS numbers: reserved (5), Ireland's IHI and unallocated (8).
+NOT_ISSUED_NINE_DIGITS = st.builds(
+    lambda first, rest: first + rest, st.sampled_from("58"), st.text("0123456789", min_size=8, max_size=8)
 )
 
 
@@ -283,8 +289,11 @@ def valid_nhs_number(draw: st.DrawFn) -> str:
 def wrong_nhs_number(draw: st.DrawFn) -> str:
     """Ten ASCII digits with a wrong check digit, or not ten ASCII digits at all (other characters,
     or a valid number written in another script's digits, which Python's \\d and int() accept)."""
-    how = draw(st.sampled_from(["check_digit", "length", "characters", "other_script"]))
+    how = draw(st.sampled_from(["check_digit", "length", "characters", "other_script", "not_issued"]))
     event(f"nhs_number: {how}")
+    if how == "not_issued":
+        nine = draw(st.one_of(st.just("000000000"), NOT_ISSUED_NINE_DIGITS.filter(lambda n: nhs_check_digit(n) != 10)))
+        return _spaced(nine + str(nhs_check_digit(nine)), draw(st.integers(0, 2)))
     nine = draw(NINE_DIGITS)
     if how == "check_digit":
         right = nhs_check_digit(nine)
@@ -304,6 +313,11 @@ def wrong_nhs_number(draw: st.DrawFn) -> str:
 # The zero of some Unicode decimal digit scripts: Arabic-Indic, extended Arabic-Indic, Devanagari,
 # Bengali, Thai, Myanmar, fullwidth, mathematical bold.
 OTHER_DIGIT_ZEROS = (0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0x1040, 0xFF10, 0x1D7CE)
+
+
+def oldest_birth(today: date) -> date:
+    """The earliest date of birth that is at most 120 years old today (policy maximum_age_years)."""
+    return add_months(today, -12 * 121) + timedelta(days=1)
 
 
 @functools.cache
@@ -406,7 +420,7 @@ class Case:
 def date_bounds(name: str, payload: dict[str, Any], today: date) -> dict[str, tuple[date, date]]:
     """Where each event date of a command may lie in its prepared state (interface.md, 'Rejected')."""
     if name == "register_patient":
-        return {"date_of_birth": (MIN_DAY, today)}
+        return {"date_of_birth": (oldest_birth(today), today)}
     if name == "notify_governance":
         return {"notified_on": (MIN_DAY, today)}
     (field,) = EVENT_DATES[name]
@@ -449,10 +463,11 @@ def valid_case(draw: st.DrawFn, name: str) -> Case:
     if name == "record_diagnosis":
         payload["patient"] = draw(existing_ref(PATIENT))
         payload["pathway"] = draw(new_ref(PATHWAY))
-        presented = draw(day_between(MIN_DAY, today))
+        # On or after the prepared patient's birth, at a plausible age (pathway.checks).
+        presented = draw(day_between(BORN, today))
         style = draw(_AS_DATE)
         payload["presented_on"] = as_input(presented, style)
-        payload["symptom_onset_on"] = as_input(draw(day_between(MIN_DAY, presented)), style)
+        payload["symptom_onset_on"] = as_input(draw(day_between(BORN, presented)), style)
         payload["referred_on"] = as_input(draw(day_between(presented, today)), style)
     else:
         for field, (lo, hi) in date_bounds(name, payload, today).items():
@@ -591,6 +606,10 @@ def mutations_for(name: str, *, state_mutations: bool = True) -> list[str]:
         mutations += ["duplicate_reference", "unknown_reference"]
     if name in ("register_patient", "record_diagnosis"):
         mutations.append("look_alike_reference")
+    if name == "register_patient":
+        mutations.append("implausibly_old")
+    if name == "record_diagnosis":
+        mutations += ["presented_before_birth", "implausibly_old"]
     if not (name in PLANNED_COMMANDS or name == "record_diagnosis"):
         mutations.append("date_after_today")
     if name == "record_diagnosis":
@@ -647,6 +666,20 @@ def invalid_case(draw: st.DrawFn, name: str, *, state_mutations: bool = True) ->
             inserted = CONTROL_CHARACTERS if kind == "control_character" else FORMAT_CHARACTERS
             payload[field] = text[:position] + draw(inserted) + text[position:]
             expected = {field}
+        case "implausibly_old" if name == "register_patient":
+            payload["date_of_birth"] = draw(date_value(MIN_DAY, oldest_birth(today) - timedelta(days=1)))
+            expected = {"date_of_birth"}
+        case "implausibly_old":
+            # Presented after the prepared patient's 120th year, on a day the recording may be made.
+            recorded_at = datetime(2092, 1, 1, 12, tzinfo=UTC)
+            day = draw(date_value(date(2091, 3, 4), london_date(recorded_at)))
+            payload |= {"presented_on": day, "symptom_onset_on": day, "referred_on": day}
+            return Case(payload, recorded_at, state, kind, frozenset({"presented_on"}), not_found)
+        case "presented_before_birth":
+            day = draw(day_between(MIN_DAY, BORN - timedelta(days=1)))
+            payload["presented_on"] = as_input(day, draw(_AS_DATE))
+            payload["symptom_onset_on"] = as_input(draw(day_between(MIN_DAY, day)), draw(_AS_DATE))
+            expected = {"presented_on"}
         case "look_alike_reference":
             field = "patient" if name == "register_patient" else "pathway"
             text = normalise_reference(payload[field])
