@@ -4,6 +4,7 @@ recomputes the pathway's plan and appends one audit row. A rejected command writ
     outcome = execute(session_factory, actor, {"command": "record_consent", ...}, recorded_at=utc_now())
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -105,10 +106,13 @@ def execute(
             with session.begin():
                 session.connection(execution_options={WRITE_OPTION: True})
                 return handler(context, command)
-        except (StaleDataError, IntegrityError):
-            # Someone else's transaction committed first: a newer pathway version, or a unique key
-            # (reference or NHS number) taken between our check and our insert.
+        except StaleDataError:
+            # Someone else's transaction committed first: a newer pathway version.
             raise ConflictError(_subject(command)) from None
+        except IntegrityError as error:
+            # A unique key (NHS number, reference) taken by a transaction that committed between our
+            # check and our insert: the same rejection the check gives once that one is visible.
+            raise _unique_rejection(error) or ConflictError(_subject(command)) from None
         except OperationalError as error:
             if "locked" in str(error).lower():
                 raise DatabaseBusy(_subject(command)) from None
@@ -159,6 +163,27 @@ def _audit_denial(session_factory: SessionFactory, actor: Actor, command: c.Comm
         )
 
 
+# Each unique key a command may take, by constraint name, with the rejection that names it.
+UNIQUE_REJECTIONS: dict[str, tuple[str, str]] = {
+    "uq_patient_nhs_number": ("nhs_number", "already registered to another patient"),
+    "uq_patient_ref": ("patient", "this patient reference is already registered"),
+    "uq_pathway_ref": ("pathway", "a pathway with this reference already exists"),
+}
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
+
+
+def _unique_rejection(error: IntegrityError) -> CommandRejected | None:
+    """The rejection for a unique key someone else took first, or None for any other integrity error.
+
+    PostgreSQL (psycopg) names the constraint; SQLite names the table and column. The database's own
+    message (which holds the key's value, an NHS number perhaps) is never passed on."""
+    name = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if name is None and (found := _SQLITE_UNIQUE.search(str(error.orig))):
+        name = f"uq_{found[1]}_{found[2]}"
+    rejection = UNIQUE_REJECTIONS.get(name or "")
+    return CommandRejected(*rejection) if rejection else None
+
+
 def _subject(command: c.Command) -> str:
     for field in ("pathway", "patient", "site"):
         value = getattr(command, field, None)
@@ -175,9 +200,9 @@ def _register_patient(ctx: Context, command: c.Command) -> Outcome:
     checks.check_birth_date(command.date_of_birth, ctx.today, ctx.policy)
     session = ctx.session
     if session.exec(select(Patient.id).where(Patient.ref == command.patient)).first() is not None:
-        raise CommandRejected("patient", "this patient reference is already registered")
+        raise CommandRejected(*UNIQUE_REJECTIONS["uq_patient_ref"])
     if session.exec(select(Patient.id).where(Patient.nhs_number == command.nhs_number)).first() is not None:
-        raise CommandRejected("nhs_number", "already registered to another patient")
+        raise CommandRejected(*UNIQUE_REJECTIONS["uq_patient_nhs_number"])
     site = site_as_registered(session, command.site)
     patient = Patient(
         ref=command.patient,
@@ -220,7 +245,7 @@ def _record_diagnosis(ctx: Context, command: c.Command) -> Outcome:
     patient = _find_patient(session, command.patient)
     checks.check_presentation_age(patient.date_of_birth, command.presented_on, command.symptom_onset_on, ctx.policy)
     if session.exec(select(Pathway.id).where(Pathway.ref == command.pathway)).first() is not None:
-        raise CommandRejected("pathway", "a pathway with this reference already exists")
+        raise CommandRejected(*UNIQUE_REJECTIONS["uq_pathway_ref"])
     assert patient.id is not None
     pathway = Pathway(**new_pathway(command, patient.id, patient.site, ctx.stamp(command), ctx.policy))
     session.add(pathway)
