@@ -107,9 +107,13 @@ def tab(browser: Browser) -> Iterator[Page]:  # noqa: F811  (the imported fixtur
     context.close()
 
 
-def open_patient(page: Page, base: str, user: str) -> None:
+def open_patient(page: Page, base: str, user: str, site: str) -> None:
+    """The worklist with its site list open (the hostile site among the options), then the record."""
     sign_in(page, base, user)
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible(timeout=FIRST_RENDER_MS)
+    page.get_by_test_id("stSelectbox").filter(has_text="Site").click()
+    expect(page.get_by_role("option", name=site, exact=True)).to_be_visible()
+    page.keyboard.press("Escape")
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Patient").click()
     reference = page.get_by_label("Pathway reference")
     reference.fill("P-HOSTILE")
@@ -131,7 +135,7 @@ def control_image(page: Page, trap: Trap, name: str) -> None:
 def test_recorded_markdown_and_html_are_shown_as_text_and_nothing_is_fetched(
     tab: Page, served: str, trap: Trap, user: str
 ) -> None:
-    open_patient(tab, served, user)
+    open_patient(tab, served, user, f"![px]({trap.url}/site.png)")
     control_image(tab, trap, f"control-{user}.png")
     assert [p for p in trap.paths if not p.startswith("/control")] == []
     main = tab.get_by_test_id("stMain")
@@ -139,8 +143,8 @@ def test_recorded_markdown_and_html_are_shown_as_text_and_nothing_is_fetched(
     expect(main.get_by_test_id("stText").filter(has_text=f"![px]({trap.url}/site.png)")).to_have_count(1)
 
 
-def test_the_identity_line_shows_the_real_nhs_number_first(tab: Page, served: str) -> None:
-    open_patient(tab, served, "clin")
+def test_the_identity_line_shows_the_real_nhs_number_first(tab: Page, served: str, trap: Trap) -> None:
+    open_patient(tab, served, "clin", f"![px]({trap.url}/site.png)")
     identity = tab.get_by_test_id("stMain").get_by_test_id("stText").filter(has_text="NHS")
     expect(identity).to_have_count(1)
     line = identity.inner_text()
