@@ -8,7 +8,6 @@ markdown: a whole line of it goes to `st.text` (no parsing at all), and a piece 
 sentence that Streamlit renders as markdown (titles, captions, alerts) goes through `plain` first.
 """
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
@@ -22,6 +21,7 @@ from pathway.exports.csv_file import write_csv
 from pathway.queries import WorklistRow
 from pathway.rules import FLAG_BY_CODE, Flag
 from pathway.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES, STEPS
+from pathway.text import markdown_literal
 
 SEVERITIES = ("red", "amber")
 # Streamlit theme colours for each severity (badges in markdown, pills and cells in tables).
@@ -30,23 +30,9 @@ STAGE_TITLES = {s.code: s.title for s in STAGES} | {STAGE_COMPLETE: "Complete", 
 IDENTIFIER_KEYS = ("patient", "name", "nhs_number", "date_of_birth")
 
 
-# In CommonMark any ASCII punctuation may be backslash-escaped, and an escaped one is literal. Escaped
-# wherever they are: code and emphasis (` * ~), links, images and directives ([ ]), HTML and
-# autolinks (< > & @), LaTeX ($), the escape itself, and the colon that starts every Streamlit
-# directive (`:red[...]`, `:material/...:`, `:emoji:` shortcodes). Escaped where they would act: an
-# underscore at a word's edge, the dot of "www.", and a line's leading list or heading marker (- + # >
-# or "1." "1)"). The rest is left as typed, so references, names and rules read as they are.
-_ACTIVE = re.compile(r"[\\`*~\[\]<>&@:$]|(?<![^\W_])_|_(?![^\W_])|(?i:(?<=www)\.)|^[-+#>]")
-_ORDERED = re.compile(r"^(\d{1,9})([.)])")
-
-
 def plain(text: object) -> str:
-    """User text made literal inside a sentence that Streamlit renders as markdown.
-
-    White space (line breaks too) is collapsed to single spaces, so the text stays on its line.
-    """
-    escaped = _ACTIVE.sub(lambda found: "\\" + found.group(), " ".join(str(text).split()))
-    return _ORDERED.sub(r"\1\\\2", escaped)
+    """User text made literal inside a sentence that Streamlit renders as markdown (pathway.text)."""
+    return markdown_literal(text)
 
 
 def words(code: str | None) -> str:

@@ -5,7 +5,9 @@ are NFKC-normalised (fullwidth `Ｐ1` is `P1`) and made of Latin letters, digits
 which also refuses look-alikes from other scripts (Cyrillic `Н100`). A site is free text, but two
 spellings that differ only in compatibility forms, white space or case are one site: `site_key` is
 what sites are compared by. Format characters (Unicode category Cf: zero-width joiner and space,
-right-to-left override, soft hyphen...) are invisible, so no text field may hold them. Pure: no I/O.
+right-to-left override, soft hyphen...) are invisible, so no text field may hold them. Text a user
+typed that goes into markdown (the dashboard, the governance digest) goes through `markdown_literal`.
+Pure: no I/O.
 """
 
 import re
@@ -49,3 +51,23 @@ def site_spelling(value: str) -> str:
 def site_key(value: str) -> str:
     """What sites are compared by: the spelling, case-folded (`North\u00a0Vale` and `north vale` are one)."""
     return site_spelling(value).casefold()
+
+
+# In CommonMark any ASCII punctuation may be backslash-escaped, and an escaped one is literal. Escaped
+# wherever they are: code and emphasis (` * ~), links, images and directives ([ ]), HTML and
+# autolinks (< > & @), LaTeX ($), the escape itself, and the colon that starts every Streamlit
+# directive (`:red[...]`, `:material/...:`, `:emoji:` shortcodes) and a URL scheme. Escaped where they
+# would act: an underscore at a word's edge, the dot of "www.", a table's pipe, and a line's leading
+# list or heading marker (- + # > or "1." "1)"). The rest is left as typed, so references, names and
+# rules read as they are.
+_ACTIVE = re.compile(r"[\\`*~\[\]<>&@:$|]|(?<![^\W_])_|_(?![^\W_])|(?i:(?<=www)\.)|^[-+#>]")
+_ORDERED = re.compile(r"^(\d{1,9})([.)])")
+
+
+def markdown_literal(text: object) -> str:
+    """User text made literal inside markdown: shown as typed, never as markup.
+
+    White space (line breaks too) is collapsed to single spaces, so the text stays on its line.
+    """
+    escaped = _ACTIVE.sub(lambda found: "\\" + found.group(), " ".join(str(text).split()))
+    return _ORDERED.sub(r"\1\\\2", escaped)
