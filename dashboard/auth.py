@@ -10,7 +10,7 @@ from datetime import datetime
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from dashboard import deps, outage
+from dashboard import components, deps, outage
 from pathway.accounts import (
     AuthenticationFailed,
     account_policy,
@@ -153,7 +153,7 @@ def _attempt(name: str, password: str) -> None:
 
 def sidebar(actor: Actor) -> None:
     with st.sidebar:
-        st.markdown(f"Signed in as **{actor.name}** ({actor.role.value})")
+        st.markdown(f"Signed in as **{components.plain(actor.name)}** ({actor.role.value})")
         if not actor.sees_identifiers:
             st.caption("Pseudonymised view: no names, NHS numbers or dates of birth.")
         if st.button("Sign out", key="auth_sign_out"):

@@ -2,10 +2,12 @@
 
 Identifiers are removed here, before anything reaches the browser: hiding a column in
 `column_config` would still send its data, so auditors' frames never contain them.
+
+Text a user typed (references, names, sites, anything recorded) is shown as text, never as
+markdown: a whole line of it goes to `st.text` (no parsing at all), and a piece of it inside a
+sentence that Streamlit renders as markdown (titles, captions, alerts) goes through `plain` first.
 """
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
@@ -15,15 +17,22 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-s
 import streamlit as st
 
 from pathway.clock import LONDON
+from pathway.exports.csv_file import write_csv
 from pathway.queries import WorklistRow
 from pathway.rules import FLAG_BY_CODE, Flag
 from pathway.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES, STEPS
+from pathway.text import markdown_literal
 
 SEVERITIES = ("red", "amber")
 # Streamlit theme colours for each severity (badges in markdown, pills and cells in tables).
 COLOURS = {"red": "red", "amber": "orange"}
 STAGE_TITLES = {s.code: s.title for s in STAGES} | {STAGE_COMPLETE: "Complete", STAGE_CLOSED: "Closed"}
 IDENTIFIER_KEYS = ("patient", "name", "nhs_number", "date_of_birth")
+
+
+def plain(text: object) -> str:
+    """User text made literal inside a sentence that Streamlit renders as markdown (pathway.text)."""
+    return markdown_literal(text)
 
 
 def words(code: str | None) -> str:
@@ -138,21 +147,20 @@ def worklist_columns(window_days: int) -> dict[str, Any]:
 
 
 def worklist_csv(rows: Iterable[WorklistRow], *, identifiers: bool) -> str:
-    """Every filtered row, plain values (flags as 'CODE severity due' with words)."""
-    buffer = io.StringIO()
+    """Every filtered row, plain values (flags as 'CODE severity due' with words), formula-safe."""
     fields = ["pathway", "patient", "site", "severity", "flags", "window_days_left", "next_step", "next_due_on"]
     fields += ["owner_role", "route", "stage", "decision", "presented_on"]
     if not identifiers:
         fields.remove("patient")
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
+
+    def shown(row: WorklistRow) -> dict[str, Any]:
         data = row.as_dict()
         data["flags"] = "; ".join(
             f"{f.code} {f.severity.value} due {f.due_on.isoformat()} ({words(f.code)})" for f in row.flags
         )
-        writer.writerow(data)
-    return buffer.getvalue()
+        return data
+
+    return write_csv((shown(row) for row in rows), fields)
 
 
 def without_identifiers(data: dict[str, Any]) -> dict[str, Any]:
@@ -165,8 +173,9 @@ def frame(items: Iterable[Any]) -> pd.DataFrame:
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    text: str = table.to_csv(index=False)
-    return text.encode("utf-8")
+    """A table as a download: the one formula-safe CSV writer (pathway.exports.csv_file)."""
+    records = table.to_dict("records")  # Python values: numbers stay numbers
+    return write_csv(records, [str(c) for c in table.columns]).encode("utf-8")
 
 
 def download(table: pd.DataFrame, name: str, key: str) -> None:

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from typing import IO
 
-from pathway.cli_users import DASHBOARD_APP, dashboard_command
+from pathway.cli_users import DASHBOARD_APP, DEFAULT_ADDRESS, dashboard_command
 
 APP = DASHBOARD_APP
 # Import the heavy libraries before the server starts, so the first page a user opens does not
@@ -40,7 +40,7 @@ def start_dashboard(
     port: int,
     env: dict[str, str],
     *,
-    address: str | None = None,
+    address: str = DEFAULT_ADDRESS,
     timeout: float = READY_TIMEOUT_SECONDS,
     log: IO[bytes] | None = None,
 ) -> subprocess.Popen[bytes]:
@@ -52,12 +52,20 @@ def start_dashboard(
         stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
     )
+    wait_until_healthy(proc, port, address, timeout)
+    return proc
+
+
+def wait_until_healthy(proc: subprocess.Popen[bytes], port: int, address: str, timeout: float) -> None:
+    """Return once /_stcore/health answers on the address served; stop the process and raise if it
+    exits first or never answers within `timeout`."""
+    host = "127.0.0.1" if address in ("0.0.0.0", "") else address
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise DashboardDidNotStart(f"streamlit exited with status {proc.returncode}")
-        if is_healthy(port, address if address not in (None, "0.0.0.0") else "127.0.0.1"):
-            return proc
+        if is_healthy(port, host):
+            return
         time.sleep(POLL_SECONDS)  # polling interval, not a wait for readiness
     stop_dashboard(proc)
     raise DashboardDidNotStart(f"no answer from /_stcore/health on port {port} within {timeout:.0f} s")
@@ -75,10 +83,10 @@ def stop_dashboard(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the dashboard and wait until it is ready.")
     parser.add_argument("--port", type=int, default=8501)
-    parser.add_argument("--address", default=None)
+    parser.add_argument("--address", default=DEFAULT_ADDRESS)
     args = parser.parse_args()
     proc = start_dashboard(args.port, dict(os.environ), address=args.address, log=sys.stdout.buffer)
-    sys.stdout.write(f"dashboard ready on http://localhost:{args.port}\n")
+    sys.stdout.write(f"dashboard ready on http://{args.address}:{args.port}\n")
     sys.stdout.flush()
     try:
         proc.wait()

@@ -30,13 +30,23 @@ from pathway import audit, checks
 from pathway import commands as c
 from pathway.clock import utc_now
 from pathway.db import WRITE_OPTION, SessionFactory
-from pathway.demo import cohort, governance_commands
+from pathway.demo import SITES, cohort, governance_commands
 from pathway.models import FlagWindowRow, GovernanceNotice, Pathway, Patient, Step
 from pathway.plan import plan_rows
 from pathway.policy import Policy, policy_in_force
-from pathway.repository import RECORD_KINDS, RecordRows, Row, Stamp, record_from_rows, row_for, table_of
+from pathway.repository import (
+    RECORD_KINDS,
+    RecordRows,
+    Row,
+    Stamp,
+    record_from_rows,
+    row_for,
+    sites_as_registered,
+    table_of,
+)
 from pathway.roles import Actor
 from pathway.services import new_pathway
+from pathway.text import site_key
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,8 @@ class Batch:
     now: datetime
     actor: str
     policy: Policy
-    governance: dict[str, date]
+    governance: dict[str, date]  # by site key (pathway.text.site_key)
+    sites: dict[str, str]  # by site key: the spelling the site was first recorded with
     dialect: type[Dialect] | None  # None: plain values for SQLAlchemy Core (no bulk path)
     patient_id: int  # the first patient's row id; patient k of the batch gets patient_id + k
     pathway_id: int
@@ -172,17 +183,22 @@ def _load_patient(
         command = c.parse_command(payload)
         stamp = Stamp(batch.now, batch.actor, command.by)
         if isinstance(command, c.RegisterPatient):
-            checks.check_birth_date(command.date_of_birth, today)
+            checks.check_birth_date(command.date_of_birth, today, policy)
             fields = command.model_dump(exclude={"command", "by", "patient"})
+            site = batch.sites.get(site_key(command.site), command.site)  # one site, one spelling
             patient = fields | {"id": patient_id, "ref": command.patient, "sex": command.sex.value} | stamp.columns()
+            patient |= {"site": site, "site_key": site_key(site)}
         elif isinstance(command, c.RecordDiagnosis):
             assert patient is not None
             checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, today)
+            born = patient["date_of_birth"]
+            checks.check_presentation_age(born, command.presented_on, command.symptom_onset_on, policy)
             values = dict.fromkeys(columns_of(Pathway)) | new_pathway(
                 command, patient_id, patient["site"], stamp, policy
             )
             values |= {"id": pathway_id, "version": 1}  # every column present, as record_from_rows reads them
-            rows = RecordRows(pathway=values, governance_notified_on=batch.governance.get(patient["site"]))
+            governance = batch.governance.get(patient["site_key"])
+            rows = RecordRows(pathway=values, governance_notified_on=governance)
         else:
             assert rows is not None
             checks.check_pathway_command(command, record_from_rows(rows), today)
@@ -341,14 +357,18 @@ def load_cohort(
         start = session.exec(select(func.max(Patient.id))).one() or 0
         highest = session.exec(select(func.max(Patient.nhs_number)).where(col(Patient.nhs_number).like("999%"))).one()
         nhs_start = int(highest[3:9]) + 1 if highest else 0
-        notices = {site for (site,) in session.execute(select(GovernanceNotice.site).distinct()).all()}
+        notices = {key for (key,) in session.execute(select(GovernanceNotice.site_key).distinct()).all()}
+        sites = sites_as_registered(session)
+        for site in SITES:
+            sites.setdefault(site_key(site), site)
         governance: dict[str, date] = {}
         for command in governance_commands(today):
             parsed = c.parse_command(command)
             assert isinstance(parsed, c.NotifyGovernance)
-            governance[parsed.site] = parsed.notified_on
-            if parsed.site not in notices:
-                notice = {"site": parsed.site, "notified_on": parsed.notified_on, "lead": parsed.lead}
+            key = site_key(parsed.site)
+            governance[key] = parsed.notified_on
+            if key not in notices:
+                notice = {"site": sites[key], "site_key": key, "notified_on": parsed.notified_on, "lead": parsed.lead}
                 notice |= {"notifying_clinician": parsed.clinician, "recorded_at": now, "recorded_by": actor.name}
                 session.execute(insert(GovernanceNotice), [notice])
                 loaded_commands += 1
@@ -372,6 +392,7 @@ def load_cohort(
                     actor=actor.name,
                     policy=policy,
                     governance=governance,
+                    sites=sites,
                     dialect=inserter.bulk_dialect,
                     patient_id=patient_id + first,
                     pathway_id=pathway_id + first,

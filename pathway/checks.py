@@ -7,6 +7,7 @@ unknown references) live in pathway.services.
 
 from datetime import date
 
+from pathway.clock import age_on
 from pathway.commands import (
     EVENT_DATES,
     PLANNED_DATES,
@@ -20,6 +21,7 @@ from pathway.commands import (
     SubmitRegistry,
 )
 from pathway.errors import CommandRejected
+from pathway.policy import Policy
 from pathway.record import PathwayRecord
 from pathway.vocabulary import PMT_TECHNIQUES, PROCEDURAL_VISITS, REQUIRED_MDT_ROLES, Route
 
@@ -37,9 +39,33 @@ def check_diagnosis_dates(presented_on: date, symptom_onset_on: date, referred_o
         raise CommandRejected("referred_on", f"must not be after today ({today})")
 
 
-def check_birth_date(date_of_birth: date, today: date) -> None:
+def check_birth_date(date_of_birth: date, today: date, policy: Policy) -> None:
+    """Not in the future, and not so long ago that the patient would be implausibly old today.
+
+    Messages never carry the date itself (an identifier)."""
     if date_of_birth > today:
         raise CommandRejected("date_of_birth", "must not be in the future")
+    oldest = policy.n("maximum_age_years")
+    if age_on(date_of_birth, today) > oldest:
+        raise CommandRejected(
+            "date_of_birth",
+            f"would make the patient older than {oldest} years today: not plausible (policy maximum_age_years)",
+        )
+
+
+def check_presentation_age(date_of_birth: date, presented_on: date, symptom_onset_on: date, policy: Policy) -> None:
+    """A diagnosis on or after the patient's birth, at a plausible age (policy maximum_age_years)."""
+    if presented_on < date_of_birth:
+        raise CommandRejected("presented_on", "must not be before the patient's date of birth")
+    oldest = policy.n("maximum_age_years")
+    if age_on(date_of_birth, presented_on) > oldest:
+        raise CommandRejected(
+            "presented_on",
+            f"would make the patient older than {oldest} years at presentation: not plausible "
+            "(policy maximum_age_years)",
+        )
+    if symptom_onset_on < date_of_birth:
+        raise CommandRejected("symptom_onset_on", "must not be before the patient's date of birth")
 
 
 def check_pathway_command(command: Command, record: PathwayRecord, today: date) -> None:

@@ -1,8 +1,6 @@
 """The `pathway` command line. It acts as an operator with the admin role."""
 
-import csv
 import getpass
-import io
 import json
 import os
 from datetime import date
@@ -19,6 +17,7 @@ from pathway import queries
 from pathway.clock import london_today, utc_now
 from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.errors import PathwayError
+from pathway.exports.csv_file import write_csv
 from pathway.roles import Actor
 from pathway.settings import Settings
 from pathway.vocabulary import Role
@@ -118,11 +117,7 @@ def _emit(rows: list[dict[str, Any]], output: OutputFormat, columns: list[str]) 
         typer.echo(json.dumps(rows, indent=2))
         return
     if output is OutputFormat.csv:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-        typer.echo(buffer.getvalue(), nl=False)
+        typer.echo(write_csv(rows, columns), nl=False)  # formula-safe cells (pathway.exports.csv_file)
         return
     table = Table(*columns, header_style="bold")
     for row in rows:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -14,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pathway.codes import CodeDetail, UnknownCodeError, search_codes, show_code
+from pathway.exports.csv_file import write_csv
 from pathway.leaflets import Leaflet, UnknownLeafletError, get_leaflet, list_leaflets, render_html, render_pdf
 
 codes_app = typer.Typer(help="Search diagnosis (ICD-10, ICD-10-CM) and procedure codes, offline.", no_args_is_help=True)
@@ -52,11 +51,7 @@ def _echo_json(data: Any) -> None:
 
 
 def _echo_csv(rows: list[dict[str, str]], columns: list[str]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    typer.echo(buffer.getvalue(), nl=False)
+    typer.echo(write_csv(rows, columns), nl=False)  # formula-safe cells (pathway.exports.csv_file)
 
 
 SystemOption = Annotated[

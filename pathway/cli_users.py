@@ -121,9 +121,13 @@ def demo(
             typer.echo(f"  {role.value:<12} {name:<18} {logins[name]}")
 
 
-def dashboard_command(port: int, address: str | None = None) -> list[str]:
+# Loopback only unless asked: the dashboard speaks plain HTTP, so reaching it from other machines
+# needs TLS in front (docs/deploy.md), and then the proxy is what listens on the network.
+DEFAULT_ADDRESS = "127.0.0.1"
+
+
+def dashboard_command(port: int, address: str = DEFAULT_ADDRESS) -> list[str]:
     """The command line that serves the dashboard (dashboard/launch.py uses it too)."""
-    listen = ["--server.address", address] if address else []
     return [
         sys.executable,
         "-m",
@@ -140,17 +144,28 @@ def dashboard_command(port: int, address: str | None = None) -> list[str]:
         "none",
         "--client.toolbarMode",
         "viewer",
-        *listen,
+        "--server.address",
+        address,
     ]
 
 
-def dashboard(port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 8501) -> None:
+def dashboard(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 8501,
+    address: Annotated[
+        str,
+        typer.Option(
+            "--address",
+            help="Address to listen on (default loopback only). Plain HTTP: put TLS in front (docs/deploy.md).",
+        ),
+    ] = DEFAULT_ADDRESS,
+) -> None:
     """Serve the Streamlit dashboard (mounted as `pathway dashboard`); Ctrl-C stops it."""
     from pathway.cli import database_url
 
     env = os.environ | {"PATHWAY_DATABASE_URL": database_url()}
-    typer.echo(f"dashboard on http://localhost:{port}")
+    shown = f"[{address}]" if ":" in address else address
+    typer.echo(f"dashboard on http://{shown}:{port} (plain HTTP: put TLS in front for other machines)")
     try:
-        raise typer.Exit(subprocess.call(dashboard_command(port), env=env))
+        raise typer.Exit(subprocess.call(dashboard_command(port, address), env=env))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None

@@ -35,3 +35,8 @@ def add_months(day: date, months: int) -> date:
     """
     result: date = day + relativedelta(months=months)
     return result
+
+
+def age_on(born: date, day: date) -> int:
+    """Full years between a date of birth and a day (interface.md: age on a date)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
+from nhs_number import REGION_ENGLAND_WALES_IOM, REGION_SYNTHETIC
 from nhs_number import is_valid as nhs_number_is_valid
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from pathway.errors import CommandRejected
+from pathway.text import invisible_character, normalise_reference, reference_problem, site_spelling
 from pathway.vocabulary import (
     VILLALTA_ITEMS,
     AccessVein,
@@ -37,6 +39,11 @@ from pathway.vocabulary import (
 )
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The ranges NHS England issues NHS numbers from, and the range kept for test patients (never
+# issued; the synthetic cohort's 999 numbers are in it). Scotland's CHI, Northern Ireland's H&C and
+# Ireland's IHI numbers, and the unallocated and reserved ranges (0000000000 among them, though its
+# check digit is right) are refused. The ranges are the nhs-number package's (nhs_number.constants).
+ISSUED_NHS_NUMBERS = (REGION_ENGLAND_WALES_IOM, REGION_SYNTHETIC)
 
 
 def _clinical_date(value: Any) -> date:
@@ -59,6 +66,8 @@ def _nhs_number(value: Any) -> str:
         raise ValueError("must be 10 digits")
     if not nhs_number_is_valid(digits):
         raise ValueError("check digit is not valid (modulus 11)")
+    if not any(region.contains_number(digits) for region in ISSUED_NHS_NUMBERS):  # type: ignore[no-untyped-call]
+        raise ValueError("is not from a range NHS numbers are issued from (they start 4, 6 or 7; 9 for test patients)")
     return digits
 
 
@@ -69,7 +78,29 @@ def _text(value: Any) -> str:
     # have no place in a clinical record.
     if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
         raise ValueError("must not contain control characters")
+    # Invisible format characters (zero-width joiner, right-to-left override...) would let two texts
+    # that look the same differ, or one text look like another (hazard H7).
+    if invisible := invisible_character(value):
+        raise ValueError(f"must not contain invisible format characters (found {invisible})")
     return value.strip()
+
+
+def _reference(value: Any) -> str:
+    """A reference naming a record: compared after NFKC (fullwidth `Ｐ1` is `P1`)."""
+    return normalise_reference(_text(value))
+
+
+def _new_reference(value: Any) -> str:
+    """A reference for a new record: Latin letters, digits and - _ / . only (pathway.text)."""
+    reference = _reference(value)
+    if problem := reference_problem(reference):
+        raise ValueError(problem)
+    return reference
+
+
+def _site(value: Any) -> str:
+    """A site, NFKC with white space collapsed; compared case-blind by pathway.text.site_key."""
+    return site_spelling(_text(value))
 
 
 ClinicalDate = Annotated[date, BeforeValidator(_clinical_date)]
@@ -78,7 +109,9 @@ Text = Annotated[str, BeforeValidator(_text), Field(max_length=120)]
 # Sites and external identifiers (study, ethics, registry) are stored in 80 characters.
 ShortText = Annotated[str, BeforeValidator(_text), Field(max_length=80)]
 LongText = Annotated[str, BeforeValidator(_text), Field(max_length=4000)]
-Ref = Annotated[str, BeforeValidator(_text), Field(max_length=40)]
+Ref = Annotated[str, BeforeValidator(_reference), Field(max_length=40)]
+NewRef = Annotated[str, BeforeValidator(_new_reference), Field(max_length=40)]
+Site = Annotated[str, BeforeValidator(_site), Field(max_length=80)]
 
 
 class _Strict(BaseModel):
@@ -98,18 +131,18 @@ class PathwayCommand(Command):
 
 class RegisterPatient(Command):
     command: Literal["register_patient"]
-    patient: Ref
+    patient: NewRef
     nhs_number: NhsNumber
     date_of_birth: ClinicalDate
     sex: Sex
-    site: ShortText
+    site: Site
     name: Text | None = None
 
 
 class RecordDiagnosis(Command):
     command: Literal["record_diagnosis"]
     patient: Ref
-    pathway: Ref
+    pathway: NewRef
     presented_on: ClinicalDate
     symptom_onset_on: ClinicalDate
     referred_on: ClinicalDate
@@ -157,7 +190,7 @@ class RecordMdt(PathwayCommand):
 
 class NotifyGovernance(Command):
     command: Literal["notify_governance"]
-    site: ShortText
+    site: Site
     notified_on: ClinicalDate
     lead: Text
     clinician: Text | None = None
@@ -299,8 +332,14 @@ EVENT_DATES: dict[str, tuple[str, ...]] = {
 PLANNED_DATES = frozenset({"scheduled_on"})
 
 
+def _field_name(part: Any) -> str:
+    """A part of a field's path; a key the user made up is quoted (repr), never echoed raw."""
+    text = str(part)
+    return text if re.fullmatch(r"[a-z0-9_]{1,40}", text) else repr(text[:40])
+
+
 def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
-    field = ".".join(str(part) for part in error["loc"]) or "command"
+    field = ".".join(_field_name(part) for part in error["loc"]) or "command"
     kind = error["type"]
     if kind == "extra_forbidden":
         return field, "is not a field of this command"
@@ -324,7 +363,8 @@ def parse_command(payload: Any) -> Command:
     name = payload.get("command")
     model = COMMANDS.get(name) if isinstance(name, str) else None
     if model is None:
-        raise CommandRejected("command", f"unknown command {name!r}; expected one of {', '.join(COMMANDS)}")
+        shown = repr(name[:40]) if isinstance(name, str) else repr(name)[:40]
+        raise CommandRejected("command", f"unknown command {shown}; expected one of {', '.join(COMMANDS)}")
     try:
         command = model.model_validate(payload)
     except ValidationError as error:

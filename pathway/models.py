@@ -61,6 +61,9 @@ class Recorded(SQLModel):
 
 # --- people and pathways ------------------------------------------------------------------
 
+# A site is stored in 80 characters; its key (case-folded) may be longer: one character can fold to three.
+SITE_KEY_LENGTH = 240
+
 
 class Patient(Recorded, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -70,6 +73,7 @@ class Patient(Recorded, table=True):
     date_of_birth: date
     sex: str = Field(max_length=10)
     site: str = Field(max_length=80, index=True)
+    site_key: str = Field(max_length=SITE_KEY_LENGTH, index=True)  # pathway.text.site_key(site)
 
 
 class Pathway(Recorded, table=True):
@@ -77,6 +81,7 @@ class Pathway(Recorded, table=True):
     ref: str = Field(max_length=40, unique=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     site: str = Field(max_length=80)
+    site_key: str = Field(max_length=SITE_KEY_LENGTH)  # pathway.text.site_key(site): what filters compare
     presented_on: date
     symptom_onset_on: date
     referred_on: date
@@ -109,6 +114,7 @@ class Pathway(Recorded, table=True):
     __table_args__ = (
         # The worklist reads open pathways, optionally by site, in due order.
         Index("ix_pathway_open_site_due", "closed_on", "site", "next_due_on"),
+        Index("ix_pathway_open_site_key_due", "closed_on", "site_key", "next_due_on"),
         Index("ix_pathway_open_due", "closed_on", "next_due_on"),
     )
 
@@ -136,6 +142,7 @@ class GovernanceNotice(Recorded, table=True):
     __tablename__: ClassVar[str] = "governance_notice"
     id: int | None = Field(default=None, primary_key=True)
     site: str = Field(max_length=80, index=True)
+    site_key: str = Field(max_length=SITE_KEY_LENGTH, index=True)
     notified_on: date
     lead: str = Field(max_length=120)
     notifying_clinician: str | None = Field(default=None, max_length=120)

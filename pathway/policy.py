@@ -44,6 +44,7 @@ class PolicyNumbers(BaseModel):
     month12_visit_window_days: PolicyNumber
     filter_retrieval_start_days: PolicyNumber
     filter_retrieval_end_days: PolicyNumber
+    maximum_age_years: PolicyNumber
 
     @model_validator(mode="after")
     def _windows_are_ordered(self) -> "PolicyNumbers":
@@ -59,6 +60,8 @@ class PolicyNumbers(BaseModel):
         if self.anticoagulation_minimum_months.value < 3:
             # NICE HTG516 2.6 and NG158: at least 3 months; a policy may lengthen, never shorten.
             raise ValueError("anticoagulation_minimum_months must be at least 3 (NICE NG158)")
+        if not 100 <= self.maximum_age_years.value <= 130:
+            raise ValueError("maximum_age_years must be from 100 to 130 (a plausibility limit, not an age policy)")
         return self
 
 

@@ -19,6 +19,7 @@ from pathway.errors import NotFound
 from pathway.models import AuditEvent, FlagWindowRow, Pathway, Patient, Step
 from pathway.policy import Policy, policy_in_force
 from pathway.repository import load_rows, record_from_rows, table_of
+from pathway.text import site_key
 from pathway.vocabulary import SEVERITY_RANK, Severity
 
 
@@ -134,8 +135,8 @@ class _Shown:
     route: str | None
 
     def values(self) -> dict[str, str]:
-        """The filters in use, by column name."""
-        given = {"site": self.site, "stage": self.stage, "route": self.route}
+        """The filters in use, by column name (a site by its key: any spelling of it matches)."""
+        given = {"site_key": site_key(self.site) if self.site else None, "stage": self.stage, "route": self.route}
         return {name: value for name, value in given.items() if value}
 
     def conditions(self, pathway: Any) -> list[Any]:

@@ -17,8 +17,10 @@ from sqlmodel import Session, col, select
 
 from pathway.models import FlagWindowRow, Pathway, Procedure, RegistrySubmission
 from pathway.policy import Policy, policy_in_force
+from pathway.repository import sites_as_registered
 from pathway.rules import FLAG_BY_CODE
 from pathway.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES
+from pathway.text import site_key
 from pathway.vocabulary import PMT_TECHNIQUES, PROCEDURAL_DECISIONS
 
 
@@ -59,7 +61,7 @@ def count_worklist(
     """How many rows `queries.worklist` returns with the same filters (for 'page N of M')."""
     query = select(func.count()).select_from(Pathway).where(col(Pathway.closed_on).is_(None))
     if site:
-        query = query.where(Pathway.site == site)
+        query = query.where(Pathway.site_key == site_key(site))
     if stage:
         query = query.where(Pathway.stage == stage)
     if route:
@@ -74,8 +76,11 @@ def count_worklist(
 
 
 def sites(session: Session) -> list[str]:
-    """Every site with a pathway, for the worklist's site filter."""
-    return sorted(s for s in session.exec(select(Pathway.site).distinct()).all())
+    """Every site with a pathway, for the worklist's site filter: one entry per site, spelt as it was
+    first recorded (pathway.text.site_key decides which spellings are one site)."""
+    spelling = sites_as_registered(session)
+    keys = session.exec(select(Pathway.site_key).distinct()).all()
+    return sorted({spelling.get(key, key) for key in keys})
 
 
 # --- reports ---------------------------------------------------------------------------------

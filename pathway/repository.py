@@ -21,12 +21,14 @@ from pathway.models import (
     GovernanceNotice,
     MdtMeeting,
     Pathway,
+    Patient,
     Procedure,
     ProcedureSchedule,
     RegistrySubmission,
     ResearchEnrolment,
 )
 from pathway.record import AnticoagulationEvent, MdtFacts, PathwayRecord, ProcedureFacts
+from pathway.text import site_key
 from pathway.vocabulary import Decision, IvcFilter, Segment, Technique, Visit
 
 
@@ -88,10 +90,53 @@ def table_of(kind: type[SQLModel]) -> Table:
 
 
 def governance_notified_on(session: Session, site: str) -> date | None:
+    """The site's first governance notice, whatever the spelling either was recorded with."""
     earliest: date | None = session.exec(
-        select(func.min(GovernanceNotice.notified_on)).where(GovernanceNotice.site == site)
+        select(func.min(GovernanceNotice.notified_on)).where(GovernanceNotice.site_key == site_key(site))
     ).one()
     return earliest
+
+
+SITE_TABLES = (Patient, GovernanceNotice)
+
+
+def site_as_registered(session: Session, site: str) -> str:
+    """The spelling a site was first recorded with (a patient or a governance notice), else `site`.
+
+    `north vale` recorded after `North Vale` is stored as `North Vale`: one site, one spelling.
+    """
+    key = site_key(site)
+    first: tuple[datetime, str] | None = None
+    for kind in SITE_TABLES:
+        table = table_of(kind)
+        found = session.execute(
+            select(table.c.recorded_at, table.c.site)
+            .where(table.c.site_key == key)
+            .order_by(table.c.recorded_at, table.c.id)
+            .limit(1)
+        ).first()
+        if found is not None and (first is None or found[0] < first[0]):
+            first = (found[0], found[1])
+    return first[1] if first else site
+
+
+def sites_as_registered(session: Session) -> dict[str, str]:
+    """Every site recorded, by key: the spelling it was first recorded with."""
+    seen: list[tuple[datetime, str, str]] = []
+    for kind in SITE_TABLES:
+        table = table_of(kind)
+        seen += [
+            (at, key, site)
+            for key, site, at in session.execute(
+                select(table.c.site_key, table.c.site, func.min(table.c.recorded_at)).group_by(
+                    table.c.site_key, table.c.site
+                )
+            ).all()
+        ]
+    first: dict[str, str] = {}
+    for _at, key, site in sorted(seen):
+        first.setdefault(key, site)
+    return first
 
 
 def load_rows(session: Session, pathway: Pathway) -> RecordRows:

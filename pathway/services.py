@@ -4,6 +4,7 @@ recomputes the pathway's plan and appends one audit row. A rejected command writ
     outcome = execute(session_factory, actor, {"command": "record_consent", ...}, recorded_at=utc_now())
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,8 +26,9 @@ from pathway.policy import Policy, policy_in_force
 from pathway.queries import PathwayDetail, pathway_detail
 from pathway.record import extent_of, route_of
 from pathway.reminders.triggers import queue_flow_trigger
-from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for
+from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for, site_as_registered
 from pathway.roles import Actor, authorise, may_read
+from pathway.text import site_key
 from pathway.vocabulary import Decision
 
 IDENTIFIER_FIELDS = frozenset({"nhs_number", "date_of_birth", "name"})
@@ -104,10 +106,13 @@ def execute(
             with session.begin():
                 session.connection(execution_options={WRITE_OPTION: True})
                 return handler(context, command)
-        except (StaleDataError, IntegrityError):
-            # Someone else's transaction committed first: a newer pathway version, or a unique key
-            # (reference or NHS number) taken between our check and our insert.
+        except StaleDataError:
+            # Someone else's transaction committed first: a newer pathway version.
             raise ConflictError(_subject(command)) from None
+        except IntegrityError as error:
+            # A unique key (NHS number, reference) taken by a transaction that committed between our
+            # check and our insert: the same rejection the check gives once that one is visible.
+            raise _unique_rejection(error) or ConflictError(_subject(command)) from None
         except OperationalError as error:
             if "locked" in str(error).lower():
                 raise DatabaseBusy(_subject(command)) from None
@@ -158,6 +163,27 @@ def _audit_denial(session_factory: SessionFactory, actor: Actor, command: c.Comm
         )
 
 
+# Each unique key a command may take, by constraint name, with the rejection that names it.
+UNIQUE_REJECTIONS: dict[str, tuple[str, str]] = {
+    "uq_patient_nhs_number": ("nhs_number", "already registered to another patient"),
+    "uq_patient_ref": ("patient", "this patient reference is already registered"),
+    "uq_pathway_ref": ("pathway", "a pathway with this reference already exists"),
+}
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
+
+
+def _unique_rejection(error: IntegrityError) -> CommandRejected | None:
+    """The rejection for a unique key someone else took first, or None for any other integrity error.
+
+    PostgreSQL (psycopg) names the constraint; SQLite names the table and column. The database's own
+    message (which holds the key's value, an NHS number perhaps) is never passed on."""
+    name = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    if name is None and (found := _SQLITE_UNIQUE.search(str(error.orig))):
+        name = f"uq_{found[1]}_{found[2]}"
+    rejection = UNIQUE_REJECTIONS.get(name or "")
+    return CommandRejected(*rejection) if rejection else None
+
+
 def _subject(command: c.Command) -> str:
     for field in ("pathway", "patient", "site"):
         value = getattr(command, field, None)
@@ -171,25 +197,27 @@ def _subject(command: c.Command) -> str:
 
 def _register_patient(ctx: Context, command: c.Command) -> Outcome:
     assert isinstance(command, c.RegisterPatient)
-    checks.check_birth_date(command.date_of_birth, ctx.today)
+    checks.check_birth_date(command.date_of_birth, ctx.today, ctx.policy)
     session = ctx.session
     if session.exec(select(Patient.id).where(Patient.ref == command.patient)).first() is not None:
-        raise CommandRejected("patient", "this patient reference is already registered")
+        raise CommandRejected(*UNIQUE_REJECTIONS["uq_patient_ref"])
     if session.exec(select(Patient.id).where(Patient.nhs_number == command.nhs_number)).first() is not None:
-        raise CommandRejected("nhs_number", "already registered to another patient")
+        raise CommandRejected(*UNIQUE_REJECTIONS["uq_patient_nhs_number"])
+    site = site_as_registered(session, command.site)
     patient = Patient(
         ref=command.patient,
         nhs_number=command.nhs_number,
         name=command.name,
         date_of_birth=command.date_of_birth,
         sex=command.sex.value,
-        site=command.site,
+        site=site,
+        site_key=site_key(site),
         **ctx.stamp(command).columns(),
     )
     session.add(patient)
-    fields = command.model_dump(mode="json", exclude={"command", "by"})
+    fields = command.model_dump(mode="json", exclude={"command", "by"}) | _site_as_typed(command.site, site)
     after = {k: ("[identifier recorded]" if k in IDENTIFIER_FIELDS and v is not None else v) for k, v in fields.items()}
-    audit = ctx.audit(command, patient=command.patient, site=command.site, after=after)
+    audit = ctx.audit(command, patient=command.patient, site=site, after=after)
     assert audit.id is not None
     return Outcome(command.command, audit.id, patient=command.patient)
 
@@ -215,8 +243,9 @@ def _record_diagnosis(ctx: Context, command: c.Command) -> Outcome:
     checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, ctx.today)
     session = ctx.session
     patient = _find_patient(session, command.patient)
+    checks.check_presentation_age(patient.date_of_birth, command.presented_on, command.symptom_onset_on, ctx.policy)
     if session.exec(select(Pathway.id).where(Pathway.ref == command.pathway)).first() is not None:
-        raise CommandRejected("pathway", "a pathway with this reference already exists")
+        raise CommandRejected(*UNIQUE_REJECTIONS["uq_pathway_ref"])
     assert patient.id is not None
     pathway = Pathway(**new_pathway(command, patient.id, patient.site, ctx.stamp(command), ctx.policy))
     session.add(pathway)
@@ -244,6 +273,7 @@ def new_pathway(command: c.RecordDiagnosis, patient_id: int, site: str, stamp: S
         ref=command.pathway,
         patient_id=patient_id,
         site=site,
+        site_key=site_key(site),
         presented_on=command.presented_on,
         symptom_onset_on=command.symptom_onset_on,
         referred_on=command.referred_on,
@@ -313,9 +343,11 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
     if command.notified_on > ctx.today:
         raise CommandRejected("notified_on", f"must not be after today ({ctx.today}), the day it is recorded")
     session = ctx.session
+    site = site_as_registered(session, command.site)
     session.add(
         GovernanceNotice(
-            site=command.site,
+            site=site,
+            site_key=site_key(site),
             notified_on=command.notified_on,
             lead=command.lead,
             notifying_clinician=command.clinician,
@@ -325,7 +357,7 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
     session.flush()
     affected = session.exec(
         select(Pathway).where(
-            Pathway.site == command.site,
+            Pathway.site_key == site_key(site),
             Pathway.closed_on.is_(None),  # type: ignore[union-attr]
             Pathway.decision == Decision.pmt.value,
         )
@@ -335,10 +367,15 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
         store_plan(session, pathway, record_from_rows(rows), ctx.policy, ctx.recorded_at)
         queue_flow_trigger(session, pathway.id, command.command, ctx.recorded_at)
     session.flush()
-    after = command.model_dump(mode="json", exclude={"command", "by"}) | {"pathways_replanned": len(affected)}
-    audit = ctx.audit(command, site=command.site, after=after)
+    after = command.model_dump(mode="json", exclude={"command", "by"}) | _site_as_typed(command.site, site)
+    audit = ctx.audit(command, site=site, after=after | {"pathways_replanned": len(affected)})
     assert audit.id is not None
     return Outcome(command.command, audit.id)
+
+
+def _site_as_typed(typed: str, stored: str) -> dict[str, str]:
+    """For the audit row: the site as stored, and as typed when that spelling was another."""
+    return {"site": stored} | ({"site_as_typed": typed} if typed != stored else {})
 
 
 Handler = Callable[[Context, c.Command], Outcome]

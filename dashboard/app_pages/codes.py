@@ -4,7 +4,7 @@ and its similar codes, and print the patient information leaflet (HTML or PDF) a
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, components
 from pathway.codes import SYSTEMS, CodeDetail, CodeEntry, UnknownCodeError, search_codes, show_code
 from pathway.codes.models import SYSTEM_NAMES
 from pathway.leaflets import Leaflet, get_leaflet, list_leaflets, render_html, render_pdf
@@ -61,10 +61,10 @@ if query.strip():
     try:
         results = search_codes(query, system=system, limit=100)
     except ValueError as error:
-        st.error(str(error))
+        st.error(components.plain(error))
         results = []
     if not results:
-        st.info(f"No code matches {query.strip()!r}.")
+        st.info(f"No code matches {components.plain(repr(query.strip()))}.")
     else:
         st.caption(f"{len(results)} codes (at most 100), exact code matches first.")
         st.dataframe(entries_frame(results), hide_index=True, key="codes_results")
@@ -78,7 +78,7 @@ if query.strip():
         try:
             show_detail(show_code(chosen_code, system=chosen_system))
         except UnknownCodeError as unknown:
-            st.error(str(unknown))
+            st.error(components.plain(unknown))
 
 st.divider()
 st.subheader("Patient information leaflets")

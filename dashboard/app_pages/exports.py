@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from dashboard import auth, deps
+from dashboard import auth, components, deps
 from pathway.errors import NotFound
 from pathway.exports.audit_report import AuditReport, audit_csv, audit_html, build_audit
 from pathway.exports.registry import registry_export, write_csv, write_json
@@ -112,7 +112,7 @@ if not ref:
 try:
     bundle = fhir_bundle(ref, as_of)
 except NotFound:
-    st.error(f"No pathway has the reference {ref}.")
+    st.error(f"No pathway has the reference {components.plain(ref)}.")
     st.stop()
 kinds = pd.Series([entry.resource.get_resource_type() for entry in bundle.entry or []]).value_counts(sort=False)
 st.dataframe(kinds.rename_axis("resource").reset_index(name="count"), hide_index=True, key="exports_fhir_resources")

@@ -39,19 +39,21 @@ as_of = deps.today()
 try:
     detail = deps.open_record(actor, ref, as_of, page="patient")
 except NotFound:
-    st.error(f"No pathway has the reference {ref}.")
+    st.error(f"No pathway has the reference {components.plain(ref)}.")
     st.stop()
 data = detail.as_dict(identifiers=actor.sees_identifiers)
 if not actor.sees_identifiers:
     data = components.without_identifiers(data)
 
-st.subheader(f"Pathway {data['pathway']}")
+st.subheader(f"Pathway {components.plain(data['pathway'])}")
+# The identity line is plain text (st.text: no markdown), the NHS number first: whatever a name or a
+# site holds, it cannot restyle the line or put another number before the real one (hazard H7).
 person = [f"Site: {data['site']}", f"Sex: {data['sex']}"]
 if actor.sees_identifiers:
     born = data["date_of_birth"]
-    person = [f"Patient {data['patient']}", data["name"] or "(no name recorded)", f"NHS {data['nhs_number']}"]
+    person = [f"NHS {data['nhs_number']}", f"Patient {data['patient']}", data["name"] or "(no name recorded)"]
     person += [f"born {born}", f"{data['sex']}", data["site"]]
-st.caption(" · ".join(person))
+st.text(" · ".join(" ".join(str(part).split()) for part in person))
 st.caption(
     f"{data['leg'].capitalize()} leg, {data['extent']} DVT · route **{components.words(data['route'])}** "
     f"(NICE HTG516 1.1) · presented {data['presented_on']}"

@@ -42,7 +42,7 @@ if on_pathway:
         try:
             detail = deps.open_record(actor, ref, deps.today(), page="record")
         except NotFound as missing:
-            pathway_slot.error(missing.rule)
+            pathway_slot.error(components.plain(missing.rule))
             st.stop()
     if detail is not None:
         if reload or ref not in versions:
@@ -55,8 +55,8 @@ if on_pathway:
         )
         if detail.pathway.version != versions[ref]:
             st.warning(
-                f"Pathway {ref} has changed since you opened it (now version {detail.pathway.version}). "
-                "Press **Reload pathway** before saving."
+                f"Pathway {components.plain(ref)} has changed since you opened it "
+                f"(now version {detail.pathway.version}). Press **Reload pathway** before saving."
             )
 
 form = forms.command_form(command, deps.today())
@@ -81,25 +81,26 @@ if form.submitted:
         except ConflictError as conflict:
             if on_pathway:
                 form.general.error(
-                    f"Not saved: pathway {ref} was changed by someone else after you opened it. Your entries are "
-                    "kept. Press **Reload pathway** to see the change, check your entries, then save again."
+                    f"Not saved: pathway {components.plain(ref)} was changed by someone else after you opened it. "
+                    "Your entries are kept. Press **Reload pathway** to see the change, check your entries, "
+                    "then save again."
                 )
             else:
                 form.general.error(
-                    f"Not saved: {conflict.subject} was recorded by someone else at the same moment. "
+                    f"Not saved: {components.plain(conflict.subject)} was recorded by someone else at the same moment. "
                     "Your entries are kept: check them, then save again."
                 )
         except CommandRejected as rejected:
             field = rejected.field.split(".")[0]
             slot = form.slots.get(field) or (pathway_slot if on_pathway and field == "pathway" else form.general)
-            slot.error(f"{forms.label(field)}: {rejected.rule}")
+            slot.error(f"{forms.label(field)}: {components.plain(rejected.rule)}")
         except AccessDenied as denied:
-            form.general.error(f"Not allowed: {denied}")
+            form.general.error(f"Not allowed: {components.plain(denied)}")
         else:
             deps.clear_reads()
             if outcome.pathway:
                 versions[outcome.pathway] = outcome.version or 0
-            where = f" for pathway {outcome.pathway}" if outcome.pathway else ""
+            where = f" for pathway {components.plain(outcome.pathway)}" if outcome.pathway else ""
             st.session_state["record_saved"] = f"Saved: {forms.COMMAND_TITLES[command].lower()}{where}."
             forms.clear_form(command)
             st.rerun()

@@ -1,9 +1,10 @@
 """Named accounts: add, list, disable, authenticate with lockout, and the session policy.
 
-Passwords are hashed with argon2id (argon2-cffi); only the hash is stored. An unknown name, a
-disabled account, a wrong password and a locked account all fail with the same message, so the
-login form does not tell anyone which names exist. Time is always an argument: the dashboard
-passes `utc_now()`, tests pass fixed instants.
+A new password needs 10 characters and zxcvbn's strength estimate of 3 of 4 (a common password, a
+keyboard run or the account name scores lower). Passwords are hashed with argon2id (argon2-cffi);
+only the hash is stored. An unknown name, a disabled account, a wrong password and a locked account
+all fail with the same message, so the login form does not tell anyone which names exist. Time is
+always an argument: the dashboard passes `utc_now()`, tests pass fixed instants.
 """
 
 import re
@@ -19,6 +20,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import update
 from sqlmodel import Session, col, select
+from zxcvbn import zxcvbn  # type: ignore[import-untyped,unused-ignore]
 
 from pathway.accounts.models import Account
 from pathway.clock import utc_now
@@ -29,6 +31,7 @@ from pathway.vocabulary import Role
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_CHECKED = 100  # zxcvbn's work grows with the length; a longer password is long enough
 FAILED_LOGIN = "Unknown username or wrong password."
 
 
@@ -41,6 +44,9 @@ class AccountPolicy(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     session_inactivity_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=72)
+    # zxcvbn's score (0-4) a new password must reach: 3 is "safely unguessable" (about 10^8 guesses),
+    # and zxcvbn scores any of its 30,000 common passwords, or a near copy of one, below that.
+    password_minimum_strength: int = Field(default=3, ge=0, le=4)
     # argon2id cost (RFC 9106 low-memory profile by default); tests lower it to stay fast.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
@@ -173,6 +179,8 @@ def add_user(
         raise AccountError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
     if password.strip().lower() == key:
         raise AccountError("password: must not be the account name")
+    if problem := password_weakness(password, key, policy.password_minimum_strength):
+        raise AccountError(f"password: {problem}")
     password_hash = _hasher_for(policy).hash(password)
     with factory() as session, session.begin():
         _writing(session)
@@ -182,6 +190,22 @@ def add_user(
         session.add(account)
         session.flush()
         return _view(account)
+
+
+def password_weakness(password: str, name: str, minimum: int) -> str | None:
+    """Why a password is too easy to guess (zxcvbn's estimate and advice), or None when it is not.
+
+    zxcvbn knows common passwords, names, words, keyboard runs, dates and l33t spellings; the account
+    name counts against the password too. The message never repeats the password.
+    """
+    found = zxcvbn(password[:MAX_PASSWORD_CHECKED], user_inputs=[name, *name.replace(".", " ").split()])
+    if found["score"] >= minimum:
+        return None
+    advice = [found["feedback"]["warning"], *found["feedback"]["suggestions"]]
+    said = " ".join(line for line in advice if line)
+    return f"too easy to guess (strength {found['score']} of 4, at least {minimum} needed)" + (
+        f": {said}" if said else ""
+    )
 
 
 def list_users(factory: SessionFactory) -> list[AccountView]:

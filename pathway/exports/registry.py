@@ -10,8 +10,6 @@ is not yet due are named in `pending`; items that do not apply to the case (no s
 thrombolysis) in `not_applicable` and written `n/a` in the CSV. No cell is blank without a reason.
 """
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,9 +21,12 @@ from rich.progress import Progress
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from pathway.clock import age_on
+from pathway.exports import csv_file
 from pathway.models import Pathway, Patient, Procedure, Step
 from pathway.record import most_proximal
 from pathway.repository import RecordRows, Row, load_rows
+from pathway.text import site_key
 from pathway.vocabulary import ILIOFEMORAL_SEGMENTS, PMT_TECHNIQUES, Segment
 
 T = TypeVar("T")
@@ -114,7 +115,7 @@ def load_pmt_cases(
     if end is not None:
         query = query.where(first.c.first_pmt <= end)
     if site is not None:
-        query = query.where(Pathway.site == site)
+        query = query.where(Pathway.site_key == site_key(site))
     found = session.exec(query.order_by(first.c.first_pmt, col(Pathway.ref))).all()
     ids = [p.id for p, _patient in found]
     steps: dict[int, dict[str, Step]] = {}
@@ -137,10 +138,6 @@ def _tracked(items: Sequence[T], description: str, console: Console | None) -> I
         return
     with Progress(console=console, transient=True) as bar:
         yield from bar.track(items, description=description)
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def mdt_roles(case: PmtCase) -> list[str]:
@@ -325,25 +322,15 @@ def registry_rows(cases: list[PmtCase], as_of: date) -> list[dict[str, Any]]:
     return [registry_row(case, as_of) for case in cases]
 
 
-def csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value) if value else "none"
-    return str(value)
-
-
 def write_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> str:
-    """CSV text; items that do not apply read `n/a`, empty lists (no complications) read `none`."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
+    """CSV text (pathway.exports.csv_file: formula-safe); items that do not apply read `n/a`, empty
+    lists (no complications) read `none`."""
+
+    def shown(row: dict[str, Any]) -> dict[str, Any]:
         skipped = set(row.get("not_applicable") or ())
-        writer.writerow(["n/a" if c in skipped else csv_cell(row.get(c)) for c in columns])
-    return buffer.getvalue()
+        return {c: "n/a" if c in skipped else ("none" if row.get(c) == [] else row.get(c)) for c in columns}
+
+    return csv_file.write_csv((shown(row) for row in rows), columns)
 
 
 def write_json(rows: list[dict[str, Any]]) -> str:

@@ -25,6 +25,7 @@ from pathway.reminders.models import GovernanceDigest
 from pathway.reminders.settings import GOVERNANCE_ROLE, ReminderSettings
 from pathway.reminders.transactions import insert_ignoring_taken, writing
 from pathway.repository import table_of
+from pathway.text import markdown_literal
 from pathway.vocabulary import PMT_TECHNIQUES, IvcFilter
 
 DIGEST_CODE = "GOVERNANCE_DIGEST"
@@ -71,9 +72,9 @@ class Digest:
         waiting = [o for o in self.outside_window if o.performed_on is None]
         late = [o for o in self.outside_window if o.performed_on is not None]
         lines += ["", "## Outside the 14-day window", "", f"Waiting past day 14: {len(waiting)}."]
-        lines += [f"- {o.pathway} ({o.site}): presented {o.presented_on}, day {o.day}" for o in waiting]
+        lines += [f"- {_where(o.pathway, o.site)}: presented {o.presented_on}, day {o.day}" for o in waiting]
         lines += ["", f"Procedures after day 14: {len(late)}."]
-        lines += [f"- {o.pathway} ({o.site}): procedure on day {o.day}" for o in late]
+        lines += [f"- {_where(o.pathway, o.site)}: procedure on day {o.day}" for o in late]
         share = self.registry_completeness
         lines += ["", "## Registry completeness (PMT, HTG516 1.3)", ""]
         lines.append(
@@ -82,8 +83,15 @@ class Digest:
             else "No PMT pathways yet."
         )
         lines += ["", "## Temporary IVC filters without a retrieval decision", "", f"{len(self.unretrieved_filters)}."]
-        lines += [f"- {f.pathway} ({f.site}): placed {f.placed_on}, {f.days} days" for f in self.unretrieved_filters]
+        lines += [
+            f"- {_where(f.pathway, f.site)}: placed {f.placed_on}, {f.days} days" for f in self.unretrieved_filters
+        ]
         return "\n".join(lines) + "\n"
+
+
+def _where(pathway: str, site: str) -> str:
+    """A pathway and its site as typed, literal in the markdown (a site is never a link or an image)."""
+    return f"{markdown_literal(pathway)} ({markdown_literal(site)})"
 
 
 def week_of(day: date) -> date:

@@ -226,7 +226,7 @@ def app(user: str | None = None) -> AppTest:
 def texts(at: AppTest) -> str:
     """Every text the run put on the page (markdown, captions, alerts, metrics, tables), for searching."""
     parts: list[str] = []
-    for kind in ("title", "subheader", "markdown", "caption", "info", "success", "warning", "error"):
+    for kind in ("title", "subheader", "markdown", "caption", "text", "info", "success", "warning", "error"):
         parts += [str(element.value) for element in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     parts += [frame.value.to_csv() for frame in at.dataframe]

@@ -24,8 +24,9 @@ from typing import Any
 from hypothesis import event
 from hypothesis import strategies as st
 
-from pathway.clock import london_date
+from pathway.clock import add_months, london_date
 from pathway.commands import COMMANDS, EVENT_DATES, PLANNED_DATES
+from pathway.text import normalise_reference, site_spelling
 from pathway.vocabulary import (
     REQUIRED_MDT_ROLES,
     VILLALTA_ITEMS,
@@ -101,7 +102,8 @@ def _literal(command: str, field: str) -> tuple[str, ...]:
 COMMAND = Kind("command")
 REF = Kind("ref", max_len=40)
 TEXT = Kind("text", max_len=120)
-SHORT_TEXT = Kind("text", max_len=80)  # sites and external identifiers (their columns hold 80)
+SHORT_TEXT = Kind("text", max_len=80)  # external identifiers (their columns hold 80)
+SITE = Kind("site", max_len=80)  # stored NFKC with white space collapsed, in 80 characters
 DATE = Kind("date")
 BOOL = Kind("bool")
 
@@ -123,7 +125,7 @@ _ON_PATHWAY = {"command": COMMAND, "by": TEXT, "pathway": REF}
 
 FIELDS: dict[str, dict[str, Kind]] = {
     "register_patient": _BASE
-    | {"patient": REF, "nhs_number": Kind("nhs"), "date_of_birth": DATE, "sex": _enum(Sex), "site": SHORT_TEXT}
+    | {"patient": REF, "nhs_number": Kind("nhs"), "date_of_birth": DATE, "sex": _enum(Sex), "site": SITE}
     | {"name": TEXT},
     "record_diagnosis": _BASE
     | {"patient": REF, "pathway": REF, "presented_on": DATE, "symptom_onset_on": DATE, "referred_on": DATE}
@@ -137,7 +139,7 @@ FIELDS: dict[str, dict[str, Kind]] = {
     "record_mdt": _ON_PATHWAY
     | {"held_on": DATE, "attendees": Kind("attendees", min_items=1, max_items=40), "decision": _enum(Decision)}
     | {"thrombolysis": BOOL, "rationale": _text(4000)},
-    "notify_governance": _BASE | {"site": SHORT_TEXT, "notified_on": DATE, "lead": TEXT, "clinician": TEXT},
+    "notify_governance": _BASE | {"site": SITE, "notified_on": DATE, "lead": TEXT, "clinician": TEXT},
     "enrol_research": _ON_PATHWAY | {"study_id": SHORT_TEXT, "ethics_ref": SHORT_TEXT, "enrolled_on": DATE},
     "record_consent": _ON_PATHWAY
     | {"consented_on": DATE, "information_leaflet": _text(80), "uncertainties_discussed": BOOL},
@@ -167,13 +169,18 @@ def required(name: str, field: str) -> bool:
 
 # --- values -------------------------------------------------------------------------------------------
 
-# Any character but lone surrogates (not valid in UTF-8) and control characters other than tab and
-# line breaks (rejected: NUL above all, which PostgreSQL text cannot hold).
-CHARACTERS = st.one_of(st.characters(exclude_categories=("Cs", "Cc")), st.sampled_from("\t\n\r"))
+# Any character but lone surrogates (not valid in UTF-8), control characters other than tab and
+# line breaks (rejected: NUL above all, which PostgreSQL text cannot hold) and invisible format
+# characters (Cf: rejected, as they let one text look like another).
+CHARACTERS = st.one_of(st.characters(exclude_categories=("Cs", "Cc", "Cf")), st.sampled_from("\t\n\r"))
 CONTROL_CHARACTERS = st.characters(categories=("Cc",), exclude_characters="\t\n\r")
-VISIBLE = st.characters(exclude_categories=("Cs", "Cc", "Z"))
+FORMAT_CHARACTERS = st.one_of(
+    st.sampled_from("\u200b\u200c\u200d\u202e\u2066\u00ad\ufeff"), st.characters(categories=("Cf",))
+)
+VISIBLE = st.characters(exclude_categories=("Cs", "Cc", "Cf", "Z"))
 WHITESPACE = st.sampled_from(" \t\n\r\u00a0\u2003")
 MIN_DAY = date(1, 1, 1)
+BORN = date(1970, 3, 4)  # the prepared patient's date of birth (tests.conftest.register)
 MAX_DAY = date(9999, 12, 31)
 
 
@@ -195,18 +202,39 @@ def free_text(max_len: int) -> st.SearchStrategy[str]:
 
 
 @functools.cache
+def site_text() -> st.SearchStrategy[str]:
+    """A site: any text whose stored spelling (NFKC, white space collapsed) fits its 80 characters."""
+    return free_text(80).filter(lambda s: 0 < len(site_spelling(s)) <= 80)
+
+
+def fullwidth(text: str) -> str:
+    """ASCII letters and digits as their fullwidth forms (NFKC maps them back)."""
+    return "".join(chr(ord(ch) + 0xFEE0) if ch.isascii() and ch.isalnum() else ch for ch in text)
+
+
+# A new reference: Latin letters, digits and - _ / . (pathway.text.REFERENCE), a letter or digit first.
+REFERENCE_TEXT = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_/.\-]{0,39}\Z")
+
+
+@functools.cache
 def new_ref(taken: str) -> st.SearchStrategy[str]:
-    """A reference nobody holds yet (references are compared after stripping)."""
+    """A reference nobody holds yet (references are compared after stripping and NFKC)."""
     usual = st.builds(
         lambda prefix, number: f"{prefix}{number}", st.sampled_from(["H", "P", "RX", "NV-", "Q"]), st.integers(0, 10**8)
     )
-    return st.one_of(usual, usual, free_text(40)).filter(lambda s: s.strip() != taken)
+    written = st.one_of(usual, usual, REFERENCE_TEXT, usual.map(fullwidth))
+    return written.filter(lambda s: normalise_reference(s) != taken)
 
 
 @functools.cache
 def existing_ref(ref: str) -> st.SearchStrategy[str]:
-    """The held reference, sometimes with white space around it (stripped on input)."""
-    return st.one_of(st.just(ref), st.builds(lambda a, b: a + ref + b, st.text(WHITESPACE, max_size=2), WHITESPACE))
+    """The held reference, sometimes with white space around it or in fullwidth forms (NFKC on input)."""
+    spaced = st.builds(lambda a, b: a + ref + b, st.text(WHITESPACE, max_size=2), WHITESPACE)
+    return st.one_of(st.just(ref), spaced, st.just(fullwidth(ref)))
+
+
+# Letters of other scripts that look like Latin ones (Cyrillic, Greek), for look-alike references.
+LOOK_ALIKES = st.sampled_from("\u041d\u0410\u0420\u0425\u0415\u041e\u0391\u0397\u03a1\u0440\u0430")
 
 
 _GIVEN = ("Zelda", "Ottoline", "Bartholomew", "Imogen", "Caspian", "Wilhelmina", "Evander", "Rosalind", "Ignatius")
@@ -229,9 +257,14 @@ def nhs_check_digit(nine: str) -> int:
     return 0 if check == 11 else check
 
 
-# First digit 4-9: outside the Scottish CHI range, whose first six digits must also be a date.
+# First digit 4, 6, 7 (England, Wales and the Isle of Man) or 9 (test patients): the ranges numbers
+# are issued from (pathway.commands.ISSUED_NHS_NUMBERS).
 NINE_DIGITS = st.builds(
-    lambda first, rest: first + rest, st.sampled_from("456789"), st.text("0123456789", min_size=8, max_size=8)
+    lambda first, rest: first + rest, st.sampled_from("4679"), st.text("0123456789", min_size=8, max_size=8)
+)
+# Ranges never issued as NHS numbers: reserved (5), Ireland's IHI and unallocated (8).
+NOT_ISSUED_NINE_DIGITS = st.builds(
+    lambda first, rest: first + rest, st.sampled_from("58"), st.text("0123456789", min_size=8, max_size=8)
 )
 
 
@@ -256,8 +289,11 @@ def valid_nhs_number(draw: st.DrawFn) -> str:
 def wrong_nhs_number(draw: st.DrawFn) -> str:
     """Ten ASCII digits with a wrong check digit, or not ten ASCII digits at all (other characters,
     or a valid number written in another script's digits, which Python's \\d and int() accept)."""
-    how = draw(st.sampled_from(["check_digit", "length", "characters", "other_script"]))
+    how = draw(st.sampled_from(["check_digit", "length", "characters", "other_script", "not_issued"]))
     event(f"nhs_number: {how}")
+    if how == "not_issued":
+        nine = draw(st.one_of(st.just("000000000"), NOT_ISSUED_NINE_DIGITS.filter(lambda n: nhs_check_digit(n) != 10)))
+        return _spaced(nine + str(nhs_check_digit(nine)), draw(st.integers(0, 2)))
     nine = draw(NINE_DIGITS)
     if how == "check_digit":
         right = nhs_check_digit(nine)
@@ -277,6 +313,11 @@ def wrong_nhs_number(draw: st.DrawFn) -> str:
 # The zero of some Unicode decimal digit scripts: Arabic-Indic, extended Arabic-Indic, Devanagari,
 # Bengali, Thai, Myanmar, fullwidth, mathematical bold.
 OTHER_DIGIT_ZEROS = (0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0x1040, 0xFF10, 0x1D7CE)
+
+
+def oldest_birth(today: date) -> date:
+    """The earliest date of birth that is at most 120 years old today (policy maximum_age_years)."""
+    return add_months(today, -12 * 121) + timedelta(days=1)
 
 
 @functools.cache
@@ -336,6 +377,8 @@ def value_for(kind: Kind) -> st.SearchStrategy[Any]:
     match kind.tag:
         case "text":
             return free_text(kind.max_len)
+        case "site":
+            return site_text()
         case "enum":
             return st.sampled_from(kind.values)
         case "bool":
@@ -377,7 +420,7 @@ class Case:
 def date_bounds(name: str, payload: dict[str, Any], today: date) -> dict[str, tuple[date, date]]:
     """Where each event date of a command may lie in its prepared state (interface.md, 'Rejected')."""
     if name == "register_patient":
-        return {"date_of_birth": (MIN_DAY, today)}
+        return {"date_of_birth": (oldest_birth(today), today)}
     if name == "notify_governance":
         return {"notified_on": (MIN_DAY, today)}
     (field,) = EVENT_DATES[name]
@@ -420,10 +463,11 @@ def valid_case(draw: st.DrawFn, name: str) -> Case:
     if name == "record_diagnosis":
         payload["patient"] = draw(existing_ref(PATIENT))
         payload["pathway"] = draw(new_ref(PATHWAY))
-        presented = draw(day_between(MIN_DAY, today))
+        # On or after the prepared patient's birth, at a plausible age (pathway.checks).
+        presented = draw(day_between(BORN, today))
         style = draw(_AS_DATE)
         payload["presented_on"] = as_input(presented, style)
-        payload["symptom_onset_on"] = as_input(draw(day_between(MIN_DAY, presented)), style)
+        payload["symptom_onset_on"] = as_input(draw(day_between(BORN, presented)), style)
         payload["referred_on"] = as_input(draw(day_between(presented, today)), style)
     else:
         for field, (lo, hi) in date_bounds(name, payload, today).items():
@@ -503,7 +547,7 @@ def wrong_type(kind: Kind, is_required: bool) -> st.SearchStrategy[Any]:
     numbers = [st.integers(), st.floats(allow_nan=False)]
     containers = [st.lists(JSON_SCALARS, max_size=3), st.dictionaries(st.text(max_size=5), JSON_SCALARS, max_size=3)]
     match kind.tag:
-        case "text" | "ref" | "nhs" | "enum":
+        case "text" | "site" | "ref" | "nhs" | "enum":
             options = [*absent, *numbers, st.booleans(), *containers]
         case "date":
             options = [*absent, *numbers, st.booleans(), *containers, st.datetimes()]
@@ -541,6 +585,7 @@ def mutations_for(name: str, *, state_mutations: bool = True) -> list[str]:
     """The mutations that apply to a command, some listed twice to draw them more often."""
     fields = FIELDS[name]
     mutations = ["unknown_field", "missing_field", "wrong_type", "bad_text", "control_character"]
+    mutations.append("invisible_character")
     mutations += ["unknown_command", "not_an_object"]
     mutations += ["bad_date"] * 2
     if any(kind.tag in ("enum", "enums") for kind in fields.values()):
@@ -559,6 +604,12 @@ def mutations_for(name: str, *, state_mutations: bool = True) -> list[str]:
         mutations += ["duplicate_reference", "bad_nhs_number", "bad_nhs_number", "nhs_number_registered"]
     if name == "record_diagnosis":
         mutations += ["duplicate_reference", "unknown_reference"]
+    if name in ("register_patient", "record_diagnosis"):
+        mutations.append("look_alike_reference")
+    if name == "register_patient":
+        mutations.append("implausibly_old")
+    if name == "record_diagnosis":
+        mutations += ["presented_before_birth", "implausibly_old"]
     if not (name in PLANNED_COMMANDS or name == "record_diagnosis"):
         mutations.append("date_after_today")
     if name == "record_diagnosis":
@@ -602,17 +653,38 @@ def invalid_case(draw: st.DrawFn, name: str, *, state_mutations: bool = True) ->
             payload[field] = draw(wrong_type(fields[field], required(name, field)))
             expected = {field}
         case "bad_text":
-            field = pick(lambda f, k: k.tag in ("ref", "text"))
+            field = pick(lambda f, k: k.tag in ("ref", "text", "site"))
             limit = fields[field].max_len
             blank = st.text(WHITESPACE, max_size=4)
             too_long = st.builds(lambda c, n: c * n, VISIBLE, st.integers(limit + 1, limit + 40))
             payload[field] = draw(st.one_of(blank, too_long))
             expected = {field}
-        case "control_character":
-            field = pick(lambda f, k: k.tag in ("ref", "text"))
+        case "control_character" | "invisible_character":
+            field = pick(lambda f, k: k.tag in ("ref", "text", "site"))
             text = payload.get(field) if isinstance(payload.get(field), str) else "Dr Example"
             position = draw(st.integers(0, len(text)))
-            payload[field] = text[:position] + draw(CONTROL_CHARACTERS) + text[position:]
+            inserted = CONTROL_CHARACTERS if kind == "control_character" else FORMAT_CHARACTERS
+            payload[field] = text[:position] + draw(inserted) + text[position:]
+            expected = {field}
+        case "implausibly_old" if name == "register_patient":
+            payload["date_of_birth"] = draw(date_value(MIN_DAY, oldest_birth(today) - timedelta(days=1)))
+            expected = {"date_of_birth"}
+        case "implausibly_old":
+            # Presented after the prepared patient's 120th year, on a day the recording may be made.
+            recorded_at = datetime(2092, 1, 1, 12, tzinfo=UTC)
+            day = draw(date_value(date(2091, 3, 4), london_date(recorded_at)))
+            payload |= {"presented_on": day, "symptom_onset_on": day, "referred_on": day}
+            return Case(payload, recorded_at, state, kind, frozenset({"presented_on"}), not_found)
+        case "presented_before_birth":
+            day = draw(day_between(MIN_DAY, BORN - timedelta(days=1)))
+            payload["presented_on"] = as_input(day, draw(_AS_DATE))
+            payload["symptom_onset_on"] = as_input(draw(day_between(MIN_DAY, day)), draw(_AS_DATE))
+            expected = {"presented_on"}
+        case "look_alike_reference":
+            field = "patient" if name == "register_patient" else "pathway"
+            text = normalise_reference(payload[field])
+            position = draw(st.integers(0, len(text)))
+            payload[field] = text[:position] + draw(LOOK_ALIKES) + text[position:]
             expected = {field}
         case "unknown_command":
             payload["command"] = draw(

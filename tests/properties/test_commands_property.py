@@ -58,6 +58,7 @@ from pathway.models import (
 )
 from pathway.repository import table_of
 from pathway.services import execute
+from pathway.text import normalise_reference
 from tests.conftest import ADMIN, NHS, RECORDED_AT, _empty_postgres
 from tests.properties import (
     DEFAULT_PROFILE,
@@ -207,7 +208,7 @@ def _check_versions(case: Case, before: Snapshot, after: Snapshot, version: int 
         assert after.versions == before.versions | {"P1": before.versions["P1"] + 1}
         assert version == after.versions["P1"]
     elif name == "record_diagnosis":
-        ref = payload["pathway"].strip()
+        ref = normalise_reference(payload["pathway"])
         assert set(after.versions) == set(before.versions) | {ref}
         assert after.versions == before.versions | {ref: after.versions[ref]}
         assert version == after.versions[ref]

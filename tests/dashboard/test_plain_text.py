@@ -1,0 +1,153 @@
+"""Text a user typed is shown as text on every page: never as markdown, HTML, LaTeX or a Streamlit directive.
+
+A hostile patient is recorded through the services (as any user could), then every page that shows
+it, or echoes what was typed, is run: no element that Streamlit renders as markdown may carry the
+user's text unescaped, and the identity line puts the real NHS number first.
+"""
+
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pathway.clock import utc_now
+from pathway.db import SessionFactory
+from pathway.services import execute
+from tests.conftest import MDT_ATTENDEES
+from tests.dashboard.conftest import NHS, SEEDER, app, day, page
+
+IMAGE = "![px](http://127.0.0.1:8699/p.png)"
+NAME = ":red[Jane] · NHS 9999999999"
+RATIONALE = "<img src=x onerror=alert(1)> $x^2$ [link](http://127.0.0.1:8699/l) **bold** :material/home: -> :smile:"
+CLINICIAN = "__Dr Under__ `code` # heading"
+HOSTILE = (IMAGE, NAME, RATIONALE, CLINICIAN)
+# What markdown would act on, in any of them: none may reach a markdown element as it was typed.
+ACTIVE = ("![px](", ":red[Jane", "<img", "$x^2$", "[link](", "**bold**", ":material/home", ":smile:", "__Dr", "`code`")
+HOSTILE_NHS = "9990000050"
+
+
+def record_hostile_patient(factory: SessionFactory, *, site: str = IMAGE, rationale: str = RATIONALE) -> None:
+    def run(payload: dict[str, Any]) -> None:
+        execute(factory, SEEDER, payload, recorded_at=utc_now())
+
+    run(
+        {
+            "command": "register_patient",
+            "patient": "H-HOSTILE",
+            "nhs_number": HOSTILE_NHS,
+            "date_of_birth": "1970-03-04",
+            "sex": "female",
+            "site": site,
+            "name": NAME,
+        }
+    )
+    run(
+        {
+            "command": "record_diagnosis",
+            "patient": "H-HOSTILE",
+            "pathway": "P-HOSTILE",
+            "presented_on": day(-3),
+            "symptom_onset_on": day(-3),
+            "referred_on": day(-3),
+            "leg": "left",
+            "veins": ["common_femoral"],
+            "imaging": "duplex",
+        }
+    )
+    attendees = [*MDT_ATTENDEES, {"name": CLINICIAN, "role": "nurse"}]
+    run(
+        {
+            "command": "record_mdt",
+            "pathway": "P-HOSTILE",
+            "held_on": day(-2),
+            "attendees": attendees,
+            "decision": "pmt",
+            "thrombolysis": False,
+            "rationale": rationale,
+            "by": CLINICIAN,
+        }
+    )
+
+
+def markdown_bodies(at: AppTest) -> list[str]:
+    """Every string the run handed to an element that Streamlit renders as markdown."""
+    bodies: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error"):
+        bodies += [str(element.value) for element in getattr(at, kind)]
+    bodies += [f"{m.label}\n{m.value}" for m in at.metric]
+    bodies += [e.label for e in at.expander]
+    bodies += [str(e.proto.label) for e in at.tabs]
+    return bodies
+
+
+def assert_no_active_text(at: AppTest) -> None:
+    assert not at.exception
+    found = [(active, body) for body in markdown_bodies(at) for active in ACTIVE if active in body]
+    assert found == []
+
+
+@pytest.fixture
+def hostile(database: SessionFactory) -> SessionFactory:
+    record_hostile_patient(database)
+    return database
+
+
+def test_the_patient_page_shows_recorded_text_as_text_and_the_real_nhs_number_first(hostile: SessionFactory) -> None:
+    at = page("patient", "clin", patient_selected="P-HOSTILE")
+    assert_no_active_text(at)
+    (identity,) = [t.value for t in at.text if "NHS" in t.value]
+    # The real number is the line's first: the name's fake one can only come after it.
+    assert identity.startswith(f"NHS {HOSTILE_NHS} · ")
+    assert NAME in identity and IMAGE in identity  # shown whole, as typed
+    recorded = "".join(frame.value.to_csv() for frame in at.dataframe)
+    assert RATIONALE in recorded  # the record's tables hold the text as it was typed
+
+
+def test_the_auditors_patient_page_shows_the_site_as_text(hostile: SessionFactory) -> None:
+    at = page("patient", "audit", patient_selected="P-HOSTILE")
+    assert_no_active_text(at)
+    assert [t.value for t in at.text] == [f"Site: {IMAGE} · Sex: female"]
+    assert NAME not in "".join(t.value for t in at.text)
+
+
+@pytest.mark.parametrize("name", ["patient", "exports"])
+def test_an_unknown_reference_typed_is_echoed_as_text(database: SessionFactory, name: str) -> None:
+    state = {"patient_selected": IMAGE} if name == "patient" else {}
+    at = page(name, "clin", **state)
+    if name == "exports":
+        at = at.text_input(key="exports_pathway").set_value(IMAGE).run()
+    assert_no_active_text(at)
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("No pathway has the reference ") and "8699/p" in error
+
+
+def test_the_record_page_shows_the_hostile_pathway_and_its_rejections_as_text(hostile: SessionFactory) -> None:
+    at = page("record", "clin", record_pathway="P-HOSTILE")
+    assert_no_active_text(at)
+    at.selectbox(key="record_command").set_value("register_patient").run()
+    at.text_input(key="record_register_patient_patient").input("H-HOSTILE")
+    at.text_input(key="record_register_patient_nhs_number").input(NHS[0])
+    at.text_input(key="record_register_patient_site").input(IMAGE)
+    at = at.button(key="FormSubmitter:record_form_register_patient-Save").click().run()
+    assert_no_active_text(at)
+    assert any("already registered" in e.value for e in at.error)
+
+
+def test_the_worklist_and_reports_show_the_hostile_site_as_text(hostile: SessionFactory) -> None:
+    for name in ("worklist", "reports", "reminders", "exports"):
+        at = page(name, "coord")
+        assert_no_active_text(at)
+    worklist = page("worklist", "coord")
+    assert IMAGE in worklist.dataframe[0].value["site"].tolist()
+
+
+def test_the_codes_page_echoes_a_search_as_text(database: SessionFactory) -> None:
+    at = page("codes", "clin")
+    at.text_input(key="codes_query").set_value(IMAGE).run()
+    assert_no_active_text(at)
+    (info,) = [i.value for i in at.info]
+    assert info.startswith("No code matches")
+
+
+def test_the_whole_app_with_the_hostile_record_selected_stays_plain(hostile: SessionFactory) -> None:
+    assert_no_active_text(app("boss"))
