@@ -37,6 +37,7 @@ from pathway.policy import Policy, policy_in_force
 from pathway.repository import RECORD_KINDS, RecordRows, Row, Stamp, record_from_rows, row_for, table_of
 from pathway.roles import Actor
 from pathway.services import new_pathway
+from pathway.vocabulary import Sex
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def _load_patient(
     patient: Row | None = None
     rows: RecordRows | None = None
     for payload in payloads:
-        command = c.parse_command(payload)
+        command = c.parse_command(payload, policy)
         stamp = Stamp(batch.now, batch.actor, command.by)
         if isinstance(command, c.RegisterPatient):
             checks.check_birth_date(command.date_of_birth, today)
@@ -177,7 +178,7 @@ def _load_patient(
             patient = fields | {"id": patient_id, "ref": command.patient, "sex": command.sex.value} | stamp.columns()
         elif isinstance(command, c.RecordDiagnosis):
             assert patient is not None
-            checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, today)
+            checks.check_diagnosis(command, Sex(patient["sex"]), today)
             values = dict.fromkeys(columns_of(Pathway)) | new_pathway(
                 command, patient_id, patient["site"], stamp, policy
             )
@@ -185,7 +186,7 @@ def _load_patient(
             rows = RecordRows(pathway=values, governance_notified_on=batch.governance.get(patient["site"]))
         else:
             assert rows is not None
-            checks.check_pathway_command(command, record_from_rows(rows), today)
+            checks.check_pathway_command(command, record_from_rows(rows), today, policy)
             if isinstance(command, c.ClosePathway):
                 rows.pathway |= {"closed_on": command.closed_on, "close_reason": command.reason.value}
             else:

@@ -35,3 +35,9 @@ def add_months(day: date, months: int) -> date:
     """
     result: date = day + relativedelta(months=months)
     return result
+
+
+def full_years(born: date, day: date) -> int:
+    """Age on `day`: full years since `born`. A birthday on `day` counts; someone born on 29 February
+    turns a year older on 1 March in a year without one (a full year has not passed on 28 February)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -26,8 +26,8 @@ from pathway.models import (
     RegistrySubmission,
     ResearchEnrolment,
 )
-from pathway.record import AnticoagulationEvent, MdtFacts, PathwayRecord, ProcedureFacts
-from pathway.vocabulary import Decision, IvcFilter, Segment, Technique, Visit
+from pathway.record import AnticoagulationEvent, MdtFacts, PathwayRecord, ProcedureFacts, ReviewFacts
+from pathway.vocabulary import Decision, IvcFilter, ReviewDecision, Segment, StopReason, Technique, Visit
 
 
 @dataclass(frozen=True)
@@ -130,8 +130,16 @@ def record_from_rows(rows: RecordRows) -> PathwayRecord:
         ),
         registry_submitted_on=_earliest([r["submitted_on"] for r in rows.registry]),
         follow_ups={Visit(f["visit"]): f["seen_on"] for f in rows.follow_ups},
-        anticoagulation=tuple(AnticoagulationEvent(e["kind"], e["event_on"]) for e in rows.anticoagulation),
-        reviewed_on=_earliest([r["reviewed_on"] for r in rows.reviews]),
+        anticoagulation=tuple(
+            AnticoagulationEvent(
+                e["kind"],
+                e["event_on"],
+                StopReason(e["stop_reason"]) if e.get("stop_reason") else None,
+                e.get("restart_planned_on"),
+            )
+            for e in rows.anticoagulation
+        ),
+        reviews=tuple(ReviewFacts(r["reviewed_on"], ReviewDecision(r["decision"])) for r in rows.reviews),
         filter_outcome_on=_earliest([f["decided_on"] for f in rows.filter_outcomes]),
         closed_on=p["closed_on"],
     )

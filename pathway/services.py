@@ -27,7 +27,7 @@ from pathway.record import extent_of, route_of
 from pathway.reminders.triggers import queue_flow_trigger
 from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for
 from pathway.roles import Actor, authorise, may_read
-from pathway.vocabulary import Decision
+from pathway.vocabulary import Decision, Sex
 
 IDENTIFIER_FIELDS = frozenset({"nhs_number", "date_of_birth", "name"})
 
@@ -91,7 +91,8 @@ def execute(
     policy: Policy | None = None,
 ) -> Outcome:
     """Run one command in one transaction; raises CommandRejected, AccessDenied or ConflictError."""
-    command = payload if isinstance(payload, c.Command) else c.parse_command(payload)
+    policy = policy or policy_in_force()
+    command = payload if isinstance(payload, c.Command) else c.parse_command(payload, policy)
     try:
         authorise(actor, command.command)
     except AccessDenied:
@@ -99,7 +100,7 @@ def execute(
         raise
     handler = HANDLERS[command.command]
     with session_factory() as session:
-        context = Context(session, actor, recorded_at, policy or policy_in_force(), expected_version)
+        context = Context(session, actor, recorded_at, policy, expected_version)
         try:
             with session.begin():
                 session.connection(execution_options={WRITE_OPTION: True})
@@ -212,9 +213,9 @@ def _find_pathway(ctx: Context, ref: str) -> Pathway:
 
 def _record_diagnosis(ctx: Context, command: c.Command) -> Outcome:
     assert isinstance(command, c.RecordDiagnosis)
-    checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, ctx.today)
     session = ctx.session
     patient = _find_patient(session, command.patient)
+    checks.check_diagnosis(command, Sex(patient.sex), ctx.today)
     if session.exec(select(Pathway.id).where(Pathway.ref == command.pathway)).first() is not None:
         raise CommandRejected("pathway", "a pathway with this reference already exists")
     assert patient.id is not None
@@ -266,7 +267,7 @@ def _pathway_event(ctx: Context, command: c.Command) -> Outcome:
     pathway = _find_pathway(ctx, command.pathway)
     rows = load_rows(ctx.session, pathway)
     record = record_from_rows(rows)
-    checks.check_pathway_command(command, record, ctx.today)
+    checks.check_pathway_command(command, record, ctx.today, ctx.policy)
     before = snapshot(pathway, record)
     if isinstance(command, c.ClosePathway):
         pathway.closed_on = command.closed_on

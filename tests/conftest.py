@@ -4,7 +4,7 @@ a pinned recording time, and builders for commands and records."""
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -167,7 +167,8 @@ def consent(pathway: str = "P1", consented_on: str = "2026-06-03", **extra: Any)
 
 
 def procedure(pathway: str = "P1", performed_on: str = "2026-06-05", **extra: Any) -> dict[str, Any]:
-    return {
+    """A PMT; a filter comes with an indication (R9) and, when temporary, a removal plan at X + 40 (R10)."""
+    payload = {
         "command": "record_procedure",
         "pathway": pathway,
         "performed_on": performed_on,
@@ -179,6 +180,12 @@ def procedure(pathway: str = "P1", performed_on: str = "2026-06-05", **extra: An
         "clot_removal": "grade_3",
         "complications": [],
     } | extra
+    if payload["ivc_filter"] in ("temporary", "permanent"):
+        payload.setdefault("filter_indication", "adjunct_to_catheter_therapy")
+    if payload["ivc_filter"] == "temporary":
+        removal = date.fromisoformat(str(performed_on)) + timedelta(days=40)
+        payload.setdefault("filter_removal_planned_on", removal.isoformat())
+    return payload
 
 
 def start_anticoagulation(pathway: str = "P1", started_on: str = "2026-06-01") -> dict[str, Any]:
