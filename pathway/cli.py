@@ -75,8 +75,14 @@ def parse_day(value: str | None) -> date:
 
 @app.command()
 def init() -> None:
-    """Create or migrate the database (idempotent)."""
-    migrate(make_engine(database_url()))
+    """Create or migrate the database and re-plan pathways planned under an older policy (idempotent)."""
+    from pathway.services import replan_under_policy
+
+    engine = make_engine(database_url())
+    migrate(engine)
+    replanned = replan_under_policy(make_session_factory(engine), operator(), recorded_at=utc_now())
+    if replanned:
+        typer.echo(f"re-planned {replanned} open pathways under the policy in force")
     typer.echo("database ready")
 
 
@@ -239,6 +245,10 @@ def demo_command(
     if empty:
         with console.status(f"loading {patients} synthetic patients"):
             load_cohort(factory, patients=patients, seed=seed, today=london_today(), actor=operator())
+    else:
+        from pathway.services import replan_under_policy
+
+        replan_under_policy(factory, operator(), recorded_at=utc_now())
     worklist(as_of=None, site=None, flag=None, flagged_only=True, limit=15, output=OutputFormat.table)
     demo_accounts(file=None)
     if not serve:

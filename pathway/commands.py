@@ -26,6 +26,7 @@ from pydantic import (
 
 from pathway.errors import CommandRejected
 from pathway.policy import Policy, policy_in_force
+from pathway.pts import villalta_band
 from pathway.vocabulary import (
     PERCUTANEOUS_TECHNIQUES,
     VILLALTA_ITEMS,
@@ -251,15 +252,10 @@ class Villalta(_Strict):
         return sum(self.items)
 
     @property
-    def category(self) -> str:
-        """ISTH-standardised PTS category (pathway-spec (d)): an ulcer makes PTS severe."""
-        if self.ulcer or self.total >= 15:
-            return "severe"
-        if self.total >= 10:
-            return "moderate"
-        if self.total >= 5:
-            return "mild"
-        return "none"
+    def band(self) -> str:
+        """The score's ISTH-standardised band (pathway-spec (d)); whether it diagnoses PTS depends on
+        when it was taken (pathway.pts)."""
+        return villalta_band(self.total, self.ulcer)
 
 
 class RecordFollowUp(PathwayCommand):

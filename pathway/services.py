@@ -142,6 +142,39 @@ def open_record(
         return pathway_detail(session, ref, as_of)
 
 
+def replan_under_policy(
+    session_factory: SessionFactory, actor: Actor, *, recorded_at: datetime, policy: Policy | None = None
+) -> int:
+    """Recompute the plan of every open pathway last planned under another policy version.
+
+    After an upgrade (version 2's rules) or a change of policy file, the stored steps and flag windows
+    were computed by the old rules: `pathway init` calls this so the worklist reads the new ones. One
+    transaction and one audit row; returns how many pathways were re-planned.
+    """
+    policy = policy or policy_in_force()
+    with session_factory() as session, session.begin():
+        session.connection(execution_options={WRITE_OPTION: True})
+        stale = session.exec(
+            select(Pathway).where(
+                Pathway.closed_on.is_(None),  # type: ignore[union-attr]
+                Pathway.policy_version != policy.version,
+            )
+        ).all()
+        for pathway in stale:
+            store_plan(session, pathway, record_from_rows(load_rows(session, pathway)), policy, recorded_at)
+        if stale:
+            session.flush()
+            audit.append(
+                session,
+                at=recorded_at,
+                actor=actor.name,
+                role=actor.role.value,
+                command="replan",
+                after={"pathways": len(stale), "policy_version": policy.version},
+            )
+    return len(stale)
+
+
 def _audit_denial(session_factory: SessionFactory, actor: Actor, command: c.Command, at: datetime) -> None:
     """A refused command leaves one audit row (outcome `denied`) and nothing else."""
     with session_factory() as session, session.begin():
@@ -239,6 +272,7 @@ def new_pathway(command: c.RecordDiagnosis, patient_id: int, site: str, stamp: S
             "bleeding_risk",
             "baseline_villalta",
             "baseline_vcss",
+            "pregnant",
         }
     )
     return dict(
@@ -275,7 +309,7 @@ def _pathway_event(ctx: Context, command: c.Command) -> Outcome:
         rows.pathway |= {"closed_on": command.closed_on, "close_reason": command.reason.value}
     else:
         assert pathway.id is not None
-        written = row_for(command, pathway.id, ctx.stamp(command))
+        written = row_for(command, pathway.id, ctx.stamp(command), record.presented_on, ctx.policy)
         assert written is not None
         kind, values = written
         ctx.session.execute(insert(kind), [values])

@@ -130,6 +130,10 @@ def diagnose(
         "leg": "left",
         "veins": veins or ["common_femoral", "femoral"],
         "imaging": "duplex",
+        # NG158's CDT criteria recorded as met (version 2 reads them before thrombolysis).
+        "functional_status": "good",
+        "life_expectancy_ge_1y": "yes",
+        "bleeding_risk": "low",
     } | extra
 
 
@@ -186,6 +190,20 @@ def procedure(pathway: str = "P1", performed_on: str = "2026-06-05", **extra: An
         removal = date.fromisoformat(str(performed_on)) + timedelta(days=40)
         payload.setdefault("filter_removal_planned_on", removal.isoformat())
     return payload
+
+
+def safety_check(pathway: str = "P1", checked_on: str = "2026-06-04", **extra: Any) -> dict[str, Any]:
+    """A pre-procedure safety check that passes: platelets, INR, Hb and eGFR in range, no contraindication."""
+    return {
+        "command": "record_safety_check",
+        "pathway": pathway,
+        "checked_on": checked_on,
+        "platelets": 210,
+        "inr": 1.1,
+        "haemoglobin": 132,
+        "egfr": 85,
+        "contraindications": [],
+    } | extra
 
 
 def start_anticoagulation(pathway: str = "P1", started_on: str = "2026-06-01") -> dict[str, Any]:

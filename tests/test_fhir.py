@@ -134,6 +134,8 @@ def test_one_task_per_materialised_step_with_status_and_due_date(sqlite_factory:
 
 def test_tasks_of_a_closed_pathway_are_cancelled_not_requested(sqlite_factory: SessionFactory) -> None:
     treated_pathway(sqlite_factory)
+    submitted = {"command": "submit_registry", "pathway": "P1", "submitted_on": "2026-06-09", "registry_ref": "R-1"}
+    run(sqlite_factory, submitted)
     run(sqlite_factory, {"command": "close_pathway", "pathway": "P1", "closed_on": "2026-06-10", "reason": "withdrawn"})
     bundle = _bundle(sqlite_factory)
     assert {t["status"] for t in _of(bundle, "Task")} == {"completed", "cancelled"}
