@@ -9,11 +9,10 @@ has the figures.
 
 import json
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice

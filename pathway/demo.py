@@ -323,17 +323,17 @@ class Scenario:
         technique = {"pmt": "pmt_with_thrombolysis" if thrombolysis else "pmt", "cdt": "cdt"}.get(decision, decision)
         ivc_filter = rng.choices(["none", "temporary", "permanent"], weights=[70, 25, 5])[0]
         x = scheduled
-        procedure: dict[str, Any] = dict(
-            command="record_procedure",
-            pathway=self.pathway,
-            performed_on=x.isoformat(),
-            technique=technique,
-            access_vein=rng.choice(["popliteal", "popliteal", "femoral", "jugular"]),
-            ivc_filter=ivc_filter,
-            stent=self.chance(0.3),
-            clot_removal=rng.choice(["grade_1", "grade_2", "grade_3", "grade_3"]),
-            complications=rng.choices([[], [], [], ["access_site_haematoma"], ["haemoglobinuria"]])[0],
-        )
+        procedure: dict[str, Any] = {
+            "command": "record_procedure",
+            "pathway": self.pathway,
+            "performed_on": x.isoformat(),
+            "technique": technique,
+            "access_vein": rng.choice(["popliteal", "popliteal", "femoral", "jugular"]),
+            "ivc_filter": ivc_filter,
+            "stent": self.chance(0.3),
+            "clot_removal": rng.choice(["grade_1", "grade_2", "grade_3", "grade_3"]),
+            "complications": rng.choices([[], [], [], ["access_site_haematoma"], ["haemoglobinuria"]])[0],
+        }
         if technique != "open_thrombectomy":
             if self.chance(0.01):  # the device left out of a percutaneous procedure: refused
                 self.attempt(x, **procedure)
@@ -424,7 +424,12 @@ class Scenario:
             reason = self.rng.choices(
                 ["completed", "withdrawn", "declined", "transferred", "died"], weights=[70, 8, 8, 10, 4]
             )[0]
-            close = dict(command="close_pathway", pathway=self.pathway, closed_on=day.isoformat(), reason=reason)
+            close = {
+                "command": "close_pathway",
+                "pathway": self.pathway,
+                "closed_on": day.isoformat(),
+                "reason": reason,
+            }
             if pmt and not any(cmd["command"] == "submit_registry" for cmd in self.commands):
                 # HTG516 1.3: every PMT is registered, a death or transfer too: closing first is refused.
                 if self.chance(0.5):
