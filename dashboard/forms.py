@@ -43,7 +43,7 @@ LABELS = {
     "patient": "Patient reference (hospital number)",
     "pathway": "Pathway reference",
     "veins": "Vein segments involved",
-    "information_leaflet": "Written information given (leaflet and version, e.g. PIL-PMT v1.0)",
+    "information_leaflet": "Written information given (leaflet and version, e.g. PIL-PMT v2.0)",
     "uncertainties_discussed": "Uncertainties and alternatives discussed (NICE HTG516 1.2)",
     "thrombolysis": "Thrombolysis planned",
     "complications": "Complications (one per line; leave empty if none)",

@@ -348,15 +348,15 @@ class PathwayDetail:
     @property
     def pts(self) -> pts.PtsAssessment:
         """PTS read from the follow-up scores: acute-phase scores carry no category (pathway.pts)."""
-        return pts.assess(pts.scores_of(self.rows.follow_ups), self.pathway.presented_on, self._policy)
+        return pts.assess(pts.scores_of(self.rows.follow_ups), self.pathway.presented_on, self.active_policy)
 
     @property
-    def _policy(self) -> Policy:
+    def active_policy(self) -> Policy:
         return self.policy or policy_in_force()
 
     def safety(self) -> dict[str, Any]:
         """Version 2's safety net for this pathway, in plain words, at the as-of date."""
-        record, policy = self.record, self._policy
+        record, policy = self.record, self.active_policy
         as_of = self.as_of or record.presented_on
         latest = record.latest_safety_check(as_of)
         rows = self.rows

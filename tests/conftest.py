@@ -165,7 +165,7 @@ def consent(pathway: str = "P1", consented_on: str = "2026-06-03", **extra: Any)
         "command": "record_consent",
         "pathway": pathway,
         "consented_on": consented_on,
-        "information_leaflet": "PIL-PMT v1.0",
+        "information_leaflet": "PIL-PMT v2.0",
         "uncertainties_discussed": True,
     } | extra
 

@@ -26,6 +26,7 @@ from tests.conftest import (
     procedure,
     register,
     run,
+    safety_check,
     start_anticoagulation,
     treated_pathway,
 )
@@ -60,6 +61,7 @@ def _case(
     run(factory, start_anticoagulation(pathway))
     run(factory, mdt(pathway))
     run(factory, consent(pathway))
+    run(factory, safety_check(pathway, checked_on=performed_on))
     run(factory, procedure(pathway, performed_on=performed_on, **details))
 
 
@@ -96,7 +98,8 @@ def test_absent_items_are_listed_as_missing_never_silently_blank(sqlite_factory:
     (row,) = _rows(sqlite_factory)
     # tests.conftest.diagnose records NG158's CDT criteria; every other selection item is absent.
     criteria = {"functional_status", "life_expectancy_ge_1y", "bleeding_risk"}
-    assert set(row["missing"]) == {*SELECTION, *DEVICE} - criteria
+    safety = {"safety_check_on", "platelets", "inr", "safety_check_failed"}  # no check recorded before it
+    assert set(row["missing"]) == ({*SELECTION, *DEVICE} - criteria) | safety
     text = write_csv([row])
     (cells,) = list(csv.DictReader(io.StringIO(text)))
     blank = {column for column, value in cells.items() if value == ""}

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import auth, charts, components, deps
 from pathway.commands import COMMANDS
 from pathway.errors import NotFound
+from pathway.policy import policy_in_force
 from pathway.roles import may_run
 from pathway.timeline import build_timeline
 
@@ -69,7 +70,7 @@ cards = st.columns([1, 2, 1, 2])
 cards[0].metric("Status", data["status"], border=True)
 cards[1].metric("Stage", components.stage_words(data["stage"]), border=True)
 cards[2].metric("MDT decision", components.words(data["decision"]) or "not yet", border=True)
-cards[3].metric("14-day window", window, border=True)
+cards[3].metric(f"{policy_in_force().n('treatment_window_days')}-day window", window, border=True)
 
 st.markdown("#### Standing flags")
 if detail.flags:
