@@ -21,6 +21,7 @@ RECORD_KINDS = {
     "follow_ups": "Follow-up visits",
     "reviews": "Anticoagulation reviews",
     "filter_outcomes": "IVC filter outcomes",
+    "safety_checks": "Pre-procedure safety checks",
 }
 
 actor = auth.require_actor()
@@ -78,6 +79,32 @@ if detail.flags:
         st.markdown(f"- {components.flag_text(flag)}, due {flag.due_on.isoformat()}")
 else:
     st.markdown("No flags standing.")
+
+st.markdown("#### Safety net")
+safety, assessment = data["safety"], data["pts"]
+lines = []
+if safety["outside_guidance_scope"]:
+    scope = "; ".join(safety["outside_guidance_scope"])
+    plan = safety["outside_scope_plan"]
+    lines.append(f"Outside NICE NG158 ({scope}): " + ("specialist plan recorded" if plan else "no specialist plan yet"))
+check = safety["latest_safety_check"]
+if check:
+    failures = "; ".join(check["failures"]) or "passed"
+    lines.append(f"Latest safety check {check['checked_on']}: {failures}")
+if safety["thrombolysis_criteria"] and safety["thrombolysis_criteria"]["failures"]:
+    criteria = safety["thrombolysis_criteria"]
+    lines.append(f"NG158 thrombolysis criteria not met on {criteria['on']}: " + "; ".join(criteria["failures"]))
+if safety["anticoagulation_hold"]:
+    hold = safety["anticoagulation_hold"]
+    lines.append(
+        f"Anticoagulation held since {hold['stopped_on']}; restart planned {hold['restart_planned_on'] or 'not recorded'}"
+        f" (plan approved by {hold['plan_approved_by'] or 'nobody recorded'})"
+    )
+lines.append(f"Post-thrombotic syndrome: {components.words(assessment['status'])} ({assessment['basis']})")
+for line in lines:
+    st.text(line)  # recorded text (plans, rationales, names) is shown as text, never as markdown
+for given in safety["outside_criteria_rationale"]:
+    st.text(f"Thrombolysis outside NG158 criteria on {given['performed_on']}: {given['rationale']}")
 
 st.markdown("#### Timeline")
 st.caption("Bars run from when a step may start to when it is due; diamonds mark when it was done.")
