@@ -96,8 +96,9 @@ if safety["thrombolysis_criteria"] and safety["thrombolysis_criteria"]["failures
     lines.append(f"NG158 thrombolysis criteria not met on {criteria['on']}: " + "; ".join(criteria["failures"]))
 if safety["anticoagulation_hold"]:
     hold = safety["anticoagulation_hold"]
+    restart = hold["restart_planned_on"] or "not recorded"
     lines.append(
-        f"Anticoagulation held since {hold['stopped_on']}; restart planned {hold['restart_planned_on'] or 'not recorded'}"
+        f"Anticoagulation held since {hold['stopped_on']}; restart planned {restart}"
         f" (plan approved by {hold['plan_approved_by'] or 'nobody recorded'})"
     )
 lines.append(f"Post-thrombotic syndrome: {components.words(assessment['status'])} ({assessment['basis']})")
