@@ -134,14 +134,14 @@ def _check_stop(command: StopAnticoagulation, record: PathwayRecord, policy: Pol
         raise CommandRejected("stopped_on", f"must not be before the start it ends ({record.anticoagulation[-1].on})")
     if command.reason is StopReason.procedure_hold:
         # R15: a periprocedural hold needs a haematology-approved plan with a restart date.
-        latest = command.stopped_on + timedelta(days=policy.n("restart_plan_max_days"))
-        planned = command.restart_planned_on
-        if planned is None or not command.stopped_on <= planned <= latest:
-            raise CommandRejected(
-                "restart_planned_on",
-                f"a procedure_hold needs a planned restart from stopped_on to {policy.n('restart_plan_max_days')} "
-                f"days after it ({command.stopped_on} to {latest}) (pathway-spec R15)",
-            )
+        _check_planned(
+            "restart_planned_on",
+            command.restart_planned_on,
+            ("stopped_on", command.stopped_on),
+            policy.n("restart_plan_max_days"),
+            "a procedure_hold needs a planned restart",
+            "pathway-spec R15",
+        )
         if not command.plan_approved_by:
             raise CommandRejected(
                 "plan_approved_by", "a procedure_hold needs the haematologist who approved the plan (pathway-spec R15)"
@@ -189,15 +189,24 @@ def _check_filter(command: RecordProcedure, policy: Policy) -> None:
     if command.filter_indication is None:
         raise CommandRejected("filter_indication", f"is required for a {command.ivc_filter.value} IVC filter (R9)")
     if command.ivc_filter is IvcFilter.temporary:
-        days = policy.n("filter_retrieval_end_days")
-        latest = command.performed_on + timedelta(days=days)
-        planned = command.filter_removal_planned_on
-        if planned is None or not command.performed_on <= planned <= latest:
-            raise CommandRejected(
-                "filter_removal_planned_on",
-                f"a temporary IVC filter needs a planned removal from performed_on to {days} days after it "
-                f"({command.performed_on} to {latest}) (R10; FDA 2014)",
-            )
+        _check_planned(
+            "filter_removal_planned_on",
+            command.filter_removal_planned_on,
+            ("performed_on", command.performed_on),
+            policy.n("filter_retrieval_end_days"),
+            "a temporary IVC filter needs a planned removal",
+            "R10; FDA 2014",
+        )
+
+
+def _check_planned(
+    field: str, planned: date | None, start: tuple[str, date], days: int, rule: str, source: str
+) -> None:
+    """A plan that must be recorded and fall from an event's date to `days` after it, inclusive."""
+    name, first = start
+    latest = first + timedelta(days=days)
+    if planned is None or not first <= planned <= latest:
+        raise CommandRejected(field, f"{rule} from {name} to {days} days after it ({first} to {latest}) ({source})")
 
 
 def _check_registered_before_closing(record: PathwayRecord) -> None:

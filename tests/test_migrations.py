@@ -1,5 +1,8 @@
 """The migrations build exactly the schema the models declare, on SQLite and PostgreSQL."""
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -7,7 +10,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from pathway.db import MIGRATIONS, alembic_config, make_engine, migrate
 from pathway.schema import metadata
@@ -36,28 +40,30 @@ def test_migrate_is_idempotent(tmp_path: Any) -> None:
     assert len(versions) == 1
 
 
-@pytest.mark.postgres
-def test_migrate_from_empty_postgres_matches_models() -> None:
+@contextmanager
+def fresh_postgres(prefix: str) -> Iterator[Engine]:
+    """An empty PostgreSQL database of its own, dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip("needs PATHWAY_TEST_POSTGRES_URL")
-    import uuid
-
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
     server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"pathway_migrate_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with server.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
-        migrate(engine)
-        assert _diff(engine) == []
+        yield engine
         engine.dispose()
     finally:
         with server.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
+
+
+@pytest.mark.postgres
+def test_migrate_from_empty_postgres_matches_models() -> None:
+    with fresh_postgres("pathway_migrate") as engine:
+        migrate(engine)
+        assert _diff(engine) == []
 
 
 # --- version 1 data read under version 2 -----------------------------------------------------------------
@@ -205,25 +211,8 @@ def test_a_version_1_sqlite_database_upgraded_with_rows_is_read_under_version_2(
 
 @pytest.mark.postgres
 def test_a_version_1_postgres_database_upgraded_with_rows_is_read_under_version_2() -> None:
-    if not POSTGRES_URL:
-        pytest.skip("needs PATHWAY_TEST_POSTGRES_URL")
-    import uuid
-
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"pathway_v1_{uuid.uuid4().hex[:8]}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        engine = make_engine(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    with fresh_postgres("pathway_v1") as engine:
         _upgrade_v1_database_and_read(engine)
-        engine.dispose()
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 def test_migration_0007_only_adds() -> None:
