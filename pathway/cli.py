@@ -190,7 +190,19 @@ def show(
         f"stage {data['stage']}, extent {data['extent']}, route {data['route']}, decision {data['decision']}"
     )
     if data["window_days_left"] is not None:
-        console.print(f"14-day window: {data['window_days_left']} days left (as of {day})")
+        console.print(f"Treatment window: {data['window_days_left']} days left (as of {day})")
+    safety = data["safety"]
+    if safety["outside_guidance_scope"]:
+        plan = safety["outside_scope_plan"] or "no specialist plan recorded"
+        console.print(f"Outside NICE NG158: {'; '.join(safety['outside_guidance_scope'])}: {plan}", markup=False)
+    if safety["latest_safety_check"]:
+        check = safety["latest_safety_check"]
+        console.print(f"Safety check {check['checked_on']}: {'; '.join(check['failures']) or 'passed'}", markup=False)
+    for given in safety["outside_criteria_rationale"]:
+        console.print(
+            f"Thrombolysis outside NG158 criteria ({given['performed_on']}): {given['rationale']}", markup=False
+        )
+    console.print(f"PTS: {data['pts']['status']} ({data['pts']['basis']})", markup=False)
     _emit(data["steps"], OutputFormat.table, ["stage", "step", "owner_role", "warn_on", "due_on", "done_on"])
     _emit(data["flags"], OutputFormat.table, ["code", "severity", "due_on"])
     _emit(data["audit"], OutputFormat.table, ["at", "actor", "role", "command", "clinician"])
