@@ -115,6 +115,7 @@ RECORD_TABLES = (
     "follow_up_visit",
     "anticoagulation_review",
     "filter_outcome",
+    "safety_check",
 )
 
 

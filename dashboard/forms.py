@@ -18,6 +18,7 @@ from annotated_types import MaxLen
 from pydantic.fields import FieldInfo
 
 from pathway import commands as c
+from pathway.policy import policy_in_force
 from pathway.vocabulary import REQUIRED_MDT_ROLES, VILLALTA_ITEMS
 
 COMMAND_TITLES = {
@@ -36,6 +37,7 @@ COMMAND_TITLES = {
     "record_anticoagulation_review": "Record the anticoagulation review",
     "record_filter_outcome": "Record the IVC filter outcome",
     "close_pathway": "Close the pathway",
+    "record_safety_check": "Record the pre-procedure safety check",
 }
 LABELS = {
     "by": "Clinician who did it (optional)",
@@ -43,7 +45,7 @@ LABELS = {
     "patient": "Patient reference (hospital number)",
     "pathway": "Pathway reference",
     "veins": "Vein segments involved",
-    "information_leaflet": "Written information given (leaflet and version, e.g. PIL-PMT v1.0)",
+    "information_leaflet": "Written information given (leaflet and version, e.g. PIL-PMT v2.0)",
     "uncertainties_discussed": "Uncertainties and alternatives discussed (NICE HTG516 1.2)",
     "thrombolysis": "Thrombolysis planned",
     "complications": "Complications (one per line; leave empty if none)",
@@ -55,7 +57,30 @@ LABELS = {
     "vcss": "VCSS",
     "ceap_c": "CEAP clinical class",
     "recurrent_vte": "Recurrent VTE",
+    # Version 2: the safety net.
+    "platelets": "Platelets (x10^9/L)",
+    "inr": "INR",
+    "haemoglobin": "Haemoglobin (g/L)",
+    "egfr": "eGFR (mL/min/1.73m2)",
+    "contraindications": "Contraindications to fibrinolysis",
+    "pregnancy_test": "Pregnancy test",
+    "pregnant": "Pregnant (NICE NG158 does not cover pregnancy)",
+    "outside_scope_plan": "Specialist plan for a patient outside NICE NG158 (under 18 or pregnant)",
+    "outside_criteria_rationale": "Why thrombolysis goes ahead although an NG158 criterion is not met",
+    "filter_indication": "IVC filter indication (required with a filter)",
+    "filter_removal_planned_on": "Planned filter removal (temporary filter: within 54 days)",
+    "restart_planned_on": "Planned restart (required for a procedure hold)",
+    "plan_approved_by": "Haematologist who approved the hold plan (required for a procedure hold)",
 }
+# Optional fields that a rule can make required: shown beside the required ones, not folded away.
+PROMOTED: dict[str, tuple[str, ...]] = {
+    "record_diagnosis": ("pregnant",),
+    "record_mdt": ("outside_scope_plan",),
+    "record_procedure": ("filter_indication", "filter_removal_planned_on", "outside_criteria_rationale"),
+    "stop_anticoagulation": ("restart_planned_on", "plan_approved_by"),
+}
+# Number steps of laboratory values (INR is read to two decimals: 1.5 passes, 1.51 fails).
+STEPS = {"inr": 0.01, "platelets": 1.0, "haemoglobin": 1.0, "egfr": 1.0}
 ROLE_WORDS = {
     "vascular_surgeon": "Vascular surgeon",
     "interventional_radiologist": "Interventional radiologist",
@@ -131,8 +156,11 @@ def _widget(command: str, field: str, info: FieldInfo, today: date) -> Any:
             return None if answer is None else answer == "yes"
         return st.checkbox(text, key=key)
     if kind is int or kind is float:
-        number = st.number_input(text, value=None, step=1 if kind is int else 0.5, key=key)
+        step = STEPS.get(field, 1 if kind is int else 0.5)
+        number = st.number_input(text, value=None, step=step, key=key, format="%.2f" if field == "inr" else None)
         return None if number is None else kind(number)
+    if field == "contraindications":
+        return _contraindications(command)
     if typing.get_origin(kind) is list:
         item, _ = _unwrap(typing.get_args(kind)[0])
         if item is c.Attendee:
@@ -168,6 +196,23 @@ def _attendees(command: str) -> list[dict[str, str]]:
     return found
 
 
+def _contraindications(command: str) -> list[str]:
+    """The policy's contraindications to fibrinolysis as checkboxes, absolute and relative apart."""
+    lists = policy_in_force().contraindications
+    st.markdown("**Contraindications to fibrinolysis** (tick every one that applies; none is a valid answer)")
+    ticked = []
+    columns = st.columns(2)
+    for column, (group, codes) in zip(
+        columns, (("Absolute", lists.absolute), ("Relative", lists.relative)), strict=True
+    ):
+        column.markdown(f"*{group}*")
+        for code, words in codes.items():
+            if column.checkbox(words, key=widget_key(command, f"contraindication_{code}")):
+                ticked.append(code)
+    st.caption(f"Lists from the policy file: {lists.source}")
+    return ticked
+
+
 def _villalta(command: str) -> dict[str, Any] | None:
     assessed = st.checkbox("Villalta score assessed at this visit", key=widget_key(command, "villalta_assessed"))
     columns = st.columns(4)
@@ -189,7 +234,8 @@ def command_form(command: str, today: date) -> CommandForm:
     fields = {name: info for name, info in model.model_fields.items() if name not in SKIPPED}
     if command == "record_diagnosis":  # a new pathway is named in the form itself
         fields = {"pathway": model.model_fields["pathway"], **fields}
-    required = {n: i for n, i in fields.items() if i.is_required() and n != "by"}
+    promoted = PROMOTED.get(command, ())
+    required = {n: i for n, i in fields.items() if (i.is_required() or n in promoted) and n != "by"}
     optional = {n: i for n, i in fields.items() if n not in required}
     payload: dict[str, Any] = {"command": command}
     slots: dict[str, Any] = {}

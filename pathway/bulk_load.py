@@ -9,11 +9,11 @@ has the figures.
 
 import json
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from multiprocessing import get_context
@@ -30,7 +30,8 @@ from pathway import audit, checks
 from pathway import commands as c
 from pathway.clock import utc_now
 from pathway.db import WRITE_OPTION, SessionFactory
-from pathway.demo import SITES, cohort, governance_commands
+from pathway.demo import SITES, DemoPatient, cohort, governance_commands
+from pathway.errors import CommandRejected
 from pathway.models import FlagWindowRow, GovernanceNotice, Pathway, Patient, Step
 from pathway.plan import plan_rows
 from pathway.policy import Policy, policy_in_force
@@ -47,6 +48,7 @@ from pathway.repository import (
 from pathway.roles import Actor
 from pathway.services import new_pathway
 from pathway.text import site_key
+from pathway.vocabulary import Sex
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Loaded:
     patients: int
     pathways: int
     commands: int
+    refused: dict[str, int] = field(default_factory=dict)  # the cohort's attempts, by command and field
 
 
 # --- how -------------------------------------------------------------------------------
@@ -78,7 +81,7 @@ INSERT_ORDER: tuple[type[SQLModel], ...] = (Patient, Pathway, *RECORD_KINDS.valu
 class Batch:
     """One run of patients to build: everything a worker process needs, and where the rows go."""
 
-    patients: list[list[dict[str, Any]]]  # each patient's commands, as generated
+    patients: list[DemoPatient]  # each patient's commands, as generated
     today: date
     now: datetime
     actor: str
@@ -95,6 +98,7 @@ class BatchRows:
     rows: dict[str, list[tuple[Any, ...]]]  # table name: rows in insertion order
     patients: int
     commands: int
+    refused: Counter[str]
 
 
 Layout = tuple[str, list[str], list[tuple[int, Callable[[Any], Any]]]]
@@ -165,52 +169,33 @@ def build_batch(batch: Batch) -> BatchRows:
     """Validate and plan one batch of patients (in a worker process or in this one)."""
     writer = _Writer(batch.dialect)
     commands = 0
+    refused: Counter[str] = Counter()
     for k, payloads in enumerate(batch.patients):
         commands += _load_patient(
-            writer, payloads, batch, patient_id=batch.patient_id + k, pathway_id=batch.pathway_id + k
+            writer, payloads, batch, refused, patient_id=batch.patient_id + k, pathway_id=batch.pathway_id + k
         )
-    return BatchRows(writer.rows, len(batch.patients), commands)
+    return BatchRows(writer.rows, len(batch.patients), commands, refused)
 
 
 def _load_patient(
-    writer: _Writer, payloads: list[dict[str, Any]], batch: Batch, *, patient_id: int, pathway_id: int
+    writer: _Writer, payloads: DemoPatient, batch: Batch, refused: Counter[str], *, patient_id: int, pathway_id: int
 ) -> int:
-    """Parse and check each command exactly as `pathway apply` would, then plan the pathway."""
-    today, policy = batch.today, batch.policy
+    """Record each command exactly as `pathway apply` would (the patient's attempts are refused and
+    counted; any other refusal is a fault in the cohort), then plan the pathway."""
     patient: Row | None = None
     rows: RecordRows | None = None
-    for payload in payloads:
-        command = c.parse_command(payload)
-        stamp = Stamp(batch.now, batch.actor, command.by)
-        if isinstance(command, c.RegisterPatient):
-            checks.check_birth_date(command.date_of_birth, today, policy)
-            fields = command.model_dump(exclude={"command", "by", "patient"})
-            site = batch.sites.get(site_key(command.site), command.site)  # one site, one spelling
-            patient = fields | {"id": patient_id, "ref": command.patient, "sex": command.sex.value} | stamp.columns()
-            patient |= {"site": site, "site_key": site_key(site)}
-        elif isinstance(command, c.RecordDiagnosis):
-            assert patient is not None
-            checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, today)
-            born = patient["date_of_birth"]
-            checks.check_presentation_age(born, command.presented_on, command.symptom_onset_on, policy)
-            values = dict.fromkeys(columns_of(Pathway)) | new_pathway(
-                command, patient_id, patient["site"], stamp, policy
-            )
-            values |= {"id": pathway_id, "version": 1}  # every column present, as record_from_rows reads them
-            governance = batch.governance.get(patient["site_key"])
-            rows = RecordRows(pathway=values, governance_notified_on=governance)
+    for index, payload in enumerate(payloads):
+        try:
+            patient, rows = _record(payload, batch, patient, rows, patient_id=patient_id, pathway_id=pathway_id)
+        except CommandRejected as rejected:
+            if index not in payloads.attempts:
+                raise
+            refused[f"{payload['command']}.{rejected.field}"] += 1
         else:
-            assert rows is not None
-            checks.check_pathway_command(command, record_from_rows(rows), today)
-            if isinstance(command, c.ClosePathway):
-                rows.pathway |= {"closed_on": command.closed_on, "close_reason": command.reason.value}
-            else:
-                written = row_for(command, pathway_id, stamp)
-                assert written is not None
-                kind, values = written
-                rows.add(kind, values)
+            if index in payloads.attempts:
+                raise AssertionError(f"the cohort's attempt {payload['command']} was accepted")
     assert patient is not None and rows is not None
-    steps, windows, summary = plan_rows(pathway_id, record_from_rows(rows), policy)
+    steps, windows, summary = plan_rows(pathway_id, record_from_rows(rows), batch.policy)
     rows.pathway.update(summary)
     writer.add(Patient, patient)
     writer.add(Pathway, rows.pathway)
@@ -221,7 +206,51 @@ def _load_patient(
         writer.add(Step, step)
     for window in windows:
         writer.add(FlagWindowRow, window)
-    return len(payloads)
+    return len(payloads) - len(payloads.attempts)
+
+
+def _record(
+    payload: dict[str, Any],
+    batch: Batch,
+    patient: Row | None,
+    rows: RecordRows | None,
+    *,
+    patient_id: int,
+    pathway_id: int,
+) -> tuple[Row | None, RecordRows | None]:
+    """One command checked and turned into rows; raises CommandRejected as the services would."""
+    today, policy = batch.today, batch.policy
+    command = c.parse_command(payload, policy)
+    stamp = Stamp(batch.now, batch.actor, command.by)
+    if isinstance(command, c.RegisterPatient):
+        checks.check_birth_date(command.date_of_birth, today, policy)
+        fields = command.model_dump(exclude={"command", "by", "patient"})
+        site = batch.sites.get(site_key(command.site), command.site)  # one site, one spelling
+        patient = fields | {"id": patient_id, "ref": command.patient, "sex": command.sex.value} | stamp.columns()
+        patient |= {"site": site, "site_key": site_key(site)}
+    elif isinstance(command, c.RecordDiagnosis):
+        assert patient is not None
+        checks.check_diagnosis(command, Sex(patient["sex"]), today)
+        born = patient["date_of_birth"]
+        checks.check_presentation_age(born, command.presented_on, command.symptom_onset_on, policy)
+        values = dict.fromkeys(columns_of(Pathway)) | new_pathway(command, patient_id, patient["site"], stamp, policy)
+        values |= {"id": pathway_id, "version": 1}  # every column present, as record_from_rows reads them
+        rows = RecordRows(
+            pathway=values,
+            governance_notified_on=batch.governance.get(patient["site_key"]),
+            patient={"date_of_birth": patient["date_of_birth"], "sex": patient["sex"]},
+        )
+    else:
+        assert rows is not None
+        checks.check_pathway_command(command, record_from_rows(rows), today, policy)
+        if isinstance(command, c.ClosePathway):
+            rows.pathway |= {"closed_on": command.closed_on, "close_reason": command.reason.value}
+        else:
+            written = row_for(command, pathway_id, stamp, rows.pathway["presented_on"], policy)
+            assert written is not None
+            kind, values = written
+            rows.add(kind, values)
+    return patient, rows
 
 
 class _Inserter:
@@ -344,6 +373,7 @@ def load_cohort(
     policy = policy or policy_in_force()
     now = utc_now()
     loaded_commands = 0
+    refused: Counter[str] = Counter()
     processes = _workers(patients, workers)
     with ExitStack() as stack:
         pool = _start_pool(processes)
@@ -404,6 +434,7 @@ def load_cohort(
                 for built in _built(batches(), pool, 2 * processes):
                     inserter.insert(built)
                     loaded_commands += built.commands
+                    refused += built.refused
                     progress.advance(task, built.patients)
             finally:
                 inserter.restore_cache()
@@ -415,10 +446,17 @@ def load_cohort(
             actor=actor.name,
             role=actor.role.value,
             command="demo_data",
-            after={"patients": patients, "seed": seed, "as_of": today.isoformat(), "commands": loaded_commands},
+            after={
+                "patients": patients,
+                "seed": seed,
+                "as_of": today.isoformat(),
+                "commands": loaded_commands,
+                # The cohort's attempts the rules refused, by command and field (pathway.demo).
+                "refused": dict(sorted(refused.items())),
+            },
         )
     _refresh_statistics(factory)
-    return Loaded(patients=patients, pathways=patients, commands=loaded_commands)
+    return Loaded(patients=patients, pathways=patients, commands=loaded_commands, refused=dict(sorted(refused.items())))
 
 
 def _refresh_statistics(factory: SessionFactory) -> None:

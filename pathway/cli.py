@@ -74,8 +74,14 @@ def parse_day(value: str | None) -> date:
 
 @app.command()
 def init() -> None:
-    """Create or migrate the database (idempotent)."""
-    migrate(make_engine(database_url()))
+    """Create or migrate the database and re-plan pathways planned under an older policy (idempotent)."""
+    from pathway.services import replan_under_policy
+
+    engine = make_engine(database_url())
+    migrate(engine)
+    replanned = replan_under_policy(make_session_factory(engine), operator(), recorded_at=utc_now())
+    if replanned:
+        typer.echo(f"re-planned {replanned} open pathways under the policy in force")
     typer.echo("database ready")
 
 
@@ -179,7 +185,19 @@ def show(
         f"stage {data['stage']}, extent {data['extent']}, route {data['route']}, decision {data['decision']}"
     )
     if data["window_days_left"] is not None:
-        console.print(f"14-day window: {data['window_days_left']} days left (as of {day})")
+        console.print(f"Treatment window: {data['window_days_left']} days left (as of {day})")
+    safety = data["safety"]
+    if safety["outside_guidance_scope"]:
+        plan = safety["outside_scope_plan"] or "no specialist plan recorded"
+        console.print(f"Outside NICE NG158: {'; '.join(safety['outside_guidance_scope'])}: {plan}", markup=False)
+    if safety["latest_safety_check"]:
+        check = safety["latest_safety_check"]
+        console.print(f"Safety check {check['checked_on']}: {'; '.join(check['failures']) or 'passed'}", markup=False)
+    for given in safety["outside_criteria_rationale"]:
+        console.print(
+            f"Thrombolysis outside NG158 criteria ({given['performed_on']}): {given['rationale']}", markup=False
+        )
+    console.print(f"PTS: {data['pts']['status']} ({data['pts']['basis']})", markup=False)
     _emit(data["steps"], OutputFormat.table, ["stage", "step", "owner_role", "warn_on", "due_on", "done_on"])
     _emit(data["flags"], OutputFormat.table, ["code", "severity", "due_on"])
     _emit(data["audit"], OutputFormat.table, ["at", "actor", "role", "command", "clinician"])
@@ -234,6 +252,10 @@ def demo_command(
     if empty:
         with console.status(f"loading {patients} synthetic patients"):
             load_cohort(factory, patients=patients, seed=seed, today=london_today(), actor=operator())
+    else:
+        from pathway.services import replan_under_policy
+
+        replan_under_policy(factory, operator(), recorded_at=utc_now())
     worklist(as_of=None, site=None, flag=None, flagged_only=True, limit=15, output=OutputFormat.table)
     demo_accounts(file=None)
     if not serve:

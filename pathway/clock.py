@@ -38,5 +38,6 @@ def add_months(day: date, months: int) -> date:
 
 
 def age_on(born: date, day: date) -> int:
-    """Full years between a date of birth and a day (interface.md: age on a date)."""
+    """Age on `day` (the contract's "age on a date"): full years since `born`. A birthday on `day`
+    counts; someone born on 29 February turns a year older on 1 March in a year without one."""
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

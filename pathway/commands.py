@@ -7,29 +7,42 @@ CommandRejected naming the field and the rule.
 """
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from nhs_number import REGION_ENGLAND_WALES_IOM, REGION_SYNTHETIC
 from nhs_number import is_valid as nhs_number_is_valid
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+)
 
 from pathway.errors import CommandRejected
+from pathway.policy import Policy, policy_in_force
+from pathway.pts import villalta_band
 from pathway.text import invisible_character, normalise_reference, reference_problem, site_spelling
 from pathway.vocabulary import (
+    PERCUTANEOUS_TECHNIQUES,
     VILLALTA_ITEMS,
     AccessVein,
     Agent,
     CloseReason,
     ClotRemoval,
     Decision,
+    FilterIndication,
     FilterOutcome,
     Imaging,
     IvcFilter,
     Leg,
     Patency,
+    PregnancyTest,
     ReviewDecision,
     Segment,
     Sex,
@@ -44,6 +57,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Ireland's IHI numbers, and the unallocated and reserved ranges (0000000000 among them, though its
 # check digit is right) are refused. The ranges are the nhs-number package's (nhs_number.constants).
 ISSUED_NHS_NUMBERS = (REGION_ENGLAND_WALES_IOM, REGION_SYNTHETIC)
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Cc less tab, line feed, carriage return
 
 
 def _clinical_date(value: Any) -> date:
@@ -75,8 +90,8 @@ def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be non-empty text")
     # Control characters other than line breaks and tabs (NUL above all: PostgreSQL refuses it)
-    # have no place in a clinical record.
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
+    # have no place in a clinical record. Unicode's Cc category is exactly these two ranges.
+    if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
     # Invisible format characters (zero-width joiner, right-to-left override...) would let two texts
     # that look the same differ, or one text look like another (hazard H7).
@@ -108,6 +123,13 @@ NhsNumber = Annotated[str, BeforeValidator(_nhs_number)]
 Text = Annotated[str, BeforeValidator(_text), Field(max_length=120)]
 # Sites and external identifiers (study, ethics, registry) are stored in 80 characters.
 ShortText = Annotated[str, BeforeValidator(_text), Field(max_length=80)]
+
+# Laboratory values: JSON numbers (not text, not true/false), finite, within the interface's range.
+Platelets = Annotated[StrictFloat, Field(ge=0, le=2000, allow_inf_nan=False)]  # x10^9/L
+Inr = Annotated[StrictFloat, Field(ge=0.5, le=20, allow_inf_nan=False)]
+Haemoglobin = Annotated[StrictFloat, Field(ge=20, le=250, allow_inf_nan=False)]  # g/L
+Egfr = Annotated[StrictFloat, Field(ge=0, le=200, allow_inf_nan=False)]  # mL/min/1.73m2
+
 LongText = Annotated[str, BeforeValidator(_text), Field(max_length=4000)]
 Ref = Annotated[str, BeforeValidator(_reference), Field(max_length=40)]
 NewRef = Annotated[str, BeforeValidator(_new_reference), Field(max_length=40)]
@@ -160,6 +182,8 @@ class RecordDiagnosis(Command):
     bleeding_risk: Literal["low", "moderate", "high"] | None = None
     baseline_villalta: Annotated[StrictInt, Field(ge=0, le=33)] | None = None
     baseline_vcss: Annotated[StrictInt, Field(ge=0, le=30)] | None = None
+    # Version 2: NG158 does not cover pregnancy (R4). Absent or null means not pregnant.
+    pregnant: StrictBool | None = None
 
 
 class StartAnticoagulation(PathwayCommand):
@@ -172,6 +196,9 @@ class StopAnticoagulation(PathwayCommand):
     command: Literal["stop_anticoagulation"]
     stopped_on: ClinicalDate
     reason: StopReason
+    # Version 2, required for a procedure_hold (R15): the haematologist's plan and the restart date.
+    restart_planned_on: ClinicalDate | None = None
+    plan_approved_by: Text | None = None
 
 
 class Attendee(_Strict):
@@ -186,6 +213,7 @@ class RecordMdt(PathwayCommand):
     decision: Decision
     thrombolysis: StrictBool
     rationale: LongText
+    outside_scope_plan: LongText | None = None  # version 2: the specialist protocol outside NG158 (R4)
 
 
 class NotifyGovernance(Command):
@@ -237,6 +265,10 @@ class RecordProcedure(PathwayCommand):
     stent_count: Annotated[StrictInt, Field(ge=0, le=20)] | None = None
     stent_model: Text | None = None
     filter_model: Text | None = None
+    # Version 2: why thrombolysis went ahead outside NG158's criteria; why a filter and when it comes out.
+    outside_criteria_rationale: LongText | None = None
+    filter_indication: FilterIndication | None = None
+    filter_removal_planned_on: ClinicalDate | None = None
 
 
 class SubmitRegistry(PathwayCommand):
@@ -254,15 +286,10 @@ class Villalta(_Strict):
         return sum(self.items)
 
     @property
-    def category(self) -> str:
-        """ISTH-standardised PTS category (pathway-spec (d)): an ulcer makes PTS severe."""
-        if self.ulcer or self.total >= 15:
-            return "severe"
-        if self.total >= 10:
-            return "moderate"
-        if self.total >= 5:
-            return "mild"
-        return "none"
+    def band(self) -> str:
+        """The score's ISTH-standardised band (pathway-spec (d)); whether it diagnoses PTS depends on
+        when it was taken (pathway.pts)."""
+        return villalta_band(self.total, self.ulcer)
 
 
 class RecordFollowUp(PathwayCommand):
@@ -281,6 +308,22 @@ class RecordAnticoagulationReview(PathwayCommand):
     command: Literal["record_anticoagulation_review"]
     reviewed_on: ClinicalDate
     decision: ReviewDecision
+
+
+class RecordSafetyCheck(PathwayCommand):
+    """The pre-procedure safety check (version 2; SIR 2019, pathway-spec R17-R18)."""
+
+    command: Literal["record_safety_check"]
+    checked_on: ClinicalDate
+    platelets: Platelets
+    inr: Inr
+    haemoglobin: Haemoglobin
+    egfr: Egfr
+    # Codes from the policy file's lists (checked by parse_command against the policy in force).
+    contraindications: Annotated[
+        list[Annotated[str, BeforeValidator(_text), Field(max_length=60)]], Field(max_length=40)
+    ]
+    pregnancy_test: PregnancyTest | None = None
 
 
 class RecordFilterOutcome(PathwayCommand):
@@ -311,6 +354,7 @@ COMMANDS: dict[str, type[Command]] = {
     "record_anticoagulation_review": RecordAnticoagulationReview,
     "record_filter_outcome": RecordFilterOutcome,
     "close_pathway": ClosePathway,
+    "record_safety_check": RecordSafetyCheck,
 }
 
 # Each pathway command's event dates; checked against presentation and the recording day.
@@ -327,9 +371,15 @@ EVENT_DATES: dict[str, tuple[str, ...]] = {
     "record_anticoagulation_review": ("reviewed_on",),
     "record_filter_outcome": ("decided_on",),
     "close_pathway": ("closed_on",),
+    "record_safety_check": ("checked_on",),
 }
 # A planned date may lie ahead of the day it is recorded.
 PLANNED_DATES = frozenset({"scheduled_on"})
+# Planned dates carried beside an event date (version 2): never before presentation, may lie ahead.
+PLANS: dict[str, tuple[str, ...]] = {
+    "stop_anticoagulation": ("restart_planned_on",),
+    "record_procedure": ("filter_removal_planned_on",),
+}
 
 
 def _field_name(part: Any) -> str:
@@ -351,13 +401,17 @@ def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
     if kind in ("greater_than_equal", "less_than_equal"):
         ctx = error.get("ctx", {})
         bound = ctx.get("ge", ctx.get("le"))
-        return field, f"must be {'at least' if 'ge' in ctx else 'at most'} {bound}"
+        shown = f"{bound:g}" if isinstance(bound, int | float) else bound
+        return field, f"must be {'at least' if 'ge' in ctx else 'at most'} {shown}"
     message = str(error["msg"]).removeprefix("Value error, ")
     return field, message[0].lower() + message[1:] if message else kind
 
 
-def parse_command(payload: Any) -> Command:
-    """Validate one command object; raises CommandRejected naming the first bad field."""
+def parse_command(payload: Any, policy: Policy | None = None) -> Command:
+    """Validate one command object; raises CommandRejected naming the first bad field.
+
+    `policy` (default: the policy in force) holds the contraindication lists a safety check may use.
+    """
     if not isinstance(payload, dict):
         raise CommandRejected("command", "each command must be a JSON object")
     name = payload.get("command")
@@ -375,4 +429,26 @@ def parse_command(payload: Any) -> Command:
             raise CommandRejected("villalta.items", f"must have {len(VILLALTA_ITEMS)} item scores, got {count}")
     if isinstance(command, RecordConsent) and command.uncertainties_discussed is not True:
         raise CommandRejected("uncertainties_discussed", "must be true (NICE HTG516 1.2)")
+    if isinstance(command, RecordProcedure) and command.technique in PERCUTANEOUS_TECHNIQUES and not command.device:
+        raise CommandRejected(
+            "device", f"is required for a percutaneous technique ({command.technique.value}); optional only for open"
+        )
+    if isinstance(command, RecordSafetyCheck):
+        _check_contraindications(command.contraindications, policy or policy_in_force())
     return command
+
+
+def _check_contraindications(codes: list[str], policy: Policy) -> None:
+    known = policy.contraindications.codes
+    seen: set[str] = set()
+    for code in codes:
+        if code not in known:
+            raise CommandRejected(
+                "contraindications",
+                f"{code!r} is not on the policy's lists of contraindications to fibrinolysis "
+                f"(absolute: {', '.join(policy.contraindications.absolute)}; "
+                f"relative: {', '.join(policy.contraindications.relative)})",
+            )
+        if code in seen:
+            raise CommandRejected("contraindications", f"lists {code} more than once")
+        seen.add(code)

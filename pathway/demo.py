@@ -4,6 +4,17 @@ Each patient is a list of interface commands (the same JSON a clinician's comman
 from one random stream so a seed always gives the same cohort; pathway.bulk_load parses, checks,
 plans and inserts them. NHS numbers come from the 999 range reserved for testing, with valid check
 digits.
+
+Version 2's safety net is exercised as a service would meet it: a few patients under 18 or pregnant
+(some with the MDT's specialist plan, some still without), pre-procedure safety checks that are
+missing, failing or passing, procedure holds with and without their restart, thrombolysis outside
+NG158's criteria with its rationale, filters with their indication and removal plan. Every version 2
+rejection is exercised by *attempts*: commands a clinician gets wrong (a hold without its plan, a
+percutaneous procedure without its device, a PMT pathway closed before its registry entry...), which
+the tracker refuses, followed by the corrected command. A patient's attempts are the indices in
+`DemoPatient.attempts`; the bulk loader expects exactly those to be refused, skips them and counts
+them in the demo-data audit row; `--log` keeps them, so `pathway apply` of the log refuses the same
+lines (docs/rules.md, "Demo data").
 """
 
 import random
@@ -21,10 +32,11 @@ SITES_WITH_NOTICE = SITES[:3]
 GIVEN = ("Alex", "Sam", "Jo", "Robin", "Morgan", "Casey", "Jamie", "Riley", "Quinn", "Avery", "Rowan", "Kit")
 FAMILY = ("Testcase", "Sample", "Example", "Mockford", "Fictor", "Placeholder", "Synthia", "Demoson")
 CLINICIANS = ("Dr A. Synthetic", "Dr B. Fictional", "Nurse C. Example", "Dr D. Madeup")
+HAEMATOLOGIST = "Dr H. Haematologist"
 MDT = [
     {"name": "Dr V. Surgeon", "role": "vascular_surgeon"},
     {"name": "Dr I. Radiologist", "role": "interventional_radiologist"},
-    {"name": "Dr H. Haematologist", "role": "haematologist"},
+    {"name": HAEMATOLOGIST, "role": "haematologist"},
     {"name": "N. Coordinator", "role": "mdt_coordinator"},
 ]
 VEIN_MAPS = (
@@ -36,7 +48,28 @@ VEIN_MAPS = (
     (0.05, ["popliteal", "posterior_tibial"]),
     (0.10, ["posterior_tibial", "peroneal"]),
 )
-LEAFLETS = {"pmt": "PIL-PMT v1.0", "cdt": "PIL-CDT v1.0", "open_thrombectomy": "PIL-OPEN v1.0"}
+ILIOFEMORAL = frozenset({"ivc", "common_iliac", "external_iliac", "internal_iliac", "common_femoral"})
+LEAFLETS = {"pmt": "PIL-PMT v2.0", "cdt": "PIL-CDT v2.0", "open_thrombectomy": "PIL-OPEN v2.0"}
+ABSOLUTE = ("active_bleeding", "ischaemic_stroke_6_months", "major_trauma_surgery_or_head_injury_3_weeks")
+RELATIVE = ("tia_6_months", "refractory_hypertension", "active_peptic_ulcer", "non_compressible_puncture")
+FILTER_INDICATIONS = ("anticoagulation_contraindicated", "adjunct_to_catheter_therapy", "research")
+SPECIALIST_PLANS = {
+    "child": "Paediatric haematology protocol (synthetic): treatment agreed with the regional paediatric team.",
+    "pregnant": "Obstetric haematology protocol (synthetic): LMWH, joint obstetric and vascular review.",
+}
+RATIONALES = (
+    "Extensive iliofemoral thrombus with threatened limb; benefit judged to outweigh the bleeding risk.",
+    "Severe symptoms despite anticoagulation; patient informed of the higher bleeding risk and agrees.",
+)
+THROMBOLYTIC = frozenset({"pmt_with_thrombolysis", "cdt"})
+
+
+class DemoPatient(list[dict[str, Any]]):
+    """One synthetic patient's commands in order; `attempts` are the indices the tracker must refuse."""
+
+    def __init__(self, commands: list[dict[str, Any]], attempts: frozenset[int]) -> None:
+        super().__init__(commands)
+        self.attempts = attempts
 
 
 def nhs_numbers(start: int) -> Iterator[str]:
@@ -57,6 +90,9 @@ class Scenario:
         self.rng, self.today = rng, today
         self.patient, self.pathway, self.nhs, self.site = patient, pathway, nhs, site
         self.commands: list[dict[str, Any]] = []
+        self.attempts: set[int] = set()
+        self.running = False  # anticoagulation running after the commands so far
+        self.last_anticoagulation: date | None = None
 
     def add(self, day: date | None, **command: Any) -> bool:
         """Record a command dated `day` unless that day is still to come."""
@@ -66,10 +102,21 @@ class Scenario:
         self.commands.append(command)
         return True
 
+    def attempt(self, day: date | None, **command: Any) -> None:
+        """A command the tracker refuses (a clinician's slip), when its day has come."""
+        if self.add(day, **command):
+            self.attempts.add(len(self.commands) - 1)
+
     def days(self, low: int, high: int) -> int:
         return self.rng.randint(low, high)
 
-    def build(self) -> list[dict[str, Any]]:
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def patient_out(self) -> DemoPatient:
+        return DemoPatient(self.commands, frozenset(self.attempts))
+
+    def build(self) -> DemoPatient:
         rng = self.rng
         kind = rng.choices(
             ["awaiting_mdt", "pre_procedure", "treated", "anticoagulation_only", "closed"],
@@ -79,45 +126,50 @@ class Scenario:
         low, high = age_at.get(kind, (3, 420))
         presented = self.today - timedelta(days=self.days(low, high))
         veins = rng.choices([v for _w, v in VEIN_MAPS], weights=[w for w, _v in VEIN_MAPS])[0]
-        iliofemoral = bool({"ivc", "common_iliac", "external_iliac", "common_femoral"} & set(veins))
-        birth = presented - timedelta(days=365 * self.days(19, 84) + self.days(0, 364))
+        iliofemoral = bool(ILIOFEMORAL & set(veins))
+        sex = rng.choice(["female", "male", "female", "male", "other", "unknown"])
+        child = self.chance(0.02)  # NG158 covers adults: a few teenagers reach the service
+        years = self.days(14, 16) if child else self.days(19, 84)
+        birth = presented - timedelta(days=365 * years + self.days(0, 364))  # 14-16: always under 18
+        pregnant = sex == "female" and not child and years <= 45 and self.chance(0.05)
         self.add(
             None,
             command="register_patient",
             patient=self.patient,
             nhs_number=self.nhs,
             date_of_birth=birth.isoformat(),
-            sex=rng.choice(["female", "male", "female", "male", "other", "unknown"]),
+            sex=sex,
             site=self.site,
             name=f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}",
         )
         referred = min(self.today, presented + timedelta(days=self.days(0, 1)))
-        self.add(
-            referred,
+        onset = presented - timedelta(days=self.days(0, 16))
+        criteria = {
+            "functional_status": rng.choice(["good", "good", "good", "impaired"]),
+            "life_expectancy_ge_1y": rng.choice(["yes"] * 8 + ["uncertain", "no"]),
+            "bleeding_risk": rng.choice(["low", "low", "low", "moderate", "high"]),
+        }
+        diagnosis = dict(
             command="record_diagnosis",
             patient=self.patient,
             pathway=self.pathway,
             presented_on=presented.isoformat(),
-            symptom_onset_on=(presented - timedelta(days=self.days(0, 16))).isoformat(),
+            symptom_onset_on=onset.isoformat(),
             referred_on=referred.isoformat(),
             leg=rng.choice(["left", "right"]),
             veins=veins,
             imaging=rng.choice(["duplex", "duplex", "venography", "ct_venography"]),
-            functional_status=rng.choice(["good", "good", "impaired"]),
-            bleeding_risk=rng.choice(["low", "low", "moderate", "high"]),
             baseline_villalta=self.days(4, 20),
+            **criteria,
         )
-        if rng.random() < 0.95:
-            started = presented + timedelta(days=self.days(0, 1) if rng.random() < 0.9 else 3)
-            self.add(
-                started,
-                command="start_anticoagulation",
-                pathway=self.pathway,
-                agent=rng.choice(["apixaban", "rivaroxaban", "lmwh", "edoxaban"]),
-                started_on=started.isoformat(),
-            )
+        if sex == "male" and self.chance(0.01):
+            self.attempt(referred, **diagnosis, pregnant=True)  # the box ticked on the wrong patient
+        self.add(referred, **diagnosis, **({"pregnant": True} if pregnant else {}))
+        if self.chance(0.95):
+            started = presented + timedelta(days=self.days(0, 1) if self.chance(0.9) else 3)
+            self.start(started)
         if kind == "awaiting_mdt":
-            return self.commands
+            return self.patient_out()
         mdt_day = referred + timedelta(days=self.days(1, 5))
         if kind == "anticoagulation_only":
             decision = "anticoagulation_only"
@@ -125,6 +177,9 @@ class Scenario:
             decision = rng.choice(["cdt", "open_thrombectomy"])
         else:
             decision = rng.choices(["pmt", "cdt", "open_thrombectomy"], weights=[75, 15, 10])[0]
+        thrombolysis = decision == "cdt" or (decision == "pmt" and self.chance(0.5))
+        outside = "child" if child else "pregnant" if pregnant else None
+        plan = SPECIALIST_PLANS[outside] if outside and self.chance(0.6) else None
         if not self.add(
             mdt_day,
             command="record_mdt",
@@ -132,21 +187,102 @@ class Scenario:
             held_on=mdt_day.isoformat(),
             attendees=MDT,
             decision=decision,
-            thrombolysis=decision == "cdt" or (decision == "pmt" and rng.random() < 0.5),
+            thrombolysis=thrombolysis,
             rationale="Synthetic MDT outcome for the demonstration cohort.",
+            **({"outside_scope_plan": plan} if plan else {}),
         ):
-            return self.commands
+            return self.patient_out()
+        if self.chance(0.04):  # a review early in the course is not the 3-month review (version 2)
+            self.review(presented + timedelta(days=self.days(8, 14)), "continue_defined")
         if decision == "anticoagulation_only":
             self._anticoagulation_course(presented, None)
-            return self._maybe_close(kind, presented)
-        return self._procedural(kind, decision, presented, mdt_day, iliofemoral)
+            return self._maybe_close(kind, presented, pmt=False)
+        context = {"onset": onset, "iliofemoral": iliofemoral, **criteria}
+        return self._procedural(kind, decision, thrombolysis, presented, mdt_day, context)
+
+    # --- anticoagulation ------------------------------------------------------------------------
+
+    def start(self, day: date) -> None:
+        if self.add(
+            day, command="start_anticoagulation", pathway=self.pathway, agent=self.agent(), started_on=day.isoformat()
+        ):
+            self.running, self.last_anticoagulation = True, day
+
+    def agent(self) -> str:
+        return self.rng.choice(["apixaban", "rivaroxaban", "lmwh", "edoxaban"])
+
+    def stop(self, day: date, reason: str, **plan: Any) -> bool:
+        if not self.running or self.last_anticoagulation is None or day < self.last_anticoagulation:
+            return False
+        stopped = self.add(
+            day, command="stop_anticoagulation", pathway=self.pathway, stopped_on=day.isoformat(), reason=reason, **plan
+        )
+        if stopped:
+            self.running, self.last_anticoagulation = False, day
+        return stopped
+
+    def review(self, day: date, decision: str) -> None:
+        self.add(
+            day,
+            command="record_anticoagulation_review",
+            pathway=self.pathway,
+            reviewed_on=day.isoformat(),
+            decision=decision,
+        )
+
+    def _hold(self, scheduled: date) -> None:
+        """A periprocedural hold (R15): the haematologist's plan restarts the day after the procedure."""
+        held, restart = scheduled - timedelta(days=1), scheduled + timedelta(days=self.days(1, 2))
+        if not self.running or self.last_anticoagulation is None or held < self.last_anticoagulation:
+            return
+        plan = {"restart_planned_on": restart.isoformat(), "plan_approved_by": HAEMATOLOGIST}
+        if self.chance(0.2):  # entered without the plan, or without who approved it, first: refused (R15)
+            partial = self.rng.choice([{}, {"restart_planned_on": restart.isoformat()}])
+            self.attempt(
+                held,
+                command="stop_anticoagulation",
+                pathway=self.pathway,
+                stopped_on=held.isoformat(),
+                reason="procedure_hold",
+                **partial,
+            )
+        if self.stop(held, "procedure_hold", **plan) and self.chance(0.8):
+            self.start(restart)  # the rest are never restarted: ANTICOAGULATION_RESTART_OVERDUE
+
+    # --- the procedural pathway -----------------------------------------------------------------
+
+    def _safety_check(self, day: date, thrombolysis: bool, failing: float) -> tuple[bool, list[str]]:
+        """A pre-procedure safety check; returns whether it fails and the absolute contraindications it lists."""
+        fails = self.chance(failing)
+        how = self.rng.choice(["platelets", "inr", "absolute"] if thrombolysis else ["platelets", "inr"])
+        platelets = self.days(20, 49) if fails and how == "platelets" else self.days(150, 400)
+        inr = round(self.rng.uniform(1.6, 2.6), 2) if fails and how == "inr" else round(self.rng.uniform(0.9, 1.3), 2)
+        listed = [self.rng.choice(ABSOLUTE)] if fails and how == "absolute" else []
+        if self.chance(0.05):
+            listed.append(self.rng.choice(RELATIVE))
+        check = {
+            "command": "record_safety_check",
+            "pathway": self.pathway,
+            "checked_on": day.isoformat(),
+            "platelets": platelets,
+            "inr": inr,
+            "haemoglobin": self.days(95, 160),
+            "egfr": self.days(35, 110),
+            "contraindications": listed,
+        }
+        if self.chance(0.01):  # platelets typed in the wrong unit: refused, then entered again
+            self.attempt(day, **(check | {"platelets": platelets * 1000}))
+        elif listed and self.chance(0.1):  # the same contraindication ticked twice: refused
+            self.attempt(day, **(check | {"contraindications": [*listed, listed[0]]}))
+        self.add(day, **check)
+        return fails, [code for code in listed if code in ABSOLUTE]
 
     def _procedural(
-        self, kind: str, decision: str, presented: date, mdt_day: date, iliofemoral: bool
-    ) -> list[dict[str, Any]]:
+        self, kind: str, decision: str, thrombolysis: bool, presented: date, mdt_day: date, context: dict[str, Any]
+    ) -> DemoPatient:
         rng = self.rng
         enrolled = mdt_day
-        if decision == "pmt" and not iliofemoral and (kind != "pre_procedure" or rng.random() < 0.6):
+        if decision == "pmt" and not context["iliofemoral"] and (kind != "pre_procedure" or self.chance(0.6)):
             enrolled = mdt_day + timedelta(days=self.days(0, 2))
             self.add(
                 enrolled,
@@ -157,7 +293,7 @@ class Scenario:
                 enrolled_on=enrolled.isoformat(),
             )
         consent_day = mdt_day + timedelta(days=self.days(0, 3))
-        consented = (kind != "pre_procedure" or rng.random() < 0.5) and self.add(
+        consented = (kind != "pre_procedure" or self.chance(0.5)) and self.add(
             consent_day,
             command="record_consent",
             pathway=self.pathway,
@@ -168,40 +304,69 @@ class Scenario:
         # Not before the research enrolment: a research-only PMT needs it on or before the procedure.
         scheduled = max(consent_day, enrolled, presented + timedelta(days=self.days(6, 16)))
         self.add(mdt_day, command="schedule_procedure", pathway=self.pathway, scheduled_on=scheduled.isoformat())
-        if kind == "pre_procedure" or not consented or scheduled > self.today:
-            return self.commands
-        technique = {"pmt": rng.choice(["pmt", "pmt_with_thrombolysis"]), "cdt": "cdt"}.get(decision, decision)
+        absolute: list[str] = []
+        check_day = scheduled - timedelta(days=self.days(0, 3))
+        if kind == "pre_procedure":
+            if self.chance(0.5):  # the rest stay outstanding: SAFETY_CHECK_OUTSTANDING from S - 3
+                self._safety_check(check_day, thrombolysis, failing=0.2)
+            if self.chance(0.15):
+                self._hold(scheduled)
+            return self.patient_out()
+        if not consented or scheduled > self.today:
+            return self.patient_out()
+        if self.chance(0.95):
+            failed, absolute = self._safety_check(check_day, thrombolysis, failing=0.06)
+            if failed:  # corrected (platelets, vitamin K, the contraindication reviewed) and checked again
+                _failed, absolute = self._safety_check(scheduled, thrombolysis, failing=0.0)
+        if self.chance(0.15):
+            self._hold(scheduled)
+        technique = {"pmt": "pmt_with_thrombolysis" if thrombolysis else "pmt", "cdt": "cdt"}.get(decision, decision)
         ivc_filter = rng.choices(["none", "temporary", "permanent"], weights=[70, 25, 5])[0]
-        self.add(
-            scheduled,
-            command="record_procedure",
-            pathway=self.pathway,
-            performed_on=scheduled.isoformat(),
-            technique=technique,
-            device=None if technique == "open_thrombectomy" else "Synthetic aspiration catheter",
-            access_vein=rng.choice(["popliteal", "popliteal", "femoral", "jugular"]),
-            ivc_filter=ivc_filter,
-            stent=rng.random() < 0.3,
-            clot_removal=rng.choice(["grade_1", "grade_2", "grade_3", "grade_3"]),
-            complications=rng.choices([[], [], [], ["access_site_haematoma"], ["haemoglobinuria"]])[0],
-        )
         x = scheduled
-        if technique in ("pmt", "pmt_with_thrombolysis") and rng.random() < 0.8:
-            day = x + timedelta(days=self.days(3, 45))
-            self.add(
-                day,
-                command="submit_registry",
-                pathway=self.pathway,
-                submitted_on=day.isoformat(),
-                registry_ref=f"BSIR-{self.pathway}",
-            )
+        procedure: dict[str, Any] = {
+            "command": "record_procedure",
+            "pathway": self.pathway,
+            "performed_on": x.isoformat(),
+            "technique": technique,
+            "access_vein": rng.choice(["popliteal", "popliteal", "femoral", "jugular"]),
+            "ivc_filter": ivc_filter,
+            "stent": self.chance(0.3),
+            "clot_removal": rng.choice(["grade_1", "grade_2", "grade_3", "grade_3"]),
+            "complications": rng.choices([[], [], [], ["access_site_haematoma"], ["haemoglobinuria"]])[0],
+        }
+        if technique != "open_thrombectomy":
+            if self.chance(0.01):  # the device left out of a percutaneous procedure: refused
+                self.attempt(x, **procedure)
+            procedure["device"] = "Synthetic aspiration catheter"
+        if ivc_filter != "none":
+            if self.chance(0.05):  # a filter without its indication: refused (R9)
+                self.attempt(
+                    x,
+                    **(
+                        procedure
+                        | ({"device": "Synthetic aspiration catheter"} if technique != "open_thrombectomy" else {})
+                    ),
+                )
+            procedure["filter_indication"] = rng.choice(FILTER_INDICATIONS)
+        if ivc_filter == "temporary":
+            if self.chance(0.05):  # no removal plan for a temporary filter: refused (R10)
+                self.attempt(x, **procedure)
+            procedure["filter_removal_planned_on"] = (x + timedelta(days=self.days(28, 54))).isoformat()
+        if technique in THROMBOLYTIC and not self._criteria_met(x, context, absolute):
+            if self.chance(0.3):  # thrombolysis outside NG158's criteria without a rationale: refused
+                self.attempt(x, **procedure)
+            procedure["outside_criteria_rationale"] = rng.choice(RATIONALES)
+        self.add(x, **procedure)
+        pmt = technique in ("pmt", "pmt_with_thrombolysis")
+        if pmt and self.chance(0.8):
+            self.submit_registry(x + timedelta(days=self.days(3, 45)))
         visits = [("early", 10, 20), ("week6", 35, 60)]
-        if technique in ("pmt", "pmt_with_thrombolysis"):
+        if pmt:
             visits += [("month6", 175, 200), ("month12", 350, 400)]
         for visit, low, high in visits:
-            if rng.random() < 0.85:
+            if self.chance(0.85):
                 day = x + timedelta(days=self.days(low, high))
-                villalta = {"items": [rng.choice([0, 0, 1, 1, 2]) for _ in range(11)], "ulcer": rng.random() < 0.02}
+                villalta = {"items": [rng.choice([0, 0, 1, 1, 2]) for _ in range(11)], "ulcer": self.chance(0.02)}
                 self.add(
                     day,
                     command="record_follow_up",
@@ -211,51 +376,70 @@ class Scenario:
                     villalta=villalta,
                     patency=rng.choice(["patent", "patent", "partially_occluded", "occluded"]),
                 )
-        if ivc_filter != "none" and rng.random() < 0.7:
+        if ivc_filter != "none" and self.chance(0.7):
             day = x + timedelta(days=self.days(25, 70))
             outcome = "retrieved" if ivc_filter == "temporary" else "kept_permanent"
             self.add(
                 day, command="record_filter_outcome", pathway=self.pathway, decided_on=day.isoformat(), outcome=outcome
             )
         self._anticoagulation_course(presented, x)
-        return self._maybe_close(kind, presented)
+        return self._maybe_close(kind, presented, pmt=pmt)
+
+    @staticmethod
+    def _criteria_met(on: date, context: dict[str, Any], absolute: list[str]) -> bool:
+        """NG158's CDT criteria at the procedure date, as pathway.criteria reads them."""
+        return (
+            context["iliofemoral"]
+            and (on - context["onset"]).days < 14
+            and context["functional_status"] == "good"
+            and context["life_expectancy_ge_1y"] == "yes"
+            and context["bleeding_risk"] == "low"
+            and not absolute
+        )
+
+    def submit_registry(self, day: date) -> bool:
+        return self.add(
+            day,
+            command="submit_registry",
+            pathway=self.pathway,
+            submitted_on=day.isoformat(),
+            registry_ref=f"BSIR-{self.pathway}",
+        )
 
     def _anticoagulation_course(self, presented: date, performed: date | None) -> None:
         rng = self.rng
         if not any(cmd["command"] == "start_anticoagulation" for cmd in self.commands):
             return
-        if rng.random() < 0.04:
-            day = presented + timedelta(days=self.days(20, 60))
-            self.add(
-                day,
-                command="stop_anticoagulation",
-                pathway=self.pathway,
-                stopped_on=day.isoformat(),
-                reason=rng.choice(["bleeding", "patient_choice"]),
-            )
+        if self.chance(0.04):
+            self.stop(presented + timedelta(days=self.days(20, 60)), rng.choice(["bleeding", "patient_choice"]))
             return
         minimum_end = add_months(max(presented, performed or presented), 3)
-        if rng.random() < 0.8:
+        if self.chance(0.8):
             day = minimum_end + timedelta(days=self.days(-7, 20))
-            self.add(
-                day,
-                command="record_anticoagulation_review",
-                pathway=self.pathway,
-                reviewed_on=day.isoformat(),
-                decision=rng.choice(["stop", "continue_defined", "continue_indefinite"]),
-            )
+            self.review(day, rng.choice(["stop", "continue_defined", "continue_indefinite"]))
 
-    def _maybe_close(self, kind: str, presented: date) -> list[dict[str, Any]]:
+    def _maybe_close(self, kind: str, presented: date, *, pmt: bool) -> DemoPatient:
         if kind == "closed":
             day = presented + timedelta(days=self.days(30, 400))
             reason = self.rng.choices(
                 ["completed", "withdrawn", "declined", "transferred", "died"], weights=[70, 8, 8, 10, 4]
             )[0]
-            self.add(day, command="close_pathway", pathway=self.pathway, closed_on=day.isoformat(), reason=reason)
-        return self.commands
+            close = {
+                "command": "close_pathway",
+                "pathway": self.pathway,
+                "closed_on": day.isoformat(),
+                "reason": reason,
+            }
+            if pmt and not any(cmd["command"] == "submit_registry" for cmd in self.commands):
+                # HTG516 1.3: every PMT is registered, a death or transfer too: closing first is refused.
+                if self.chance(0.5):
+                    self.attempt(day, **close)
+                self.submit_registry(day)
+            self.add(day, **close)
+        return self.patient_out()
 
 
-def cohort(patients: int, seed: int, today: date, start: int = 0, nhs_start: int = 0) -> Iterator[list[dict[str, Any]]]:
+def cohort(patients: int, seed: int, today: date, start: int = 0, nhs_start: int = 0) -> Iterator[DemoPatient]:
     """The command lists of `patients` synthetic patients (deterministic for a seed).
 
     `start` numbers the references; `nhs_start` is the first 6-digit body tried in the 999 range.

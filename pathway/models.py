@@ -99,6 +99,7 @@ class Pathway(Recorded, table=True):
     bleeding_risk: str | None = Field(default=None, max_length=10)
     baseline_villalta: int | None = None
     baseline_vcss: int | None = None
+    pregnant: bool | None = None  # version 2 (NG158 scope, R4); null on pathways recorded before it
     # Materialised summary, recomputed in each command's transaction (pathway.plan).
     decision: str | None = Field(default=None, max_length=30)
     stage: str = Field(max_length=30)
@@ -136,6 +137,7 @@ class MdtMeeting(Recorded, table=True):
     thrombolysis: bool
     rationale: str = Field(max_length=4000)
     attendees: list[dict[str, str]] = json_column()
+    outside_scope_plan: str | None = Field(default=None, max_length=4000)  # version 2 (R4)
 
 
 class GovernanceNotice(Recorded, table=True):
@@ -194,6 +196,10 @@ class Procedure(Recorded, table=True):
     stent_count: int | None = None
     stent_model: str | None = Field(default=None, max_length=120)
     filter_model: str | None = Field(default=None, max_length=120)
+    # Version 2: thrombolysis outside NG158's criteria; the filter's indication (R9) and removal plan (R10).
+    outside_criteria_rationale: str | None = Field(default=None, max_length=4000)
+    filter_indication: str | None = Field(default=None, max_length=40)
+    filter_removal_planned_on: date | None = None
 
 
 class RegistrySubmission(Recorded, table=True):
@@ -231,6 +237,9 @@ class AnticoagulationEventRow(Recorded, table=True):
     event_on: date
     agent: str | None = Field(default=None, max_length=30)
     stop_reason: str | None = Field(default=None, max_length=20)
+    # Version 2: a procedure_hold's haematology-approved plan (R15).
+    restart_planned_on: date | None = None
+    plan_approved_by: str | None = Field(default=None, max_length=120)
 
 
 class AnticoagulationReview(Recorded, table=True):
@@ -239,6 +248,21 @@ class AnticoagulationReview(Recorded, table=True):
     pathway_id: int = Field(foreign_key="pathway.id", index=True)
     reviewed_on: date
     decision: str = Field(max_length=30)
+
+
+class SafetyCheck(Recorded, table=True):
+    """A pre-procedure safety check (version 2; SIR 2019): blood results and contraindications to lysis."""
+
+    __tablename__: ClassVar[str] = "safety_check"
+    id: int | None = Field(default=None, primary_key=True)
+    pathway_id: int = Field(foreign_key="pathway.id", index=True)
+    checked_on: date
+    platelets: float  # x10^9/L
+    inr: float
+    haemoglobin: float  # g/L
+    egfr: float  # mL/min/1.73m2
+    contraindications: list[str] = json_column()
+    pregnancy_test: str | None = Field(default=None, max_length=20)
 
 
 class FilterOutcomeRow(Recorded, table=True):

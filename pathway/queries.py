@@ -14,7 +14,8 @@ from sqlalchemy import Date, Integer, String, and_, bindparam, case, exists, fun
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from pathway import rules
+from pathway import pts, rules
+from pathway.criteria import outside_guidance_scope, safety_check_failures, thrombolysis_criteria_failures
 from pathway.errors import NotFound
 from pathway.models import AuditEvent, FlagWindowRow, Pathway, Patient, Step
 from pathway.policy import Policy, policy_in_force
@@ -342,6 +343,60 @@ class PathwayDetail:
     window_days_left: int | None
     audit: list[AuditEvent]
     rows: Any
+    as_of: date | None = None
+    policy: Policy | None = None
+
+    @property
+    def pts(self) -> pts.PtsAssessment:
+        """PTS read from the follow-up scores: acute-phase scores carry no category (pathway.pts)."""
+        return pts.assess(pts.scores_of(self.rows.follow_ups), self.pathway.presented_on, self.active_policy)
+
+    @property
+    def active_policy(self) -> Policy:
+        return self.policy or policy_in_force()
+
+    def safety(self) -> dict[str, Any]:
+        """Version 2's safety net for this pathway, in plain words, at the as-of date."""
+        record, policy = self.record, self.active_policy
+        as_of = self.as_of or record.presented_on
+        latest = record.latest_safety_check(as_of)
+        rows = self.rows
+        checked = [row for row in rows.safety_checks if latest is not None and row["checked_on"] == latest.checked_on]
+        booked = record.scheduled_on
+        criteria_on = max(as_of, booked) if booked else as_of
+        stop = record.standing_stop
+        hold = next((e for e in reversed(rows.anticoagulation) if e["kind"] == "stop"), None) if stop else None
+        return {
+            "age_at_presentation": record.age_at_presentation,
+            "pregnant": record.pregnant,
+            "outside_guidance_scope": outside_guidance_scope(record, policy),
+            "outside_scope_plan": record.outside_scope_plan,
+            "thrombolysis_planned": record.thrombolysis_planned,
+            "thrombolysis_criteria": {
+                "on": criteria_on.isoformat(),
+                "failures": thrombolysis_criteria_failures(record, criteria_on, policy),
+            }
+            if record.thrombolysis_planned and not record.procedures
+            else None,
+            "latest_safety_check": _plain(
+                {k: v for k, v in checked[-1].items() if k not in ("id", "pathway_id")}
+                | {"failures": safety_check_failures(latest, record.thrombolysis_planned, policy)}
+            )
+            if checked and latest is not None
+            else None,
+            "outside_criteria_rationale": [
+                {"performed_on": x["performed_on"].isoformat(), "technique": x["technique"], "rationale": text}
+                for x in rows.procedures
+                if (text := x.get("outside_criteria_rationale"))
+            ],
+            "anticoagulation_hold": {
+                "stopped_on": _plain(hold["event_on"]),
+                "restart_planned_on": _plain(hold.get("restart_planned_on")),
+                "plan_approved_by": hold.get("plan_approved_by"),
+            }
+            if hold is not None and hold.get("stop_reason") == "procedure_hold"
+            else None,
+        }
 
     def as_dict(self, *, identifiers: bool = True) -> dict[str, Any]:
         p, patient = self.pathway, self.patient
@@ -368,8 +423,15 @@ class PathwayDetail:
                 "follow_ups",
                 "reviews",
                 "filter_outcomes",
+                "safety_checks",
             )
         }
+        assessment = self.pts
+        readings = {(r.score.visit, r.score.seen_on.isoformat()): r for r in assessment.readings}
+        for visit in facts["follow_ups"]:  # the category as the timing rule reads it, never the acute one
+            reading = readings.get((visit["visit"], visit["seen_on"]))
+            visit["pts_category"] = reading.category if reading else None
+            visit["pts_reading"] = reading.words if reading else None
         return {
             "pathway": p.ref,
             **person,
@@ -391,6 +453,8 @@ class PathwayDetail:
             "version": p.version,
             "governance_notified_on": _plain(self.rows.governance_notified_on),
             "record": facts,
+            "safety": self.safety(),
+            "pts": assessment.as_dict(),
             "steps": [
                 {
                     "stage": s.stage,
@@ -448,4 +512,6 @@ def pathway_detail(session: Session, ref: str, as_of: date, *, policy: Policy | 
         window_days_left=rules.window_days_left(record, as_of, policy),
         audit=audit,
         rows=rows,
+        as_of=as_of,
+        policy=policy,
     )

@@ -17,8 +17,11 @@ from pathway.vocabulary import (
     Decision,
     Extent,
     IvcFilter,
+    ReviewDecision,
     Route,
     Segment,
+    Sex,
+    StopReason,
     Technique,
     Visit,
 )
@@ -48,6 +51,7 @@ class MdtFacts:
     held_on: date
     decision: Decision
     thrombolysis: bool
+    outside_scope_plan: str | None = None  # the specialist protocol for a patient outside NG158's scope
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class AnticoagulationEvent:
 
     kind: str  # "start" | "stop"
     on: date
+    reason: StopReason | None = None  # stops only
+    restart_planned_on: date | None = None  # a procedure_hold's approved restart (R15)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,24 @@ class ProcedureFacts:
     performed_on: date
     technique: Technique
     ivc_filter: IvcFilter
+    filter_removal_planned_on: date | None = None
+    outside_criteria_rationale: str | None = None
+
+
+@dataclass(frozen=True)
+class SafetyCheckFacts:
+    """A pre-procedure safety check: the numbers the rules read and the contraindications listed."""
+
+    checked_on: date
+    platelets: float
+    inr: float
+    contraindications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    reviewed_on: date
+    decision: ReviewDecision
 
 
 @dataclass(frozen=True)
@@ -80,9 +104,19 @@ class PathwayRecord:
     registry_submitted_on: date | None = None
     follow_ups: dict[Visit, date] = field(default_factory=dict)
     anticoagulation: tuple[AnticoagulationEvent, ...] = ()
-    reviewed_on: date | None = None
+    reviews: tuple[ReviewFacts, ...] = ()  # in the order recorded
     filter_outcome_on: date | None = None
     closed_on: date | None = None
+    # Version 2: who the patient is (NG158's scope), the NG158 CDT criteria recorded at diagnosis, and
+    # the pre-procedure safety checks in the order recorded. Age, not the date of birth: the record is
+    # copied into the audit trail, which holds no identifiers.
+    age_at_presentation: int | None = None
+    sex: Sex | None = None
+    pregnant: bool = False
+    functional_status: str | None = None
+    life_expectancy_ge_1y: str | None = None
+    bleeding_risk: str | None = None
+    safety_checks: tuple[SafetyCheckFacts, ...] = ()
 
     # --- derived facts -------------------------------------------------------------------
     @property
@@ -160,9 +194,41 @@ class PathwayRecord:
     @property
     def anticoagulation_stopped_on(self) -> date | None:
         """The stop date when the latest event is a stop (no later restart)."""
+        stop = self.standing_stop
+        return stop.on if stop else None
+
+    @property
+    def standing_stop(self) -> AnticoagulationEvent | None:
+        """The latest stop when no restart followed it."""
         if self.anticoagulation and self.anticoagulation[-1].kind == "stop":
-            return self.anticoagulation[-1].on
+            return self.anticoagulation[-1]
         return None
+
+    def first_review_from(self, day: date) -> date | None:
+        """The first anticoagulation review dated on or after `day` (any decision)."""
+        dates = [r.reviewed_on for r in self.reviews if r.reviewed_on >= day]
+        return min(dates) if dates else None
+
+    def stop_decided_from(self, day: date) -> bool:
+        """A review dated on or after `day` decided to stop anticoagulation."""
+        return any(r.reviewed_on >= day and r.decision is ReviewDecision.stop for r in self.reviews)
+
+    def latest_safety_check(self, day: date) -> SafetyCheckFacts | None:
+        """The safety check with the greatest date not after `day`; on a tie, the one recorded last."""
+        found = None
+        for check in self.safety_checks:  # recorded order: a later one on the same date wins
+            if check.checked_on <= day and (found is None or check.checked_on >= found.checked_on):
+                found = check
+        return found
+
+    def safety_checked_between(self, first: date, last: date) -> bool:
+        return any(first <= check.checked_on <= last for check in self.safety_checks)
+
+    @property
+    def outside_scope_plan(self) -> str | None:
+        """The specialist protocol any MDT recorded for a patient outside NG158's scope."""
+        plans = [m.outside_scope_plan for m in self.mdts if m.outside_scope_plan]
+        return plans[-1] if plans else None
 
     def minimum_end(self, minimum_months: int) -> date | None:
         """A + 3 months, or X + 3 months if a procedure was done and that is later."""

@@ -12,6 +12,7 @@ from sqlalchemy import Table, func
 from sqlmodel import Session, SQLModel, select
 
 from pathway import commands as c
+from pathway.clock import age_on
 from pathway.models import (
     AnticoagulationEventRow,
     AnticoagulationReview,
@@ -26,10 +27,20 @@ from pathway.models import (
     ProcedureSchedule,
     RegistrySubmission,
     ResearchEnrolment,
+    SafetyCheck,
 )
-from pathway.record import AnticoagulationEvent, MdtFacts, PathwayRecord, ProcedureFacts
+from pathway.policy import Policy
+from pathway.pts import category_on
+from pathway.record import (
+    AnticoagulationEvent,
+    MdtFacts,
+    PathwayRecord,
+    ProcedureFacts,
+    ReviewFacts,
+    SafetyCheckFacts,
+)
 from pathway.text import site_key
-from pathway.vocabulary import Decision, IvcFilter, Segment, Technique, Visit
+from pathway.vocabulary import Decision, IvcFilter, ReviewDecision, Segment, Sex, StopReason, Technique, Visit
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class RecordRows:
 
     pathway: Row
     governance_notified_on: date | None = None
+    patient: Row = field(default_factory=dict)  # date_of_birth and sex: what NG158's scope needs
     mdts: list[Row] = field(default_factory=list)
     enrolments: list[Row] = field(default_factory=list)
     consents: list[Row] = field(default_factory=list)
@@ -63,6 +75,7 @@ class RecordRows:
     anticoagulation: list[Row] = field(default_factory=list)
     reviews: list[Row] = field(default_factory=list)
     filter_outcomes: list[Row] = field(default_factory=list)
+    safety_checks: list[Row] = field(default_factory=list)
 
     def add(self, kind: type[SQLModel], row: Row) -> None:
         """File a new row under its kind."""
@@ -80,6 +93,7 @@ RECORD_KINDS: dict[str, type[SQLModel]] = {
     "anticoagulation": AnticoagulationEventRow,
     "reviews": AnticoagulationReview,
     "filter_outcomes": FilterOutcomeRow,
+    "safety_checks": SafetyCheck,
 }
 KIND_NAMES: dict[type[SQLModel], str] = {kind: name for name, kind in RECORD_KINDS.items()}
 
@@ -140,8 +154,16 @@ def sites_as_registered(session: Session) -> dict[str, str]:
 
 
 def load_rows(session: Session, pathway: Pathway) -> RecordRows:
+    patient = table_of(Patient)
+    born, sex = session.execute(
+        patient.select()
+        .with_only_columns(patient.c.date_of_birth, patient.c.sex)
+        .where(patient.c.id == pathway.patient_id)
+    ).one()
     rows = RecordRows(
-        pathway=pathway.model_dump(), governance_notified_on=governance_notified_on(session, pathway.site)
+        pathway=pathway.model_dump(),
+        governance_notified_on=governance_notified_on(session, pathway.site),
+        patient={"date_of_birth": born, "sex": sex},
     )
     for name, kind in RECORD_KINDS.items():
         table = table_of(kind)
@@ -156,13 +178,14 @@ def _earliest(days: list[date]) -> date | None:
 
 def record_from_rows(rows: RecordRows) -> PathwayRecord:
     p = rows.pathway
+    born, sex = rows.patient.get("date_of_birth"), rows.patient.get("sex")
     return PathwayRecord(
         presented_on=p["presented_on"],
         symptom_onset_on=p["symptom_onset_on"],
         referred_on=p["referred_on"],
         veins=tuple(Segment(v) for v in p["veins"]),
         mdts=tuple(
-            MdtFacts(m["held_on"], Decision(m["decision"]), m["thrombolysis"])
+            MdtFacts(m["held_on"], Decision(m["decision"]), m["thrombolysis"], m.get("outside_scope_plan"))
             for m in sorted(rows.mdts, key=lambda m: (m["held_on"], m.get("id") or 0))
         ),
         governance_notified_on=rows.governance_notified_on,
@@ -170,21 +193,48 @@ def record_from_rows(rows: RecordRows) -> PathwayRecord:
         consented_on=_earliest([c["consented_on"] for c in rows.consents]),
         scheduled_on=rows.schedules[-1]["scheduled_on"] if rows.schedules else None,
         procedures=tuple(
-            ProcedureFacts(x["performed_on"], Technique(x["technique"]), IvcFilter(x["ivc_filter"]))
+            ProcedureFacts(
+                x["performed_on"],
+                Technique(x["technique"]),
+                IvcFilter(x["ivc_filter"]),
+                x.get("filter_removal_planned_on"),
+                x.get("outside_criteria_rationale"),
+            )
             for x in rows.procedures
         ),
         registry_submitted_on=_earliest([r["submitted_on"] for r in rows.registry]),
         follow_ups={Visit(f["visit"]): f["seen_on"] for f in rows.follow_ups},
-        anticoagulation=tuple(AnticoagulationEvent(e["kind"], e["event_on"]) for e in rows.anticoagulation),
-        reviewed_on=_earliest([r["reviewed_on"] for r in rows.reviews]),
+        anticoagulation=tuple(
+            AnticoagulationEvent(
+                e["kind"],
+                e["event_on"],
+                StopReason(e["stop_reason"]) if e.get("stop_reason") else None,
+                e.get("restart_planned_on"),
+            )
+            for e in rows.anticoagulation
+        ),
+        reviews=tuple(ReviewFacts(r["reviewed_on"], ReviewDecision(r["decision"])) for r in rows.reviews),
         filter_outcome_on=_earliest([f["decided_on"] for f in rows.filter_outcomes]),
         closed_on=p["closed_on"],
+        age_at_presentation=age_on(born, p["presented_on"]) if born else None,
+        sex=Sex(sex) if sex else None,
+        pregnant=bool(p.get("pregnant")),
+        functional_status=p.get("functional_status"),
+        life_expectancy_ge_1y=p.get("life_expectancy_ge_1y"),
+        bleeding_risk=p.get("bleeding_risk"),
+        safety_checks=tuple(
+            SafetyCheckFacts(s["checked_on"], s["platelets"], s["inr"], tuple(s["contraindications"] or ()))
+            for s in rows.safety_checks
+        ),
     )
 
 
-def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> tuple[type[SQLModel], Row] | None:
+def row_for(
+    command: c.Command, pathway_id: int, stamp: Stamp, presented_on: date, policy: Policy
+) -> tuple[type[SQLModel], Row] | None:
     """The clinical row a pathway command writes, as (table model, column values); None for
-    commands that only change the pathway row."""
+    commands that only change the pathway row. `presented_on` and `policy` date a Villalta score
+    (acute phase or not, pathway.pts)."""
     common = {"pathway_id": pathway_id, **stamp.columns()}
     match command:
         case c.StartAnticoagulation():
@@ -193,7 +243,12 @@ def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> tuple[type[SQL
             )
         case c.StopAnticoagulation():
             return AnticoagulationEventRow, dict(
-                kind="stop", event_on=command.stopped_on, stop_reason=command.reason.value, **common
+                kind="stop",
+                event_on=command.stopped_on,
+                stop_reason=command.reason.value,
+                restart_planned_on=command.restart_planned_on,
+                plan_approved_by=command.plan_approved_by,
+                **common,
             )
         case c.RecordMdt():
             return MdtMeeting, dict(
@@ -202,6 +257,7 @@ def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> tuple[type[SQL
                 thrombolysis=command.thrombolysis,
                 rationale=command.rationale,
                 attendees=[a.model_dump() for a in command.attendees],
+                outside_scope_plan=command.outside_scope_plan,
                 **common,
             )
         case c.EnrolResearch():
@@ -220,6 +276,7 @@ def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> tuple[type[SQL
         case c.RecordProcedure():
             fields = command.model_dump(exclude={"command", "by", "pathway"}, mode="json")
             fields["performed_on"] = command.performed_on
+            fields["filter_removal_planned_on"] = command.filter_removal_planned_on
             return Procedure, fields | common
         case c.SubmitRegistry():
             return RegistrySubmission, dict(
@@ -233,7 +290,12 @@ def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> tuple[type[SQL
                 villalta_items=list(villalta.items) if villalta else None,
                 villalta_ulcer=villalta.ulcer if villalta else None,
                 villalta_total=villalta.total if villalta else None,
-                pts_category=villalta.category if villalta else None,
+                # Stored as the rule read it when recorded; reports read pathway.pts again.
+                pts_category=(
+                    category_on(command.seen_on, villalta.total, villalta.ulcer, presented_on, policy)
+                    if villalta
+                    else None
+                ),
                 patency=command.patency.value if command.patency else None,
                 recurrent_vte=command.recurrent_vte,
                 bleeding=command.bleeding,
@@ -247,5 +309,16 @@ def row_for(command: c.Command, pathway_id: int, stamp: Stamp) -> tuple[type[SQL
             )
         case c.RecordFilterOutcome():
             return FilterOutcomeRow, dict(decided_on=command.decided_on, outcome=command.outcome.value, **common)
+        case c.RecordSafetyCheck():
+            return SafetyCheck, dict(
+                checked_on=command.checked_on,
+                platelets=command.platelets,
+                inr=command.inr,
+                haemoglobin=command.haemoglobin,
+                egfr=command.egfr,
+                contraindications=list(command.contraindications),
+                pregnancy_test=command.pregnancy_test.value if command.pregnancy_test else None,
+                **common,
+            )
         case _:
             return None

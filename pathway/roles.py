@@ -22,6 +22,7 @@ CLINICAL_COMMANDS = frozenset(
         "close_pathway",
         "register_patient",
         "notify_governance",
+        "record_safety_check",  # version 2: a clinical finding, recorded by clinicians (and admin)
     }
 )
 # Coordinators run the pathway's administration: referrals, MDT minutes, governance, scheduling,

@@ -6,14 +6,15 @@ windows are materialised in the database so the worklist is an indexed query. On
 serves both, so the worklist and `pathway show` cannot disagree.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pathway.criteria import outside_guidance_scope, safety_check_failures, thrombolysis_criteria_failures
 from pathway.policy import Policy
 from pathway.record import PathwayRecord
-from pathway.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES, STEPS
-from pathway.vocabulary import SEVERITY_RANK, Decision, Role, Route, Severity, Visit
+from pathway.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES, STEPS, three_month_review_from
+from pathway.vocabulary import SEVERITY_RANK, Decision, Role, Route, Severity, StopReason, Visit
 
 # Open ends of a window, stored as real dates so the database compares them with an index.
 BEGINNING = date(1, 1, 1)
@@ -105,11 +106,104 @@ def _window_missed(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
     return [FlagWindow("TREATMENT_WINDOW_MISSED", Severity.red, _d(closes, 1), END, closes)]
 
 
+Span = tuple[date, date]
+
+
+def _spans_where(holds: Callable[[date], bool], breaks: Iterable[date], start: date = BEGINNING) -> list[Span]:
+    """The days from `start` on where `holds` is true, for a condition that can only change at a break.
+
+    The calendar is cut at each break (a break is the first day of a piece); the condition is read once
+    per piece, at its first day, and adjoining pieces where it holds are joined.
+    """
+    points = sorted({b for b in breaks if start < b})
+    firsts = [start, *points]
+    lasts = [_d(b, -1) for b in points] + [END]
+    return _joined([(first, last) for first, last in zip(firsts, lasts, strict=True) if holds(first)])
+
+
+def _joined(spans: list[Span]) -> list[Span]:
+    joined: list[Span] = []
+    for first, last in spans:
+        if joined and joined[-1][1] < END and _d(joined[-1][1], 1) == first:
+            joined[-1] = (joined[-1][0], last)
+        else:
+            joined.append((first, last))
+    return joined
+
+
 def _thrombolysis_criteria(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
+    """Amber while thrombolysis is planned, nothing is done yet, and a criterion fails at T = max(D, S).
+
+    Up to S every day reads T = S, so the flag stands before a procedure booked too late; after S (or
+    with nothing booked) T = D, which changes only at onset + 14 and at each safety check's date.
+    """
     if not r.thrombolysis_planned or r.procedures:
         return []
-    from_day = _d(r.symptom_onset_on, p.n("thrombolysis_symptom_days"))
-    return [FlagWindow("THROMBOLYSIS_CRITERIA_NOT_MET", Severity.amber, from_day, END, from_day)]
+    onset_limit = _d(r.symptom_onset_on, p.n("thrombolysis_symptom_days"))
+
+    def fails(t: date) -> bool:
+        return bool(thrombolysis_criteria_failures(r, t, p))
+
+    breaks = [onset_limit, *(check.checked_on for check in r.safety_checks)]
+    booked = r.scheduled_on
+    if booked is None:
+        spans = _spans_where(fails, breaks)
+    else:
+        spans = ([(BEGINNING, booked)] if fails(booked) else []) + _spans_where(fails, breaks, _d(booked, 1))
+    due = booked or onset_limit
+    code = "THROMBOLYSIS_CRITERIA_NOT_MET"
+    return [FlagWindow(code, Severity.amber, first, last, due) for first, last in _joined(spans)]
+
+
+def _safety_check_outstanding(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
+    """Amber from S - 3, red from S - 1, until a safety check dated from S - 3 to S (or the procedure)."""
+    booked = r.scheduled_on
+    if not r.procedural or r.procedures or booked is None:
+        return []
+    due_from = _d(booked, -p.n("safety_check_lead_days"))
+    if r.safety_checked_between(due_from, booked):
+        return []
+    red_from = _d(booked, -p.n("safety_check_red_days"))
+    code = "SAFETY_CHECK_OUTSTANDING"
+    windows = [FlagWindow(code, Severity.red, red_from, END, booked)]
+    if red_from > due_from:
+        windows.insert(0, FlagWindow(code, Severity.amber, due_from, _d(red_from, -1), booked))
+    return windows
+
+
+def _safety_check_failed(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
+    """Red on the days whose latest safety check (on or before D) fails, before the procedure."""
+    if not r.procedural or r.procedures or not r.safety_checks:
+        return []
+
+    def failing(day: date) -> bool:
+        check = r.latest_safety_check(day)
+        return check is not None and bool(safety_check_failures(check, r.thrombolysis_planned, p))
+
+    due = r.scheduled_on or _d(r.presented_on, p.n("treatment_window_days"))
+    spans = _spans_where(failing, (check.checked_on for check in r.safety_checks))
+    return [FlagWindow("SAFETY_CHECK_FAILED", Severity.red, first, last, due) for first, last in spans]
+
+
+def _outside_guidance_scope(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
+    """Amber while the patient is outside NG158's scope and no MDT has recorded the specialist plan."""
+    if not outside_guidance_scope(r, p) or r.outside_scope_plan:
+        return []
+    due = _d(r.referred_on, p.n("mdt_due_days"))  # the plan is the MDT's to make
+    return [FlagWindow("OUTSIDE_GUIDANCE_SCOPE", Severity.amber, BEGINNING, END, due)]
+
+
+def _restart_overdue(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
+    """Red after the planned restart of a procedure hold that has not been followed by a restart.
+
+    A hold recorded under version 1 carries no plan: it is read as planned at the latest a plan may
+    say (the stop + 30 days), so it is never left unwatched.
+    """
+    stop = r.standing_stop
+    if stop is None or stop.reason is not StopReason.procedure_hold:
+        return []
+    planned = stop.restart_planned_on or _d(stop.on, p.n("restart_plan_max_days"))
+    return [FlagWindow("ANTICOAGULATION_RESTART_OVERDUE", Severity.red, _d(planned, 1), END, planned)]
 
 
 def _registry_overdue(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
@@ -132,16 +226,28 @@ def _minimum_end(r: PathwayRecord, p: Policy) -> date | None:
 
 
 def _stopped_early(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
-    stopped = r.anticoagulation_stopped_on
+    """A stop before minimum_end, other than a procedure hold, not answered by a review dated on or
+    after it that decided to stop (a review before the stop, or one that continued, does not)."""
+    stop = r.standing_stop
     minimum_end = _minimum_end(r, p)
-    if stopped is None or minimum_end is None or r.reviewed_on is not None or stopped >= minimum_end:
+    if stop is None or minimum_end is None or stop.reason is StopReason.procedure_hold:
         return []
-    return [FlagWindow("ANTICOAGULATION_STOPPED_EARLY", Severity.red, BEGINNING, END, stopped)]
+    if stop.on >= minimum_end or r.stop_decided_from(stop.on):
+        return []
+    return [FlagWindow("ANTICOAGULATION_STOPPED_EARLY", Severity.red, BEGINNING, END, stop.on)]
+
+
+def _review_outstanding(r: PathwayRecord, p: Policy) -> date | None:
+    """minimum_end when the 3-month review is still to be recorded, else None."""
+    counts_from = three_month_review_from(r, p)
+    if counts_from is None or r.first_review_from(counts_from) is not None:
+        return None
+    return _minimum_end(r, p)
 
 
 def _review_due(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
-    minimum_end = _minimum_end(r, p)
-    if minimum_end is None or r.reviewed_on is not None:
+    minimum_end = _review_outstanding(r, p)
+    if minimum_end is None:
         return []
     start = _d(minimum_end, -p.n("anticoagulation_review_warn_days"))
     end = _d(minimum_end, p.n("anticoagulation_review_grace_days"))
@@ -149,8 +255,8 @@ def _review_due(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
 
 
 def _review_overdue(r: PathwayRecord, p: Policy) -> list[FlagWindow]:
-    minimum_end = _minimum_end(r, p)
-    if minimum_end is None or r.reviewed_on is not None:
+    minimum_end = _review_outstanding(r, p)
+    if minimum_end is None:
         return []
     grace_end = _d(minimum_end, p.n("anticoagulation_review_grace_days"))
     return [FlagWindow("ANTICOAGULATION_REVIEW_OVERDUE", Severity.red, _d(grace_end, 1), END, minimum_end)]
@@ -226,9 +332,27 @@ FLAGS: tuple[FlagDef, ...] = (
     ),
     FlagDef(
         "THROMBOLYSIS_CRITERIA_NOT_MET",
-        "Thrombolysis planned but symptoms began 14 or more days ago",
+        "Thrombolysis planned but a NICE NG158 criterion is not met by the procedure date",
         "procedure",
         _thrombolysis_criteria,
+    ),
+    FlagDef(
+        "SAFETY_CHECK_OUTSTANDING",
+        "Pre-procedure safety check (platelets, INR, contraindications) not yet recorded",
+        "procedure",
+        _safety_check_outstanding,
+    ),
+    FlagDef(
+        "SAFETY_CHECK_FAILED",
+        "Pre-procedure safety check failed (platelets, INR or a contraindication to thrombolysis)",
+        "procedure",
+        _safety_check_failed,
+    ),
+    FlagDef(
+        "OUTSIDE_GUIDANCE_SCOPE",
+        "Under 18 or pregnant: outside NICE NG158, no specialist plan recorded",
+        "mdt",
+        _outside_guidance_scope,
     ),
     FlagDef("REGISTRY_SUBMISSION_OVERDUE", "Registry entry overdue", "registry_submission", _registry_overdue),
     FlagDef(
@@ -236,6 +360,12 @@ FLAGS: tuple[FlagDef, ...] = (
         "Anticoagulation not started",
         "anticoagulation_start",
         _anticoagulation_not_started,
+    ),
+    FlagDef(
+        "ANTICOAGULATION_RESTART_OVERDUE",
+        "Anticoagulation not restarted after a procedure hold",
+        "anticoagulation_start",
+        _restart_overdue,
     ),
     FlagDef(
         "ANTICOAGULATION_STOPPED_EARLY",
@@ -292,9 +422,8 @@ def plan(record: PathwayRecord, policy: Policy) -> list[PlannedStep]:
             if due is None:
                 continue
             warn = step.warn(record, policy) or due
-            steps.append(
-                PlannedStep(stage.code, step.code, step.title, step.owner, due, min(warn, due), step.done(record))
-            )
+            done = step.done(record, policy)
+            steps.append(PlannedStep(stage.code, step.code, step.title, step.owner, due, min(warn, due), done))
     return steps
 
 

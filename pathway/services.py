@@ -29,7 +29,7 @@ from pathway.reminders.triggers import queue_flow_trigger
 from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for, site_as_registered
 from pathway.roles import Actor, authorise, may_read
 from pathway.text import site_key
-from pathway.vocabulary import Decision
+from pathway.vocabulary import Decision, Sex
 
 IDENTIFIER_FIELDS = frozenset({"nhs_number", "date_of_birth", "name"})
 
@@ -93,7 +93,8 @@ def execute(
     policy: Policy | None = None,
 ) -> Outcome:
     """Run one command in one transaction; raises CommandRejected, AccessDenied or ConflictError."""
-    command = payload if isinstance(payload, c.Command) else c.parse_command(payload)
+    policy = policy or policy_in_force()
+    command = payload if isinstance(payload, c.Command) else c.parse_command(payload, policy)
     try:
         authorise(actor, command.command)
     except AccessDenied:
@@ -101,7 +102,7 @@ def execute(
         raise
     handler = HANDLERS[command.command]
     with session_factory() as session:
-        context = Context(session, actor, recorded_at, policy or policy_in_force(), expected_version)
+        context = Context(session, actor, recorded_at, policy, expected_version)
         try:
             with session.begin():
                 session.connection(execution_options={WRITE_OPTION: True})
@@ -144,6 +145,39 @@ def open_record(
         raise NotFound("pathway", "no pathway has this reference")
     with session_factory() as session:
         return pathway_detail(session, ref, as_of)
+
+
+def replan_under_policy(
+    session_factory: SessionFactory, actor: Actor, *, recorded_at: datetime, policy: Policy | None = None
+) -> int:
+    """Recompute the plan of every open pathway last planned under another policy version.
+
+    After an upgrade (version 2's rules) or a change of policy file, the stored steps and flag windows
+    were computed by the old rules: `pathway init` calls this so the worklist reads the new ones. One
+    transaction and one audit row; returns how many pathways were re-planned.
+    """
+    policy = policy or policy_in_force()
+    with session_factory() as session, session.begin():
+        session.connection(execution_options={WRITE_OPTION: True})
+        stale = session.exec(
+            select(Pathway).where(
+                Pathway.closed_on.is_(None),  # type: ignore[union-attr]
+                Pathway.policy_version != policy.version,
+            )
+        ).all()
+        for pathway in stale:
+            store_plan(session, pathway, record_from_rows(load_rows(session, pathway)), policy, recorded_at)
+        if stale:
+            session.flush()
+            audit.append(
+                session,
+                at=recorded_at,
+                actor=actor.name,
+                role=actor.role.value,
+                command="replan",
+                after={"pathways": len(stale), "policy_version": policy.version},
+            )
+    return len(stale)
 
 
 def _audit_denial(session_factory: SessionFactory, actor: Actor, command: c.Command, at: datetime) -> None:
@@ -240,10 +274,10 @@ def _find_pathway(ctx: Context, ref: str) -> Pathway:
 
 def _record_diagnosis(ctx: Context, command: c.Command) -> Outcome:
     assert isinstance(command, c.RecordDiagnosis)
-    checks.check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, ctx.today)
     session = ctx.session
     patient = _find_patient(session, command.patient)
     checks.check_presentation_age(patient.date_of_birth, command.presented_on, command.symptom_onset_on, ctx.policy)
+    checks.check_diagnosis(command, Sex(patient.sex), ctx.today)
     if session.exec(select(Pathway.id).where(Pathway.ref == command.pathway)).first() is not None:
         raise CommandRejected(*UNIQUE_REJECTIONS["uq_pathway_ref"])
     assert patient.id is not None
@@ -267,6 +301,7 @@ def new_pathway(command: c.RecordDiagnosis, patient_id: int, site: str, stamp: S
             "bleeding_risk",
             "baseline_villalta",
             "baseline_vcss",
+            "pregnant",
         }
     )
     return dict(
@@ -296,7 +331,7 @@ def _pathway_event(ctx: Context, command: c.Command) -> Outcome:
     pathway = _find_pathway(ctx, command.pathway)
     rows = load_rows(ctx.session, pathway)
     record = record_from_rows(rows)
-    checks.check_pathway_command(command, record, ctx.today)
+    checks.check_pathway_command(command, record, ctx.today, ctx.policy)
     before = snapshot(pathway, record)
     if isinstance(command, c.ClosePathway):
         pathway.closed_on = command.closed_on
@@ -304,7 +339,7 @@ def _pathway_event(ctx: Context, command: c.Command) -> Outcome:
         rows.pathway |= {"closed_on": command.closed_on, "close_reason": command.reason.value}
     else:
         assert pathway.id is not None
-        written = row_for(command, pathway.id, ctx.stamp(command))
+        written = row_for(command, pathway.id, ctx.stamp(command), record.presented_on, ctx.policy)
         assert written is not None
         kind, values = written
         ctx.session.execute(insert(kind), [values])

@@ -26,7 +26,7 @@ class StepDef:
     applies: Callable[[PathwayRecord], bool]
     due: DateRule
     warn: DateRule
-    done: Callable[[PathwayRecord], date | None]
+    done: DateRule
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _visit(visit: Visit, start: DateRule, end: DateRule, applies: Callable[[Path
         applies=applies,
         due=end,
         warn=start,
-        done=lambda r: r.follow_ups.get(visit),
+        done=lambda r, _p: r.follow_ups.get(visit),
     )
 
 
@@ -84,6 +84,17 @@ def _minimum_end(r: PathwayRecord, p: Policy) -> date | None:
     return r.minimum_end(p.n("anticoagulation_minimum_months"))
 
 
+def three_month_review_from(r: PathwayRecord, p: Policy) -> date | None:
+    """The first day a review counts as the 3-month review: minimum_end - 7 (version 2: an earlier
+    review, at day 10 say, is not the 3-month review and does not answer it)."""
+    return _days(_minimum_end(r, p), -p.n("anticoagulation_review_warn_days"))
+
+
+def _three_month_review(r: PathwayRecord, p: Policy) -> date | None:
+    counts_from = three_month_review_from(r, p)
+    return r.first_review_from(counts_from) if counts_from else None
+
+
 STAGES: tuple[StageDef, ...] = (
     StageDef(
         code="diagnosis",
@@ -97,7 +108,7 @@ STAGES: tuple[StageDef, ...] = (
                 applies=lambda r: True,
                 due=lambda r, p: _days(r.presented_on, p.n("anticoagulation_start_days")),
                 warn=lambda r, p: r.presented_on,
-                done=lambda r: r.anticoagulation_started_on,
+                done=lambda r, _p: r.anticoagulation_started_on,
             ),
         ),
     ),
@@ -113,7 +124,7 @@ STAGES: tuple[StageDef, ...] = (
                 applies=lambda r: True,
                 due=lambda r, p: _days(r.referred_on, p.n("mdt_due_days")),
                 warn=lambda r, p: r.referred_on,
-                done=lambda r: r.mdt.held_on if r.mdt else None,
+                done=lambda r, _p: r.mdt.held_on if r.mdt else None,
             ),
         ),
     ),
@@ -129,7 +140,7 @@ STAGES: tuple[StageDef, ...] = (
                 applies=_pmt_route(Route.special_arrangements),
                 due=_pre_procedure_due,
                 warn=_mdt_on,
-                done=lambda r: r.governance_notified_on,
+                done=lambda r, _p: r.governance_notified_on,
             ),
             StepDef(
                 code="research_enrolment",
@@ -138,7 +149,7 @@ STAGES: tuple[StageDef, ...] = (
                 applies=_pmt_route(Route.research_only),
                 due=_pre_procedure_due,
                 warn=_mdt_on,
-                done=lambda r: r.enrolled_on,
+                done=lambda r, _p: r.enrolled_on,
             ),
         ),
     ),
@@ -154,7 +165,7 @@ STAGES: tuple[StageDef, ...] = (
                 applies=lambda r: r.procedural,
                 due=_pre_procedure_due,
                 warn=_mdt_on,
-                done=lambda r: r.consented_on,
+                done=lambda r, _p: r.consented_on,
             ),
         ),
     ),
@@ -170,7 +181,7 @@ STAGES: tuple[StageDef, ...] = (
                 applies=lambda r: r.procedural or bool(r.procedures),
                 due=_window_end,
                 warn=lambda r, p: _window_end(r, p) - timedelta(days=p.n("treatment_window_warn_days")),
-                done=lambda r: r.performed_on,
+                done=lambda r, _p: r.performed_on,
             ),
         ),
     ),
@@ -186,7 +197,7 @@ STAGES: tuple[StageDef, ...] = (
                 applies=lambda r: r.pmt_done,
                 due=lambda r, p: _days(r.pmt_performed_on, p.n("registry_due_days")),
                 warn=lambda r, p: r.pmt_performed_on,
-                done=lambda r: r.registry_submitted_on,
+                done=lambda r, _p: r.registry_submitted_on,
             ),
         ),
     ),
@@ -233,7 +244,7 @@ STAGES: tuple[StageDef, ...] = (
                 applies=lambda r: r.temporary_filter_placed_on is not None,
                 due=lambda r, p: _days(r.temporary_filter_placed_on, p.n("filter_retrieval_end_days")),
                 warn=lambda r, p: _days(r.temporary_filter_placed_on, p.n("filter_retrieval_start_days")),
-                done=lambda r: r.filter_outcome_on,
+                done=lambda r, _p: r.filter_outcome_on,
             ),
         ),
     ),
@@ -249,7 +260,7 @@ STAGES: tuple[StageDef, ...] = (
                 applies=lambda r: r.anticoagulation_started_on is not None,
                 due=_minimum_end,
                 warn=lambda r, p: _days(_minimum_end(r, p), -p.n("anticoagulation_review_warn_days")),
-                done=lambda r: r.reviewed_on,
+                done=_three_month_review,
             ),
         ),
     ),

@@ -105,6 +105,10 @@ class Technique(StrEnum):
 
 
 PMT_TECHNIQUES = frozenset({Technique.pmt, Technique.pmt_with_thrombolysis})
+# Version 2: a thrombolytic technique gives a lytic drug; a percutaneous one goes through a puncture
+# (and so needs a device recorded); only the open operation is neither.
+THROMBOLYTIC_TECHNIQUES = frozenset({Technique.pmt_with_thrombolysis, Technique.cdt})
+PERCUTANEOUS_TECHNIQUES = frozenset({Technique.pmt, Technique.pmt_with_thrombolysis, Technique.cdt})
 
 
 class AccessVein(StrEnum):
@@ -118,6 +122,22 @@ class IvcFilter(StrEnum):
     none = "none"
     temporary = "temporary"
     permanent = "permanent"
+
+
+class FilterIndication(StrEnum):
+    """Why an IVC filter was placed (pathway-spec R9)."""
+
+    anticoagulation_contraindicated = "anticoagulation_contraindicated"
+    recurrent_vte_on_anticoagulation = "recurrent_vte_on_anticoagulation"
+    adjunct_to_catheter_therapy = "adjunct_to_catheter_therapy"
+    research = "research"
+
+
+class PregnancyTest(StrEnum):
+    negative = "negative"
+    positive = "positive"
+    not_done = "not_done"
+    not_applicable = "not_applicable"
 
 
 class ClotRemoval(StrEnum):

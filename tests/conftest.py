@@ -4,7 +4,7 @@ a pinned recording time, and builders for commands and records."""
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -130,6 +130,10 @@ def diagnose(
         "leg": "left",
         "veins": veins or ["common_femoral", "femoral"],
         "imaging": "duplex",
+        # NG158's CDT criteria recorded as met (version 2 reads them before thrombolysis).
+        "functional_status": "good",
+        "life_expectancy_ge_1y": "yes",
+        "bleeding_risk": "low",
     } | extra
 
 
@@ -161,13 +165,14 @@ def consent(pathway: str = "P1", consented_on: str = "2026-06-03", **extra: Any)
         "command": "record_consent",
         "pathway": pathway,
         "consented_on": consented_on,
-        "information_leaflet": "PIL-PMT v1.0",
+        "information_leaflet": "PIL-PMT v2.0",
         "uncertainties_discussed": True,
     } | extra
 
 
 def procedure(pathway: str = "P1", performed_on: str = "2026-06-05", **extra: Any) -> dict[str, Any]:
-    return {
+    """A PMT; a filter comes with an indication (R9) and, when temporary, a removal plan at X + 40 (R10)."""
+    payload = {
         "command": "record_procedure",
         "pathway": pathway,
         "performed_on": performed_on,
@@ -178,6 +183,26 @@ def procedure(pathway: str = "P1", performed_on: str = "2026-06-05", **extra: An
         "stent": False,
         "clot_removal": "grade_3",
         "complications": [],
+    } | extra
+    if payload["ivc_filter"] in ("temporary", "permanent"):
+        payload.setdefault("filter_indication", "adjunct_to_catheter_therapy")
+    if payload["ivc_filter"] == "temporary":
+        removal = date.fromisoformat(str(performed_on)) + timedelta(days=40)
+        payload.setdefault("filter_removal_planned_on", removal.isoformat())
+    return payload
+
+
+def safety_check(pathway: str = "P1", checked_on: str = "2026-06-04", **extra: Any) -> dict[str, Any]:
+    """A pre-procedure safety check that passes: platelets, INR, Hb and eGFR in range, no contraindication."""
+    return {
+        "command": "record_safety_check",
+        "pathway": pathway,
+        "checked_on": checked_on,
+        "platelets": 210,
+        "inr": 1.1,
+        "haemoglobin": 132,
+        "egfr": 85,
+        "contraindications": [],
     } | extra
 
 

@@ -85,14 +85,14 @@ def test_case_row_checks_each_special_arrangement(cohort: SessionFactory) -> Non
     assert p1["governance_before_procedure"] is True
     assert p1["arrangements_met"] is True
     assert p1["consented_on"] == "2026-06-03"
-    assert p1["information_leaflet"] == "PIL-PMT v1.0"
-    assert p1["leaflet_version"] == "1.0"
+    assert p1["information_leaflet"] == "PIL-PMT v2.0"
+    assert p1["leaflet_version"] == "2.0"
     assert p1["consent_before_procedure"] is True
     assert p1["days_presentation_to_procedure"] == 4
     assert p1["within_14_days"] is True
     assert p1["registry_status"] == "overdue"  # PMT 2026-06-05: due by 2026-07-05
     assert p1["early_villalta_total"] == 11
-    assert p1["early_pts_category"] == "moderate"
+    assert p1["early_pts_category"] is None  # day 5-21: acute phase, not diagnostic (version 2)
     assert p1["month6_pts_category"] is None
     assert p2["route"] == "research_only"
     assert p2["research_enrolled_on"] == "2026-06-03"

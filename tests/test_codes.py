@@ -153,7 +153,7 @@ def test_show_code_pmt_about_uses_htg516_facts_only() -> None:
     text = " ".join(" ".join(s.points) for s in show_code("37187").about)
     for fact in ("local anaesthetic", "popliteal", "femoral", "temporary filter", "at least 3 months"):
         assert fact in text
-    assert "compression stockings" in text
+    assert "Compression stockings" in text and "do not advise wearing them routinely" in text  # R16
     assert "8 hours" not in text  # the seed's fasting time is for open surgery, LOCAL for PMT
 
 
@@ -227,29 +227,50 @@ def test_procedure_table_never_confirms_opcs4() -> None:
 # --- suggest_diagnosis_codes ------------------------------------------------------------
 
 
+def codes_of(veins: list[str], leg: str, system: str) -> list[str]:
+    return [str(c["code"]) for c in suggest_diagnosis_codes(veins, leg) if c["system"] == system]
+
+
 def test_suggest_diagnosis_codes_femoral_right() -> None:
     suggestion = suggest_diagnosis_codes(["common_femoral", "femoral"], "right")
-    assert suggestion["icd10"] == "I80.1"
-    assert suggestion["icd10cm"] == "I82.411"
-    assert suggestion["icd10cm_description"] == "Acute embolism and thrombosis of right femoral vein"
+    assert suggestion == [
+        {
+            "system": "icd10",
+            "code": "I80.1",
+            "description": icd.description("icd10", "I80.1"),
+            "segments": ["common_femoral", "femoral"],
+        },
+        {
+            "system": "icd10cm",
+            "code": "I82.411",
+            "description": "Acute embolism and thrombosis of right femoral vein",
+            "segments": ["common_femoral", "femoral"],
+        },
+    ]
 
 
 def test_suggest_diagnosis_codes_femoral_left() -> None:
-    suggestion = suggest_diagnosis_codes(["common_femoral", "femoral"], "left")
-    assert (suggestion["icd10"], suggestion["icd10cm"]) == ("I80.1", "I82.412")
+    assert codes_of(["common_femoral", "femoral"], "left", "icd10") == ["I80.1"]
+    assert codes_of(["common_femoral", "femoral"], "left", "icd10cm") == ["I82.412"]
 
 
-def test_suggest_diagnosis_codes_iliac_left() -> None:
-    suggestion = suggest_diagnosis_codes(["external_iliac", "common_femoral"], "left")
-    assert (suggestion["icd10"], suggestion["icd10cm"]) == ("I80.2", "I82.422")
-    assert suggestion["segment"] == "external_iliac"
+def test_suggest_diagnosis_codes_iliac_and_femoral_left_gives_both_veins() -> None:
+    assert codes_of(["external_iliac", "common_femoral"], "left", "icd10cm") == ["I82.422", "I82.412"]
+    assert codes_of(["external_iliac", "common_femoral"], "left", "icd10") == ["I80.2", "I80.1"]
 
 
-def test_suggest_diagnosis_codes_uses_most_proximal_segment() -> None:
-    suggestion = suggest_diagnosis_codes(["peroneal", "popliteal", "calf_muscle"], "right")
-    assert (suggestion["icd10cm"], suggestion["segment"]) == ("I82.431", "popliteal")
-    ivc = suggest_diagnosis_codes(["common_iliac", "ivc"], "left")
-    assert (ivc["icd10"], ivc["icd10cm"]) == ("I82.2", "I82.220")  # the IVC has no laterality
+def test_suggest_diagnosis_codes_ivc_iliac_and_cfv_keep_the_leg_and_its_side() -> None:
+    """The review's case: IVC + iliac + CFV on the left leg gave I82.2 / I82.220 only (leg and side lost)."""
+    cm = codes_of(["ivc", "common_iliac", "common_femoral"], "left", "icd10cm")
+    assert cm == ["I82.220", "I82.422", "I82.412"]
+    assert all(icd.description("icd10cm", code).count(" left ") == 1 for code in cm[1:])
+    assert codes_of(["ivc", "common_iliac", "common_femoral"], "left", "icd10") == ["I82.2", "I80.2", "I80.1"]
+
+
+def test_suggest_diagnosis_codes_every_distal_vein_too() -> None:
+    assert codes_of(["peroneal", "popliteal", "calf_muscle"], "right", "icd10cm") == ["I82.431", "I82.451", "I82.461"]
+    assert codes_of(["peroneal", "popliteal", "calf_muscle"], "right", "icd10") == ["I80.2"]
+    assert codes_of(["common_iliac", "ivc"], "left", "icd10cm") == ["I82.220", "I82.422"]
 
 
 # segment -> WHO code, ICD-10-CM family, words its ICD-10-CM description must hold
@@ -274,15 +295,16 @@ _WHO_WORDS = {"I80.1": "femoral vein", "I80.2": "other deep vessels of lower ext
 @pytest.mark.parametrize("segment", VEIN_SEGMENTS)
 def test_suggest_diagnosis_codes_matches_package_descriptions(segment: str, leg: str) -> None:
     who, family, words = _EXPECTED[segment]
-    suggestion = suggest_diagnosis_codes([segment], leg)
+    who_code, cm = suggest_diagnosis_codes([segment], leg)
     expected_cm = family if segment == "ivc" else family + {"right": "1", "left": "2"}[leg]
-    assert (suggestion["icd10"], suggestion["icd10cm"]) == (who, expected_cm)
-    assert suggestion["icd10cm_description"] == icd.description("icd10cm", expected_cm)
-    assert suggestion["icd10cm_description"].startswith("Acute embolism and thrombosis of")
-    assert words in suggestion["icd10cm_description"]
+    assert (who_code["code"], cm["code"]) == (who, expected_cm)
+    description = str(cm["description"])
+    assert description == icd.description("icd10cm", expected_cm)
+    assert description.startswith("Acute embolism and thrombosis of")
+    assert words in description
     if segment != "ivc":
-        assert f" {leg} " in suggestion["icd10cm_description"]
-    assert _WHO_WORDS[who] in suggestion["icd10_description"]
+        assert f" {leg} " in description
+    assert _WHO_WORDS[who] in str(who_code["description"])
 
 
 def test_suggest_diagnosis_codes_segment_groups_match_icd10cm_inclusion_terms() -> None:

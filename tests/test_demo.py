@@ -13,7 +13,8 @@ from pathway import queries
 from pathway.bulk_load import load_cohort
 from pathway.db import SessionFactory
 from pathway.demo import cohort
-from pathway.models import Pathway, Patient
+from pathway.errors import CommandRejected
+from pathway.models import AuditEvent, Pathway, Patient
 from pathway.services import execute
 from tests.conftest import ADMIN
 
@@ -23,11 +24,11 @@ RECORDED = datetime(2026, 6, 15, 11, 0, tzinfo=UTC)
 
 
 def test_demo_cohort_is_synthetic_and_covers_the_pathway() -> None:
-    commands = [c for patient in cohort(400, seed=3, today=TODAY) for c in patient]
+    commands = [c for patient in cohort(800, seed=3, today=TODAY) for c in patient]
     registered = [c for c in commands if c["command"] == "register_patient"]
-    assert len(registered) == 400
+    assert len(registered) == 800
     assert all(c["nhs_number"].startswith("999") and is_valid(c["nhs_number"]) for c in registered)
-    assert len({c["nhs_number"] for c in registered}) == 400
+    assert len({c["nhs_number"] for c in registered}) == 800
     kinds = Counter(c["command"] for c in commands)
     assert set(kinds) == {
         "register_patient",
@@ -44,6 +45,7 @@ def test_demo_cohort_is_synthetic_and_covers_the_pathway() -> None:
         "record_anticoagulation_review",
         "record_filter_outcome",
         "close_pathway",
+        "record_safety_check",
     }
     decisions = {c["decision"] for c in commands if c["command"] == "record_mdt"}
     assert decisions == {"pmt", "cdt", "open_thrombectomy", "anticoagulation_only"}
@@ -78,6 +80,61 @@ def test_demo_load_covers_routes_stages_and_flags(sqlite_factory: SessionFactory
     assert severities["red"] > 0 and severities["amber"] > 0 and severities[None] > 0
     codes = {f.code for r in rows for f in r.flags}
     assert {"MDT_OVERDUE", "TREATMENT_WINDOW_AT_RISK", "CONSENT_OUTSTANDING", "GOVERNANCE_NOTICE_OUTSTANDING"} <= codes
+    # Version 2's flags, each on some patient of a realistic cohort.
+    assert {
+        "SAFETY_CHECK_OUTSTANDING",
+        "SAFETY_CHECK_FAILED",
+        "OUTSIDE_GUIDANCE_SCOPE",
+        "ANTICOAGULATION_RESTART_OVERDUE",
+        "THROMBOLYSIS_CRITERIA_NOT_MET",
+    } <= codes
+
+
+# Every version 2 rejection, as (command, the field it names).
+VERSION_2_REJECTIONS = {
+    "record_procedure.device",
+    "record_procedure.outside_criteria_rationale",
+    "record_procedure.filter_indication",
+    "record_procedure.filter_removal_planned_on",
+    "stop_anticoagulation.restart_planned_on",
+    "stop_anticoagulation.plan_approved_by",
+    "record_diagnosis.pregnant",
+    "close_pathway.pathway",
+    "record_safety_check.platelets",
+    "record_safety_check.contraindications",
+}
+
+
+def test_demo_load_refuses_exactly_its_attempts_and_every_version_2_rejection(sqlite_factory: SessionFactory) -> None:
+    """A realistic cohort makes every version 2 mistake now and then: each is refused, counted, audited."""
+    patients = list(cohort(1500, seed=5, today=TODAY))
+    attempts = sum(len(p.attempts) for p in patients)
+    loaded = load_cohort(sqlite_factory, patients=1500, seed=5, today=TODAY, actor=ADMIN)
+    assert set(loaded.refused) == VERSION_2_REJECTIONS
+    assert sum(loaded.refused.values()) == attempts
+    assert loaded.commands == sum(len(p) for p in patients) - attempts + 3  # + the three governance notices
+    with sqlite_factory() as session:
+        (row,) = session.exec(select(AuditEvent).where(AuditEvent.command == "demo_data")).all()
+    assert row.after is not None and row.after["refused"] == loaded.refused
+
+
+def test_demo_cohort_has_children_pregnancies_holds_and_checks() -> None:
+    commands = [c for patient in cohort(1000, seed=8, today=TODAY) for c in patient]
+    births = {c["patient"]: date.fromisoformat(c["date_of_birth"]) for c in commands if "date_of_birth" in c}
+    under_18 = [
+        c
+        for c in commands
+        if c["command"] == "record_diagnosis"
+        and (date.fromisoformat(c["presented_on"]) - births[c["patient"]]).days < 18 * 365
+    ]
+    assert under_18
+    assert any(c.get("pregnant") for c in commands if c["command"] == "record_diagnosis")
+    assert any(c.get("outside_scope_plan") for c in commands if c["command"] == "record_mdt")
+    holds = [c for c in commands if c["command"] == "stop_anticoagulation" and c["reason"] == "procedure_hold"]
+    assert any("plan_approved_by" in c for c in holds)
+    checks = [c for c in commands if c["command"] == "record_safety_check"]
+    assert any(c["platelets"] < 50 for c in checks) and any(c["inr"] > 1.5 for c in checks)
+    assert any(c.get("outside_criteria_rationale") for c in commands if c["command"] == "record_procedure")
 
 
 def test_demo_bulk_load_equals_replaying_its_commands(sqlite_factory: SessionFactory, tmp_path: Path) -> None:
@@ -90,8 +147,15 @@ def test_demo_bulk_load_equals_replaying_its_commands(sqlite_factory: SessionFac
     replay_engine = make_engine(f"sqlite:///{tmp_path / 'replay.db'}")
     metadata.create_all(replay_engine)
     replay = make_session_factory(replay_engine)
+    attempts = [p.attempts for p in cohort(60, seed=9, today=TODAY)]
+    expected_refusals = sum(len(a) for a in attempts)
+    refused = 0
     for line in log.read_text().splitlines():
-        execute(replay, ADMIN, json.loads(line), recorded_at=RECORDED)
+        try:
+            execute(replay, ADMIN, json.loads(line), recorded_at=RECORDED)
+        except CommandRejected:
+            refused += 1  # the cohort's attempts: the services refuse exactly what the bulk loader did
+    assert refused == expected_refusals
     for as_of in (TODAY, date(2026, 7, 1), date(2027, 1, 1)):
         with sqlite_factory() as bulk_session, replay() as replay_session:
             bulk = [r.as_dict() for r in queries.worklist(bulk_session, as_of)]

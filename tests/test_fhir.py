@@ -134,6 +134,8 @@ def test_one_task_per_materialised_step_with_status_and_due_date(sqlite_factory:
 
 def test_tasks_of_a_closed_pathway_are_cancelled_not_requested(sqlite_factory: SessionFactory) -> None:
     treated_pathway(sqlite_factory)
+    submitted = {"command": "submit_registry", "pathway": "P1", "submitted_on": "2026-06-09", "registry_ref": "R-1"}
+    run(sqlite_factory, submitted)
     run(sqlite_factory, {"command": "close_pathway", "pathway": "P1", "closed_on": "2026-06-10", "reason": "withdrawn"})
     bundle = _bundle(sqlite_factory)
     assert {t["status"] for t in _of(bundle, "Task")} == {"completed", "cancelled"}
@@ -145,7 +147,7 @@ def test_consent_names_the_leaflet_given(sqlite_factory: SessionFactory) -> None
     treated_pathway(sqlite_factory)
     (consent,) = _of(_bundle(sqlite_factory), "Consent")
     assert consent["dateTime"] == "2026-06-03"
-    assert {"url": consent["extension"][0]["url"], "valueString": "PIL-PMT v1.0"} in consent["extension"]
+    assert {"url": consent["extension"][0]["url"], "valueString": "PIL-PMT v2.0"} in consent["extension"]
     assert consent["provision"]["code"][0]["coding"][0]["code"] == "37187"
 
 
@@ -169,7 +171,9 @@ def test_villalta_scores_are_observations_with_category_and_ulcer(sqlite_factory
     def component(observation: dict[str, Any], text: str) -> dict[str, Any]:
         return next(c for c in observation["component"] if c["code"]["text"] == text)
 
-    assert component(early, "PTS category")["valueCodeableConcept"]["coding"][0]["code"] == "mild"
+    # The early visit is in the acute phase: no PTS category, and the reading says why (version 2).
+    assert [c for c in early["component"] if c["code"]["text"] == "PTS category"] == []
+    assert component(early, "PTS reading")["valueString"] == "acute phase, not diagnostic"
     assert component(early, "venous ulcer")["valueBoolean"] is False
     assert component(month6, "PTS category")["valueCodeableConcept"]["coding"][0]["code"] == "severe"  # ulcer
     assert component(month6, "venous ulcer")["valueBoolean"] is True

@@ -28,7 +28,7 @@ def test_a_policy_cannot_make_the_limit_an_age_rule() -> None:
 
     policy = load_policy().model_dump()
     policy["numbers"]["maximum_age_years"]["value"] = 80
-    with pytest.raises(ValidationError, match="maximum_age_years must be from 100 to 130"):
+    with pytest.raises(ValidationError, match="maximum_age_years = 80 is outside its allowed range 100 to 130"):
         type(load_policy()).model_validate(policy)
 
 

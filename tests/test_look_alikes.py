@@ -3,7 +3,7 @@
 New references are NFKC-normalised and made of Latin letters, digits and - _ / . only; format
 characters (Unicode Cf) are refused in every text field; sites are one site whatever their
 compatibility forms, white space or case (pathway.text), on both databases, through the services, the
-bulk loader and a database made before the site key existed (migration 0009).
+bulk loader and a database made before the site key existed (migration 0008).
 """
 
 import re

@@ -26,6 +26,7 @@ from tests.conftest import (
     procedure,
     register,
     run,
+    safety_check,
     start_anticoagulation,
     treated_pathway,
 )
@@ -60,6 +61,7 @@ def _case(
     run(factory, start_anticoagulation(pathway))
     run(factory, mdt(pathway))
     run(factory, consent(pathway))
+    run(factory, safety_check(pathway, checked_on=performed_on))
     run(factory, procedure(pathway, performed_on=performed_on, **details))
 
 
@@ -94,7 +96,10 @@ def test_a_complete_case_misses_nothing_and_awaits_its_outcome_visits(sqlite_fac
 def test_absent_items_are_listed_as_missing_never_silently_blank(sqlite_factory: SessionFactory) -> None:
     treated_pathway(sqlite_factory)
     (row,) = _rows(sqlite_factory)
-    assert set(row["missing"]) == {*SELECTION, *DEVICE}
+    # tests.conftest.diagnose records NG158's CDT criteria; every other selection item is absent.
+    criteria = {"functional_status", "life_expectancy_ge_1y", "bleeding_risk"}
+    safety = {"safety_check_on", "platelets", "inr", "safety_check_failed"}  # no check recorded before it
+    assert set(row["missing"]) == ({*SELECTION, *DEVICE} - criteria) | safety
     text = write_csv([row])
     (cells,) = list(csv.DictReader(io.StringIO(text)))
     blank = {column for column, value in cells.items() if value == ""}
@@ -167,6 +172,8 @@ def test_outcome_visits_become_missing_after_their_window_and_report_when_record
 def test_death_is_reported_and_later_visits_no_longer_required(sqlite_factory: SessionFactory) -> None:
     run(sqlite_factory, governance())
     _case(sqlite_factory, diagnosis=SELECTION, **DEVICE)
+    submitted = {"command": "submit_registry", "pathway": "P1", "submitted_on": "2026-06-13", "registry_ref": "R-9"}
+    run(sqlite_factory, submitted)  # version 2: a death is still registered (HTG516 1.3) before closing
     run(sqlite_factory, {"command": "close_pathway", "pathway": "P1", "closed_on": "2026-06-14", "reason": "died"})
     (row,) = _rows(sqlite_factory, as_of=date(2027, 8, 1))
     assert row["died"] is True

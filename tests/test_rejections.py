@@ -36,6 +36,7 @@ from tests.conftest import (
     procedure,
     register,
     run,
+    safety_check,
     start_anticoagulation,
 )
 
@@ -62,6 +63,7 @@ EVENT_DATE: dict[str, tuple[str, str]] = {
     "record_anticoagulation_review": ("reviewed_on", "2026-06-10"),
     "record_filter_outcome": ("decided_on", "2026-06-10"),
     "close_pathway": ("closed_on", "2026-06-10"),
+    "record_safety_check": ("checked_on", "2026-06-10"),
 }
 NOT_PLANNED = tuple(name for name in EVENT_DATE if name != "schedule_procedure")
 
@@ -140,6 +142,7 @@ def valid_command(name: str, day: str | None = None) -> dict[str, Any]:
         },
         "record_filter_outcome": {"command": "record_filter_outcome", **p, "decided_on": on, "outcome": "retrieved"},
         "close_pathway": {"command": "close_pathway", **p, "closed_on": on, "reason": "completed"},
+        "record_safety_check": safety_check(checked_on=on),
     }
     return builders[name]
 
@@ -156,6 +159,15 @@ def prepare(factory: SessionFactory, name: str) -> None:
         run(factory, consent())
     if name in _AFTER_PROCEDURE:
         run(factory, procedure(ivc_filter="temporary"))
+
+
+def close(factory: SessionFactory, name: str, closed_on: str = "2026-06-12", reason: str = "withdrawn") -> None:
+    """Close P1 in `prepare(name)`'s state: a PMT done is registered first (HTG516 1.3, version 2)."""
+    if name in _AFTER_PROCEDURE:
+        run(
+            factory, {"command": "submit_registry", "pathway": "P1", "submitted_on": "2026-06-06", "registry_ref": "R1"}
+        )
+    run(factory, {"command": "close_pathway", "pathway": "P1", "closed_on": closed_on, "reason": reason})
 
 
 def follow_up(visit: str, seen_on: str, **extra: Any) -> dict[str, Any]:
@@ -230,7 +242,7 @@ def test_pathway_command_rejects_unknown_pathway(factory: SessionFactory, name: 
 @pytest.mark.parametrize("name", PATHWAY_COMMANDS)
 def test_pathway_command_rejects_closed_pathway(factory: SessionFactory, name: str) -> None:
     prepare(factory, name)
-    run(factory, {"command": "close_pathway", "pathway": "P1", "closed_on": "2026-06-12", "reason": "withdrawn"})
+    close(factory, name)
     assert_rejected(factory, valid_command(name), field="pathway", says=("closed",))
 
 
@@ -400,7 +412,7 @@ def test_record_procedure_rejects_pmt_without_prior_governance_notice(
 def test_record_procedure_accepts_cdt_on_special_arrangements_without_notice(factory: SessionFactory) -> None:
     _consented_iliofemoral_pmt(factory)
     assert_rejected(factory, procedure(technique="pmt"), field="performed_on", says=("governance",))
-    outcome = run(factory, procedure(technique="cdt", device=None))
+    outcome = run(factory, procedure(technique="cdt", device="Synthetic infusion catheter"))
     assert outcome.version is not None
 
 
@@ -417,9 +429,11 @@ def test_record_procedure_rejects_research_only_pmt_without_enrolment(factory: S
     open_pathway(factory, veins=["femoral", "popliteal"])  # not into the common femoral vein: research_only
     run(factory, mdt())
     run(factory, consent())
-    assert_rejected(factory, procedure(technique=technique), field="performed_on", says=("research",))
+    # Thrombolysis outside NG158's criteria (not iliofemoral) needs its rationale too (version 2).
+    rationale = {"outside_criteria_rationale": "Within the study protocol"} if technique != "pmt" else {}
+    assert_rejected(factory, procedure(technique=technique, **rationale), field="performed_on", says=("research",))
     run(factory, valid_command("enrol_research", "2026-06-04"))
-    run(factory, procedure(technique=technique))
+    run(factory, procedure(technique=technique, **rationale))
 
 
 # --- after the procedure ------------------------------------------------------------------------

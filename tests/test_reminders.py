@@ -23,7 +23,7 @@ from pathway.reminders.queries import failed_notifications, recent_notifications
 from pathway.reminders.settings import ReminderSettings
 from pathway.reminders.sweep import Pending, Standing, due_notifications, insert_claims, run_sweep, standing_flags
 from pathway.rules import BEGINNING, END
-from tests.conftest import consent, diagnose, governance, mdt, register, run, start_anticoagulation
+from tests.conftest import consent, diagnose, governance, mdt, register, run, safety_check, start_anticoagulation
 
 SWEPT_AT = datetime(2026, 6, 20, 6, 0, tzinfo=UTC)
 
@@ -169,6 +169,7 @@ def test_sweep_catches_up_after_downtime_with_what_stands_now(factory: SessionFa
     awaiting_mdt(factory)
     run(factory, mdt("P1", held_on="2026-06-02"))
     run(factory, {"command": "schedule_procedure", "pathway": "P1", "scheduled_on": "2026-06-10"})
+    run(factory, safety_check("P1", checked_on="2026-06-08"))  # so only consent stays outstanding
     assert sweep(factory, tmp_path, date(2026, 6, 3))["sent"] == 1  # consent outstanding, amber
     after_downtime = sweep(factory, tmp_path, date(2026, 6, 9))
     assert after_downtime == {"sent": 1, "already_sent": 0, "failed": 0}  # red now; the amber is not repeated

@@ -44,12 +44,12 @@ def test_pmt_decision_tells_the_consenting_clinician_with_the_leaflet_once(
     assert (line["code"], line["recipient_role"], line["leaflet"], line["kind"]) == (
         "CONSENT_REQUESTED",
         "clinician",
-        "PIL-PMT v1.0",
+        "PIL-PMT v2.0",
         "request",
     )
 
 
-@pytest.mark.parametrize(("decision", "leaflet"), [("cdt", "PIL-CDT v1.0"), ("open_thrombectomy", "PIL-OPEN v1.0")])
+@pytest.mark.parametrize(("decision", "leaflet"), [("cdt", "PIL-CDT v2.0"), ("open_thrombectomy", "PIL-OPEN v2.0")])
 def test_other_procedural_decisions_attach_their_own_leaflet(
     factory: SessionFactory, tmp_path: Path, decision: str, leaflet: str
 ) -> None:
@@ -100,7 +100,7 @@ def test_consent_request_mail_carries_the_leaflet_pdf(sqlite_factory: SessionFac
     (mail,) = mailbox.messages
     assert "pathway P1 at North Vale" in str(mail["Subject"])
     (attachment,) = list(mail.iter_attachments())
-    assert attachment.get_filename() == "PIL-PMT-v1.0.pdf"
+    assert attachment.get_filename() == "PIL-PMT-v2.0.pdf"
     assert attachment.get_content().startswith(b"%PDF")
 
 

@@ -22,7 +22,7 @@ from pathway.reminders.models import Notification
 from pathway.reminders.queries import failed_notifications
 from pathway.reminders.settings import ReminderSettings
 from pathway.reminders.sweep import SweepResult, drop_failed_not_standing, failed_now, run_sweep
-from tests.conftest import consent, governance, mdt, run
+from tests.conftest import consent, governance, mdt, run, safety_check
 from tests.flows.mailbox import Mailbox, mailto, smtp_server
 from tests.test_reminders import SWEPT_AT, awaiting_mdt, clock_at, outbox, settings_for
 
@@ -140,6 +140,7 @@ def test_failed_amber_notice_superseded_by_red_is_dropped(factory: SessionFactor
     awaiting_mdt(factory)
     run(factory, mdt("P1", held_on="2026-06-02"))
     run(factory, {"command": "schedule_procedure", "pathway": "P1", "scheduled_on": "2026-06-10"})
+    run(factory, safety_check("P1", checked_on="2026-06-08"))  # so only consent stays outstanding
     relay = Relay(up=False)
     assert sweep(factory, tmp_path, relay, day=date(2026, 6, 3))["failed"] == 1
     relay.up = True

@@ -11,12 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from pathway.policy import DEFAULT_POLICY_FILE, PolicyNumbers, load_policy, policy_in_force
-from pathway.record import AnticoagulationEvent, MdtFacts, PathwayRecord, ProcedureFacts, extent_of, route_of
+from pathway.policy import DEFAULT_POLICY_FILE, PolicyError, PolicyNumbers, load_policy, policy_in_force
+from pathway.record import (
+    AnticoagulationEvent,
+    MdtFacts,
+    PathwayRecord,
+    ProcedureFacts,
+    ReviewFacts,
+    extent_of,
+    route_of,
+)
 from pathway.rules import next_step, plan, stage_of, window_days_left
-from pathway.vocabulary import Decision, Extent, IvcFilter, Route, Segment, Technique, Visit
+from pathway.vocabulary import Decision, Extent, IvcFilter, ReviewDecision, Route, Segment, Technique, Visit
 
 POLICY = load_policy()
 
@@ -297,7 +304,7 @@ PMT_ILIOFEMORAL_STEPS: list[tuple[dict[str, Any], str]] = [
     ({"consented_on": CONSENTED_ON, "scheduled_on": X}, "procedure"),
     ({"procedures": done(), "registry_submitted_on": X + timedelta(days=5)}, "follow_up"),
     ({"follow_ups": ALL_VISITS}, "anticoagulation_review"),
-    ({"reviewed_on": date(2026, 9, 12)}, "complete"),
+    ({"reviews": (ReviewFacts(date(2026, 9, 12), ReviewDecision.continue_defined),)}, "complete"),
 ]
 
 
@@ -323,7 +330,9 @@ def test_stage_of_cdt_or_open_goes_from_mdt_to_consent(decision: Decision) -> No
 def test_stage_of_anticoagulation_only_goes_to_review_then_complete() -> None:
     record = make_record(mdts=mdt(Decision.anticoagulation_only), anticoagulation=STARTED)
     assert stage(record) == "anticoagulation_review"
-    reviewed = make_record(mdts=record.mdts, anticoagulation=STARTED, reviewed_on=date(2026, 9, 1))
+    reviewed = make_record(
+        mdts=record.mdts, anticoagulation=STARTED, reviews=(ReviewFacts(date(2026, 9, 1), ReviewDecision.stop),)
+    )
     assert stage(reviewed) == "complete"
     assert next_step(reviewed, plan(reviewed, POLICY)) is None
 
@@ -458,7 +467,7 @@ def test_load_policy_reads_an_unchanged_copy(tmp_path: Path) -> None:
     ],
 )
 def test_load_policy_rejects_window_start_after_end(tmp_path: Path, name: str, value: int) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(PolicyError):
         load_policy(write_policy(tmp_path, policy_text_with(name, value)))
 
 
@@ -476,7 +485,7 @@ def test_load_policy_anticoagulation_minimum_at_least_three_months(tmp_path: Pat
     if accepted:
         assert load_policy(path).n("anticoagulation_minimum_months") == months
     else:
-        with pytest.raises(ValidationError):
+        with pytest.raises(PolicyError):
             load_policy(path)
 
 
@@ -486,7 +495,7 @@ def test_load_policy_rejects_number_without_source(tmp_path: Path) -> None:
         r'(\[numbers\.registry_due_days\]\s*\nvalue = \d+\s*\nunit = "[^"]*"\s*\n)source = "[^"]*"\n', r"\g<1>", text
     )
     assert count == 1
-    with pytest.raises(ValidationError):
+    with pytest.raises(PolicyError):
         load_policy(write_policy(tmp_path, changed))
 
 
@@ -494,5 +503,5 @@ def test_load_policy_rejects_missing_version(tmp_path: Path) -> None:
     text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
     changed, count = re.subn(r'(?m)^version = "[^"]*"\n', "", text)
     assert count == 1
-    with pytest.raises(ValidationError):
+    with pytest.raises(PolicyError):
         load_policy(write_policy(tmp_path, changed))

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import auth, charts, components, deps
 from pathway.commands import COMMANDS
 from pathway.errors import NotFound
+from pathway.policy import policy_in_force
 from pathway.roles import may_run
 from pathway.timeline import build_timeline
 
@@ -20,6 +21,7 @@ RECORD_KINDS = {
     "follow_ups": "Follow-up visits",
     "reviews": "Anticoagulation reviews",
     "filter_outcomes": "IVC filter outcomes",
+    "safety_checks": "Pre-procedure safety checks",
 }
 
 actor = auth.require_actor()
@@ -71,7 +73,7 @@ cards = st.columns([1, 2, 1, 2])
 cards[0].metric("Status", data["status"], border=True)
 cards[1].metric("Stage", components.stage_words(data["stage"]), border=True)
 cards[2].metric("MDT decision", components.words(data["decision"]) or "not yet", border=True)
-cards[3].metric("14-day window", window, border=True)
+cards[3].metric(f"{policy_in_force().n('treatment_window_days')}-day window", window, border=True)
 
 st.markdown("#### Standing flags")
 if detail.flags:
@@ -79,6 +81,33 @@ if detail.flags:
         st.markdown(f"- {components.flag_text(flag)}, due {flag.due_on.isoformat()}")
 else:
     st.markdown("No flags standing.")
+
+st.markdown("#### Safety net")
+safety, assessment = data["safety"], data["pts"]
+lines = []
+if safety["outside_guidance_scope"]:
+    scope = "; ".join(safety["outside_guidance_scope"])
+    plan = safety["outside_scope_plan"]
+    lines.append(f"Outside NICE NG158 ({scope}): " + ("specialist plan recorded" if plan else "no specialist plan yet"))
+check = safety["latest_safety_check"]
+if check:
+    failures = "; ".join(check["failures"]) or "passed"
+    lines.append(f"Latest safety check {check['checked_on']}: {failures}")
+if safety["thrombolysis_criteria"] and safety["thrombolysis_criteria"]["failures"]:
+    criteria = safety["thrombolysis_criteria"]
+    lines.append(f"NG158 thrombolysis criteria not met on {criteria['on']}: " + "; ".join(criteria["failures"]))
+if safety["anticoagulation_hold"]:
+    hold = safety["anticoagulation_hold"]
+    restart = hold["restart_planned_on"] or "not recorded"
+    lines.append(
+        f"Anticoagulation held since {hold['stopped_on']}; restart planned {restart}"
+        f" (plan approved by {hold['plan_approved_by'] or 'nobody recorded'})"
+    )
+lines.append(f"Post-thrombotic syndrome: {components.words(assessment['status'])} ({assessment['basis']})")
+for line in lines:
+    st.text(line)  # recorded text (plans, rationales, names) is shown as text, never as markdown
+for given in safety["outside_criteria_rationale"]:
+    st.text(f"Thrombolysis outside NG158 criteria on {given['performed_on']}: {given['rationale']}")
 
 st.markdown("#### Timeline")
 st.caption("Bars run from when a step may start to when it is due; diamonds mark when it was done.")

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import auth, components
 from pathway.accounts import account_policy
-from pathway.policy import policy_in_force
+from pathway.policy import LIMITS, policy_in_force
 
 auth.require_actor()
 st.title("Policy in force")
@@ -14,7 +14,13 @@ policy = policy_in_force()
 st.markdown(f"Version **{policy.version}**. Every pathway records the version its plan was computed with.")
 numbers = pd.DataFrame(
     [
-        {"setting": name, "value": number.value, "unit": number.unit, "source": number.source}
+        {
+            "setting": name,
+            "value": number.value,
+            "unit": number.unit,
+            "allowed": LIMITS[name].words(),
+            "source": number.source,
+        }
         for name, number in policy.numbers
     ]
 )
@@ -26,10 +32,23 @@ st.dataframe(
         "setting": st.column_config.TextColumn("Setting", pinned=True),
         "value": st.column_config.NumberColumn("Value"),
         "unit": st.column_config.TextColumn("Unit"),
+        "allowed": st.column_config.TextColumn("Allowed range", help="A policy file outside it is refused"),
         "source": st.column_config.TextColumn("Source", width="large"),
     },
 )
 components.download(numbers, f"policy-{policy.version}", key="policy_csv")
+
+st.subheader("Contraindications to fibrinolysis (pre-procedure safety check)")
+lists = policy.contraindications
+st.caption(lists.source)
+st.dataframe(
+    pd.DataFrame(
+        [{"class": "absolute", "code": code, "words": words} for code, words in lists.absolute.items()]
+        + [{"class": "relative", "code": code, "words": words} for code, words in lists.relative.items()]
+    ),
+    hide_index=True,
+    key="policy_contraindications",
+)
 
 st.subheader("Sign-in and sessions")
 accounts = account_policy()

@@ -4,10 +4,10 @@ Headings follow a typical public code page (what it is, why, preparation, ... wh
 feels like). The same text feeds `show_code` and the patient information leaflets, so a
 change here changes the leaflets: bump the leaflet version (tests/test_leaflets.py pins it).
 
-Sources: PMT facts are from NICE HTG516 (sections 2.3-2.7, 3.3, 3.5, 3.8, 3.9); the open
-operation follows the seed CPT 34421 page. Nothing marked UNCONFIRMED in pathway-spec.md
-is stated as fact: for PMT, fasting times and duration are left to the local team.
-The text itself is in about_text.py.
+Every statement names its sources (pathway.codes.sources): PMT facts are from NICE HTG516,
+trial figures from ATTRACT and CAVA, the open operation from the public CPT 34421 description
+(in our own words). Nothing marked UNCONFIRMED in pathway-spec.md is stated as fact: for PMT,
+fasting times and duration are left to the local team. The text itself is in about_text.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Final
 
 from pathway.codes.about_text import CDT, OPEN, PMT
-from pathway.codes.models import AboutSection
+from pathway.codes.models import AboutSection, Claim
 
 ABOUT_HEADINGS: Final[tuple[str, ...]] = (
     "What it is",
@@ -34,22 +34,24 @@ ABOUT_HEADINGS: Final[tuple[str, ...]] = (
 )
 
 
-def _sections(texts: tuple[tuple[str, ...], ...]) -> tuple[AboutSection, ...]:
+ClaimSection = tuple[str, tuple[Claim, ...]]
+
+
+def _claims(texts: tuple[tuple[Claim, ...], ...]) -> tuple[ClaimSection, ...]:
     if len(texts) != len(ABOUT_HEADINGS):
         raise AssertionError("every procedure description needs one entry per heading")
-    return tuple(AboutSection(h, t) for h, t in zip(ABOUT_HEADINGS, texts, strict=True))
+    return tuple(zip(ABOUT_HEADINGS, texts, strict=True))
 
 
-# Keyed by the CPT code number of the main procedure.
-ABOUT: Final = MappingProxyType(
-    {
-        "37187": _sections(PMT),
-        "37212": _sections(CDT),
-        "34421": _sections(OPEN),
-    }
-)
+# Keyed by the CPT code number of the main procedure: each heading with its statements and sources.
+ABOUT_CLAIMS: Final = MappingProxyType({"37187": _claims(PMT), "37212": _claims(CDT), "34421": _claims(OPEN)})
+
+
+def about_claims(code: str) -> tuple[ClaimSection, ...]:
+    """Each heading of a procedure's description with its statements and their sources, or ()."""
+    return ABOUT_CLAIMS.get(code.strip(), ())
 
 
 def about_procedure(code: str) -> tuple[AboutSection, ...]:
     """The plain-English sections for a procedure code, or () if it has none."""
-    return ABOUT.get(code.strip(), ())
+    return tuple(AboutSection(heading, tuple(c.text for c in claims)) for heading, claims in about_claims(code))

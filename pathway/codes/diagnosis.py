@@ -1,10 +1,13 @@
 """Suggested diagnosis codes for an acute leg DVT from the vein map and the leg.
 
-The code is chosen for the most proximal segment with clot. ICD-10-CM codes each vein
-(I82.4- acute, 6th character 1 right / 2 left; I82.220 for the IVC, no laterality);
-WHO ICD-10 has only I80.1 (femoral vein), I80.2 (other deep leg vessels) and I82.2
-(vena cava). Every suggested code is looked up in the package data before it is
-returned, because third-party tables are known to mislabel these codes.
+Every applicable code is suggested, one per vein group with clot, most proximal first: a clot
+from the IVC through the iliac veins into the common femoral vein of the left leg gives the IVC
+code and the left iliac and left femoral vein codes, so the leg and its side are never lost.
+ICD-10-CM codes each vein (I82.4- acute, 6th character 1 right / 2 left; I82.220 for the IVC,
+no laterality); WHO ICD-10 has only I80.1 (femoral vein), I80.2 (other deep leg vessels) and
+I82.2 (vena cava). Every suggested code is looked up in the package data before it is
+returned, because third-party tables are known to mislabel these codes. A clinical coder
+confirms the final codes.
 """
 
 from __future__ import annotations
@@ -54,20 +57,21 @@ _CODES: Final = MappingProxyType(
 _LATERALITY: Final = MappingProxyType({"right": "1", "left": "2"})
 
 
-def _checked(system: icd.IcdSystem, code: str) -> str:
+def _checked(system: str, code: str) -> str:
     """The package's description of `code`; fails loudly if the code set lacks it."""
-    canonical = icd.canonical(system, code)
+    kind: icd.IcdSystem = "icd10" if system == "icd10" else "icd10cm"
+    canonical = icd.canonical(kind, code)
     if canonical != code:
         raise RuntimeError(f"{code} is missing from the {system} code set")
-    return icd.description(system, code)
+    return icd.description(kind, code)
 
 
-def suggest_diagnosis_codes(veins: list[str], leg: str) -> dict[str, str]:
-    """Suggest WHO ICD-10 and ICD-10-CM codes for an acute DVT.
+def suggest_diagnosis_codes(veins: list[str], leg: str) -> list[dict[str, object]]:
+    """Suggest every applicable WHO ICD-10 and ICD-10-CM code for an acute DVT.
 
-    Returns keys icd10, icd10_description, icd10cm, icd10cm_description and segment
-    (the most proximal segment, which decided the codes). A clinical coder confirms
-    the final code; this is a suggestion from the recorded vein map.
+    Returns one mapping per code, most proximal vein first, WHO ICD-10 codes first: `system`
+    (icd10 or icd10cm), `code`, `description` (the package's) and `segments` (the recorded
+    segments the code covers).
     """
     if leg not in _LATERALITY:
         raise ValueError(f"leg must be 'left' or 'right', not {leg!r}")
@@ -76,14 +80,15 @@ def suggest_diagnosis_codes(veins: list[str], leg: str) -> dict[str, str]:
         raise ValueError(f"unknown vein segment(s) {unknown}; use: {', '.join(VEIN_SEGMENTS)}")
     if not veins:
         raise ValueError("at least one vein segment is needed")
-    segment = min(veins, key=VEIN_SEGMENTS.index)
-    who_code, cm_code = _CODES[segment]
-    if segment != "ivc":
-        cm_code += _LATERALITY[leg]
-    return {
-        "icd10": who_code,
-        "icd10_description": _checked("icd10", who_code),
-        "icd10cm": cm_code,
-        "icd10cm_description": _checked("icd10cm", cm_code),
-        "segment": segment,
-    }
+    found: dict[tuple[str, str], list[str]] = {}
+    for segment in sorted(set(veins), key=VEIN_SEGMENTS.index):
+        who_code, cm_code = _CODES[segment]
+        if segment != "ivc":
+            cm_code += _LATERALITY[leg]
+        found.setdefault(("icd10", who_code), []).append(segment)
+        found.setdefault(("icd10cm", cm_code), []).append(segment)
+    ordered = sorted(found.items(), key=lambda item: item[0][0] != "icd10")  # stable: proximal order kept
+    return [
+        {"system": system, "code": code, "description": _checked(system, code), "segments": segments}
+        for (system, code), segments in ordered
+    ]

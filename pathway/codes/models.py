@@ -59,6 +59,29 @@ class CodeEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """One statement a patient reads and the sources that support it (ids of pathway.codes.sources,
+    optionally followed by a section: "SRC-1 2.5"). A statement without a source cannot be made."""
+
+    text: str
+    sources: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValueError("a statement needs words")
+        if not self.sources or not all(source.strip() for source in self.sources):
+            raise ValueError(f"a statement needs at least one source: {self.text[:60]!r}")
+
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        """The sources without their sections ("SRC-1 2.5" -> "SRC-1")."""
+        return tuple(dict.fromkeys(source.split()[0] for source in self.sources))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True, slots=True)
 class AboutSection:
     """One heading of a plain-English procedure description, as bullet points."""
 

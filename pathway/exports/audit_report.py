@@ -2,9 +2,12 @@
 
 Per case: the route, MDT quorum (HTG516 3.8), the governance notice (1.2) or research enrolment (1.1)
 in place on or before the procedure, consent with the leaflet version given (1.2), registry status
-(1.3), days from presentation to procedure (3.9: within 14 days), complications, and the Villalta
-score and PTS category at each follow-up. As CSV, and as one self-contained HTML file whose charts
-are inline SVG drawn here, so the report opens offline and can be mailed as it is.
+(1.3), days from presentation to procedure (3.9: within the policy's window, 14 days), complications,
+the Villalta score and PTS category at each follow-up (none in the acute phase) and whether PTS is
+confirmed (CAVA); and version 2's safety net: the safety check in force on the day, thrombolysis outside
+NICE NG158's criteria with its rationale, and patients outside NG158's scope. As CSV, and as one
+self-contained HTML file whose charts are inline SVG drawn here, so the report opens offline and can
+be mailed as it is.
 """
 
 import re
@@ -19,9 +22,9 @@ from rich.console import Console
 from sqlmodel import Session
 
 from pathway.exports.registry import PmtCase, load_pmt_cases, mdt_roles, registry_row, registry_status, write_csv
+from pathway.policy import Policy, policy_in_force
 from pathway.vocabulary import REQUIRED_MDT_ROLES, Visit
 
-WINDOW_DAYS = 14  # HTG516 3.9: outcomes likely better when PMT is done within 14 days of presentation
 PTS_CATEGORIES = ("none", "mild", "moderate", "severe")
 PTS_COLOURS = {"none": "#4c9a2a", "mild": "#e0b000", "moderate": "#e07000", "severe": "#c0282d"}
 VISITS = tuple(v.value for v in Visit)
@@ -53,7 +56,15 @@ COLUMNS: tuple[str, ...] = (
     "registry_submitted_on",
     "minimum_data_set_missing",
     "complications",
+    "safety_check_on",
+    "safety_check_failed",
+    "thrombolysis",
+    "thrombolysis_criteria_met",
+    "outside_criteria_rationale",
+    "outside_guidance_scope",
+    "outside_scope_plan",
     *(f"{visit}_{item}" for visit in VISITS for item in ("villalta_total", "pts_category")),
+    "pts_status",
 )
 Test = Callable[[dict[str, Any]], Any]
 _VERSION = re.compile(r"\bv(\d+(?:\.\d+)*)\s*$", re.IGNORECASE)
@@ -70,6 +81,7 @@ def _on_or_before(day: date | None, limit: date) -> bool | None:
 
 
 def audit_row(case: PmtCase, as_of: date) -> dict[str, Any]:
+    """One PMT case; the window is the policy's (HTG516 3.9), PTS categories follow pathway.pts."""
     p, x, rows = case.pathway, case.index, case.rows
     performed = case.performed_on
     roles = mdt_roles(case)
@@ -82,6 +94,7 @@ def audit_row(case: PmtCase, as_of: date) -> dict[str, Any]:
     met = governance if p.route == "special_arrangements" else research
     mdt_days = [m["held_on"] for m in rows.mdts]
     days = (performed - p.presented_on).days
+    registry = registry_row(case, as_of)
     row: dict[str, Any] = {
         "pathway": p.ref,
         "site": p.site,
@@ -91,7 +104,7 @@ def audit_row(case: PmtCase, as_of: date) -> dict[str, Any]:
         "route": p.route,
         "presented_on": p.presented_on,
         "days_presentation_to_procedure": days,
-        "within_14_days": days <= WINDOW_DAYS,
+        "within_14_days": days <= case.policy.n("treatment_window_days"),
         "mdt_held_on": max(mdt_days) if mdt_days else None,
         "mdt_roles": roles,
         "mdt_quorate": bool(roles) and not missing_roles,
@@ -108,13 +121,23 @@ def audit_row(case: PmtCase, as_of: date) -> dict[str, Any]:
         "uncertainties_discussed": consent.get("uncertainties_discussed"),
         "registry_status": registry_status(case, as_of),
         "registry_submitted_on": min((r["submitted_on"] for r in rows.registry), default=None),
-        "minimum_data_set_missing": registry_row(case, as_of)["missing"],
+        "minimum_data_set_missing": registry["missing"],
         "complications": list(x["complications"] or []),
+        "safety_check_on": registry["safety_check_on"],
+        "safety_check_failed": registry["safety_check_failed"],
+        "thrombolysis": x["technique"] == "pmt_with_thrombolysis",
+        "thrombolysis_criteria_met": registry["thrombolysis_criteria_met"],
+        "outside_criteria_rationale": x.get("outside_criteria_rationale"),
+        "outside_guidance_scope": registry["outside_guidance_scope"],
+        "outside_scope_plan": registry["outside_scope_plan"],
     }
+    readings = {r.score.visit: r for r in case.pts.readings}
     for visit in VISITS:
         seen = case.visit(visit) or {}
+        reading = readings.get(visit)
         row[f"{visit}_villalta_total"] = seen.get("villalta_total")
-        row[f"{visit}_pts_category"] = seen.get("pts_category")
+        row[f"{visit}_pts_category"] = reading.category if reading else None  # none in the acute phase
+    row["pts_status"] = case.pts.status
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
 
 
@@ -135,7 +158,7 @@ class Figure:
         return {"key": self.key, "label": self.label, "count": self.count, "of": self.of, "share": self.share}
 
 
-def summary(rows: list[dict[str, Any]]) -> list[Figure]:
+def summary(rows: list[dict[str, Any]], policy: Policy) -> list[Figure]:
     def figure(key: str, label: str, test: Test, among: Test = lambda r: True) -> Figure:
         applicable = [r for r in rows if among(r)]
         return Figure(key, label, sum(1 for r in applicable if test(r)), len(applicable))
@@ -143,8 +166,9 @@ def summary(rows: list[dict[str, Any]]) -> list[Figure]:
     def special(r: dict[str, Any]) -> bool:
         return bool(r["route"] == "special_arrangements")
 
+    window = policy.n("treatment_window_days")
     return [
-        figure("within_14_days", "PMT within 14 days of presentation", lambda r: r["within_14_days"]),
+        figure("within_14_days", f"PMT within {window} days of presentation", lambda r: r["within_14_days"]),
         figure("mdt_quorate", "MDT with vascular surgeon, IR and haematologist", lambda r: r["mdt_quorate"]),
         figure(
             "governance_before_procedure",
@@ -166,6 +190,35 @@ def summary(rows: list[dict[str, Any]]) -> list[Figure]:
         figure("registry_submitted", "Registry entry submitted", lambda r: r["registry_status"] == "submitted"),
         figure("registry_complete", "Registry minimum data set complete", lambda r: not r["minimum_data_set_missing"]),
         figure("with_complications", "Cases with complications", lambda r: r["complications"]),
+        figure(
+            "thrombolysis_outside_criteria",
+            "Thrombolysis outside NICE NG158 criteria (each with its rationale below)",
+            lambda r: r["thrombolysis_criteria_met"] is False,
+            lambda r: r["thrombolysis"],
+        ),
+        figure(
+            "safety_check_failed",
+            "Safety check in force on the day failed (platelets, INR, contraindication)",
+            lambda r: r["safety_check_failed"],
+            lambda r: r["safety_check_on"] is not None,
+        ),
+        figure("safety_check_missing", "No safety check recorded before PMT", lambda r: r["safety_check_on"] is None),
+        figure(
+            "outside_guidance_scope",
+            "Patients outside NICE NG158's scope (under 18 or pregnant)",
+            lambda r: r["outside_guidance_scope"],
+        ),
+        figure(
+            "outside_scope_with_plan",
+            "Outside NG158's scope with a specialist plan recorded",
+            lambda r: r["outside_scope_plan"],
+            lambda r: r["outside_guidance_scope"],
+        ),
+        figure(
+            "pts_confirmed",
+            "PTS confirmed (CAVA, as the note above the chart says)",
+            lambda r: r["pts_status"] == "confirmed",
+        ),
     ]
 
 
@@ -176,10 +229,20 @@ class AuditReport:
     start: date | None
     end: date | None
     rows: list[dict[str, Any]]
+    policy: Policy  # the policy the report was built under: its window and PTS rules are the report's
+
+    @property
+    def window_days(self) -> int:
+        return self.policy.n("treatment_window_days")
+
+    @property
+    def outside_criteria(self) -> list[dict[str, Any]]:
+        """Thrombolysis outside NG158's criteria: each case with the rationale recorded for it."""
+        return [r for r in self.rows if r["thrombolysis_criteria_met"] is False]
 
     @property
     def figures(self) -> list[Figure]:
-        return summary(self.rows)
+        return summary(self.rows, self.policy)
 
     @property
     def period(self) -> str:
@@ -199,10 +262,13 @@ def build_audit(
     start: date | None = None,
     end: date | None = None,
     progress: Console | None = None,
+    policy: Policy | None = None,
 ) -> AuditReport:
     """Every PMT case for the site (all sites when None) whose first PMT falls in [start, end]."""
-    cases = load_pmt_cases(session, start=start, end=end, site=site, progress=progress)
-    return AuditReport(as_of, site, start, end, [audit_row(case, as_of) for case in cases])
+    policy = policy or policy_in_force()
+    cases = load_pmt_cases(session, start=start, end=end, site=site, progress=progress, policy=policy)
+    rows = [audit_row(case, as_of) for case in cases]
+    return AuditReport(as_of, site, start, end, rows, policy)
 
 
 def audit_csv(report: AuditReport) -> str:
@@ -227,8 +293,8 @@ def _figures_html(figures: list[Figure]) -> str:
     return '<table class="figures"><tbody>' + "".join(rows) + "</tbody></table>"
 
 
-def days_chart(rows: list[dict[str, Any]]) -> str:
-    """SVG histogram of days from presentation to PMT, with the 14-day line."""
+def days_chart(rows: list[dict[str, Any]], window_days: int) -> str:
+    """SVG histogram of days from presentation to PMT, with the policy's window line."""
     counts = Counter(min(r["days_presentation_to_procedure"], 29) for r in rows)  # 29 stands for 29 or more
     top = max(counts.values(), default=1)
     bar, height, left, base = 18, 160, 34, 190
@@ -237,15 +303,15 @@ def days_chart(rows: list[dict[str, Any]]) -> str:
     for day in range(30):
         n = counts.get(day, 0)
         h = round(height * n / top)
-        colour = "#4c9a2a" if day <= WINDOW_DAYS else "#c0282d"
+        colour = "#4c9a2a" if day <= window_days else "#c0282d"
         x = left + day * bar
         parts.append(f'<rect x="{x}" y="{base - h}" width="{bar - 2}" height="{h}" fill="{colour}"><title>')
         parts.append(f"{day}{'+' if day == 29 else ''} days: {n} cases</title></rect>")
         if day % 5 == 0:
             parts.append(f'<text x="{x + bar / 2}" y="{base + 16}" text-anchor="middle">{day}</text>')
-    line = left + (WINDOW_DAYS + 1) * bar - 1
+    line = left + (window_days + 1) * bar - 1
     parts.append(f'<line x1="{line}" y1="20" x2="{line}" y2="{base}" stroke="#333" stroke-dasharray="4 3"/>')
-    parts.append(f'<text x="{line + 4}" y="30">14-day window</text>')
+    parts.append(f'<text x="{line + 4}" y="30">{window_days}-day window</text>')
     parts.append(f'<text x="{left - 6}" y="{base - height + 4}" text-anchor="end">{top}</text>')
     parts.append(f'<text x="{left - 6}" y="{base}" text-anchor="end">0</text>')
     parts.append(f'<text x="{left + 15 * bar}" y="{base + 34}" text-anchor="middle">days (29 = 29 or more)</text>')
@@ -253,7 +319,7 @@ def days_chart(rows: list[dict[str, Any]]) -> str:
 
 
 def pts_chart(rows: list[dict[str, Any]]) -> str:
-    """SVG stacked bars: PTS category of the Villalta scores recorded at each follow-up visit."""
+    """SVG stacked bars: PTS category at each follow-up visit (acute-phase scores carry none)."""
     width, left, row_height = 420, 70, 34
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{left + width + 10}" '
@@ -283,6 +349,31 @@ def pts_chart(rows: list[dict[str, Any]]) -> str:
         parts.append(f'<rect x="{x}" y="{legend_y - 10}" width="12" height="12" fill="{PTS_COLOURS[category]}"/>')
         parts.append(f'<text x="{x + 16}" y="{legend_y}">{category}</text>')
     return "".join(parts) + "</svg>"
+
+
+def _pts_note(policy: Policy) -> str:
+    months, gap = policy.n("pts_assessment_months"), policy.n("pts_confirmation_months")
+    threshold = policy.n("pts_villalta_threshold")
+    return (
+        f"Scores taken before {months} months from presentation are acute phase, not diagnostic: they carry no "
+        f"category. PTS is confirmed (CAVA) by a score of {threshold} or more on two visits at least {gap} months "
+        f"apart, both from {months} months, or by an ulcer from {months} months."
+    )
+
+
+def _rationales_html(rows: list[dict[str, Any]]) -> str:
+    """Each case given thrombolysis outside NG158's criteria, with the rationale recorded (text as text)."""
+    if not rows:
+        return '<p id="outside-criteria">None in this period.</p>'
+    items = "".join(
+        f'<tr><th scope="row">{escape(r["pathway"])}</th><td>{escape(str(r["procedure_on"]))}</td>'
+        f"<td>{escape(r['outside_criteria_rationale'] or 'no rationale recorded')}</td></tr>"
+        for r in rows
+    )
+    return (
+        '<table id="outside-criteria" class="figures"><thead><tr><th>Pathway</th><th>Procedure</th>'
+        f"<th>Rationale recorded</th></tr></thead><tbody>{items}</tbody></table>"
+    )
 
 
 def _html_cell(value: Any) -> str:
@@ -327,9 +418,12 @@ Status as of {report.as_of.isoformat()}. Cases: <strong id="case-count">{len(rep
 <h2>Summary</h2>
 {_figures_html(report.figures)}
 <h2>Days from presentation to procedure</h2>
-{days_chart(report.rows)}
+{days_chart(report.rows, report.window_days)}
 <h2>Post-thrombotic syndrome (Villalta) at each follow-up</h2>
+<p class="note">{_pts_note(report.policy)}</p>
 {pts_chart(report.rows)}
+<h2>Thrombolysis outside NICE NG158 criteria</h2>
+{_rationales_html(report.outside_criteria)}
 <h2>Cases</h2>
 <table class="cases"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>
 </body></html>

@@ -36,6 +36,23 @@ SNOMED_LEG_DVT = ("404223003", "Deep venous thrombosis of lower extremity (disor
 CPT_BY_TECHNIQUE = {"pmt": "37187", "pmt_with_thrombolysis": "37187", "cdt": "37212", "open_thrombectomy": "34421"}
 VEIN_WORDS = {"ivc": "inferior vena cava", "calf_muscle": "calf muscle veins"}
 STOP_STATUS = {"course_complete": "completed", "procedure_hold": "on-hold"}
+LOINC_SYSTEM = "http://loinc.org"
+UCUM_SYSTEM = "http://unitsofmeasure.org"
+# The safety check's laboratory values (version 2) as LOINC observations with UCUM units. eGFR: the
+# creatinine-based CKD-EPI estimate UK laboratories report (display from LOINC's long name).
+SAFETY_LABS = (
+    ("platelets", "777-3", "Platelets [#/volume] in Blood by Automated count", "10*9/L"),
+    ("inr", "6301-6", "INR in Platelet poor plasma by Coagulation assay", "{INR}"),
+    ("haemoglobin", "718-7", "Hemoglobin [Mass/volume] in Blood", "g/L"),
+    (
+        "egfr",
+        "62238-1",
+        "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, Plasma or Blood by "
+        "Creatinine-based formula (CKD-EPI)",
+        "mL/min/{1.73_m2}",
+    ),
+)
+SYSTEM_URLS = {"icd10": ICD10_SYSTEM, "icd10cm": ICD10CM_SYSTEM}
 
 Resource = dict[str, Any]
 
@@ -98,7 +115,7 @@ def _patient(detail: PathwayDetail) -> Resource:
 
 def _condition(detail: PathwayDetail, subject: Resource) -> Resource:
     p = detail.pathway
-    codes = suggest_diagnosis_codes(list(p.veins), p.leg)
+    codes = suggest_diagnosis_codes(list(p.veins), p.leg)  # every applicable code, the leg's side kept
     veins = ", ".join(_vein(v) for v in p.veins)
     return {
         "resourceType": "Condition",
@@ -121,8 +138,10 @@ def _condition(detail: PathwayDetail, subject: Resource) -> Resource:
         ],
         "code": {
             "coding": [
-                {"system": ICD10_SYSTEM, "code": codes["icd10"], "display": codes["icd10_description"]},
-                {"system": ICD10CM_SYSTEM, "code": codes["icd10cm"], "display": codes["icd10cm_description"]},
+                *(
+                    {"system": SYSTEM_URLS[str(c["system"])], "code": c["code"], "display": c["description"]}
+                    for c in codes
+                ),
                 {"system": SNOMED_SYSTEM, "code": SNOMED_LEG_DVT[0], "display": SNOMED_LEG_DVT[1]},
             ],
             "text": f"Acute deep vein thrombosis of the {p.leg} leg ({p.extent})",
@@ -209,6 +228,13 @@ def _procedures(detail: PathwayDetail, subject: Resource, condition: Resource) -
         ]
         if row.get("thrombolytic_agent"):
             details.append(f"thrombolytic {row['thrombolytic_agent']}")
+        if row.get("filter_indication"):
+            details.append(f"filter indication {row['filter_indication'].replace('_', ' ')}")
+        if row.get("filter_removal_planned_on"):
+            details.append(f"filter removal planned on {row['filter_removal_planned_on'].isoformat()}")
+        notes = [{"text": "; ".join(details)}]
+        if row.get("outside_criteria_rationale"):  # thrombolysis outside NICE NG158's criteria (version 2)
+            notes.append({"text": f"Outside NICE NG158 criteria, rationale: {row['outside_criteria_rationale']}"})
         found.append(
             {
                 "resourceType": "Procedure",
@@ -225,7 +251,7 @@ def _procedures(detail: PathwayDetail, subject: Resource, condition: Resource) -
                 "outcome": _text(f"thrombus removal {row['clot_removal'].replace('_', ' ')}"),
                 "complication": [_text(c) for c in row["complications"] or []],
                 "usedCode": [_text(row["device"])] if row.get("device") else [],
-                "note": [{"text": "; ".join(details)}],
+                "note": notes,
             }
         )
     return found
@@ -273,6 +299,8 @@ def _courses(detail: PathwayDetail) -> list[dict[str, Any]]:
         elif running is not None:
             reason = event["stop_reason"]
             running |= {"end": event["event_on"], "status": STOP_STATUS.get(reason, "stopped"), "reason": reason}
+            if reason == "procedure_hold":  # R15: the haematology-approved plan to restart
+                running |= {"restart": event.get("restart_planned_on"), "approved_by": event.get("plan_approved_by")}
             running = None
     return courses
 
@@ -283,15 +311,72 @@ def _medications(detail: PathwayDetail, subject: Resource, condition: Resource) 
         {
             "resourceType": "MedicationStatement",
             "id": resource_id("pathway", ref, "medication", str(n)),
+            "extension": [
+                _extension("restart-planned-on", valueDate=_iso(course.get("restart"))),
+                _extension("hold-plan-approved-by", valueString=course.get("approved_by")),
+            ],
             "status": course["status"],
             "statusReason": [_text(course["reason"])] if course.get("reason") else [],
             "medicationCodeableConcept": _text(course["agent"].replace("_", " ")),
             "subject": _ref(subject),
             "effectivePeriod": {"start": course["start"].isoformat(), "end": _iso(course.get("end"))},
             "reasonReference": [_ref(condition)],
+            "note": [{"text": _hold_words(course)}] if course.get("reason") == "procedure_hold" else [],
         }
         for n, course in enumerate(_courses(detail))
     ]
+
+
+def _hold_words(course: dict[str, Any]) -> str:
+    restart, approved = course.get("restart"), course.get("approved_by")
+    planned = f"restart planned on {restart.isoformat()}" if restart else "no restart date recorded"
+    return f"Periprocedural hold: {planned}" + (f", plan approved by {approved}" if approved else "")
+
+
+def _safety_checks(detail: PathwayDetail, subject: Resource) -> list[Resource]:
+    """Each safety check: its laboratory values (LOINC, UCUM) and the contraindications it lists."""
+    ref, found = detail.pathway.ref, []
+    lists = detail.active_policy.contraindications
+    for n, row in enumerate(detail.rows.safety_checks):
+        common = {
+            "resourceType": "Observation",
+            "status": "final",
+            "subject": _ref(subject),
+            "effectiveDateTime": row["checked_on"].isoformat(),
+        }
+        lab = [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}
+        ]
+        for field, loinc, display, unit in SAFETY_LABS:
+            found.append(
+                common
+                | {
+                    "id": resource_id("pathway", ref, "safety-check", str(n), field),
+                    "category": lab,
+                    "code": {"coding": [{"system": LOINC_SYSTEM, "code": loinc, "display": display}], "text": display},
+                    "valueQuantity": {"value": row[field], "unit": unit, "system": UCUM_SYSTEM, "code": unit},
+                }
+            )
+        listed = [
+            {
+                "code": _local("fibrinolysis-contraindication", code, lists.words(code)),
+                "valueCodeableConcept": _local(
+                    "contraindication-class", "absolute" if code in lists.absolute else "relative"
+                ),
+            }
+            for code in row["contraindications"] or []
+        ]
+        found.append(
+            common
+            | {
+                "id": resource_id("pathway", ref, "safety-check", str(n), "contraindications"),
+                "code": _local("safety-check", "fibrinolysis-contraindications", "Contraindications to fibrinolysis"),
+                "valueString": f"{len(listed)} listed" if listed else "none listed",
+                "component": listed,
+                "note": [{"text": f"pregnancy test: {row['pregnancy_test']}"}] if row.get("pregnancy_test") else [],
+            }
+        )
+    return found
 
 
 def _villalta(
@@ -300,6 +385,8 @@ def _villalta(
     components: list[dict[str, Any]] = []
     if row.get("pts_category"):
         components.append({"code": _text("PTS category"), "valueCodeableConcept": _local("pts", row["pts_category"])})
+    if row.get("pts_reading"):
+        components.append({"code": _text("PTS reading"), "valueString": row["pts_reading"]})
     if row.get("villalta_ulcer") is not None:
         components.append({"code": _text("venous ulcer"), "valueBoolean": row["villalta_ulcer"]})
     for item, score in zip(VILLALTA_ITEMS, row.get("villalta_items") or [], strict=False):
@@ -322,13 +409,19 @@ def _villalta(
 
 
 def _observations(detail: PathwayDetail, subject: Resource, condition: Resource) -> list[Resource]:
+    """Villalta scores with their PTS category as the timing rule reads it (none in the acute phase)."""
     p = detail.pathway
     found = []
     if p.baseline_villalta is not None:
         found.append(_villalta(p.ref, "baseline", subject, condition, p.presented_on, p.baseline_villalta, {}))
+    readings = {(r.score.visit, r.score.seen_on): r for r in detail.pts.readings}
     for row in sorted(detail.rows.follow_ups, key=lambda r: r["seen_on"]):
         if row.get("villalta_total") is not None:
-            found.append(_villalta(p.ref, row["visit"], subject, condition, row["seen_on"], row["villalta_total"], row))
+            reading = readings.get((row["visit"], row["seen_on"]))
+            read = {"pts_category": reading.category, "pts_reading": reading.words} if reading else {}
+            found.append(
+                _villalta(p.ref, row["visit"], subject, condition, row["seen_on"], row["villalta_total"], row | read)
+            )
     return found
 
 
@@ -366,6 +459,7 @@ def bundle_from_detail(detail: PathwayDetail) -> Bundle:
         *_consents(detail, subject),
         *_medications(detail, subject, condition),
         *_observations(detail, subject, condition),
+        *_safety_checks(detail, subject),
         *_flags(detail, subject),
     ]
     data = {

@@ -21,13 +21,16 @@ from rich.progress import Progress
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from pathway import pts
 from pathway.clock import age_on
+from pathway.criteria import outside_guidance_scope, safety_check_failures, thrombolysis_criteria_failures
 from pathway.exports import csv_file
 from pathway.models import Pathway, Patient, Procedure, Step
-from pathway.record import most_proximal
-from pathway.repository import RecordRows, Row, load_rows
+from pathway.policy import Policy, policy_in_force
+from pathway.record import PathwayRecord, most_proximal
+from pathway.repository import RecordRows, Row, load_rows, record_from_rows
 from pathway.text import site_key
-from pathway.vocabulary import ILIOFEMORAL_SEGMENTS, PMT_TECHNIQUES, Segment
+from pathway.vocabulary import PMT_TECHNIQUES, Segment
 
 T = TypeVar("T")
 # Exports of at least this many cases show a progress bar on a terminal console, when one is given.
@@ -60,8 +63,11 @@ PROCEDURE_COLUMNS = [
     "stent_model",
     "ivc_filter",
     "filter_model",
+    "filter_indication",
+    "filter_removal_planned_on",
     "clot_removal",
     "complications",
+    "outside_criteria_rationale",
 ]
 BLEEDING_ORDER = ("none", "minor", "crnm", "major")
 
@@ -75,6 +81,15 @@ class PmtCase:
     rows: RecordRows
     steps: dict[str, Step]
     index: Row
+    policy: Policy
+
+    @property
+    def record(self) -> PathwayRecord:
+        return record_from_rows(self.rows)
+
+    @property
+    def pts(self) -> pts.PtsAssessment:
+        return pts.assess(pts.scores_of(self.rows.follow_ups), self.pathway.presented_on, self.policy)
 
     @property
     def performed_on(self) -> date:
@@ -96,8 +111,10 @@ def load_pmt_cases(
     end: date | None = None,
     site: str | None = None,
     progress: Console | None = None,
+    policy: Policy | None = None,
 ) -> list[PmtCase]:
     """PMT cases whose first PMT falls in [start, end] (either end open), by procedure date."""
+    policy = policy or policy_in_force()
     techniques = [t.value for t in PMT_TECHNIQUES]
     first = (
         select(Procedure.pathway_id, func.min(Procedure.performed_on).label("first_pmt"))
@@ -128,7 +145,7 @@ def load_pmt_cases(
         index = min(
             (r for r in rows.procedures if r["technique"] in techniques), key=lambda r: (r["performed_on"], r["id"])
         )
-        cases.append(PmtCase(pathway, patient, rows, steps.get(pathway.id, {}), index))
+        cases.append(PmtCase(pathway, patient, rows, steps.get(pathway.id, {}), index, policy))
     return cases
 
 
@@ -163,6 +180,9 @@ REQUIRED, PENDING, NOT_APPLICABLE, OPTIONAL = "required", "pending", "not_applic
 
 SELECTION: dict[str, str] = {
     **dict.fromkeys(("age_at_presentation", "sex", "leg", "symptom_onset_on", "presented_on"), "always"),
+    # Version 2: NG158's scope (R4) and the specialist plan a patient outside it needs.
+    **dict.fromkeys(("pregnant", "outside_guidance_scope"), "always"),
+    "outside_scope_plan": "outside_scope",
     **dict.fromkeys(("veins", "most_proximal_vein", "cfv_involved", "extent", "route"), "always"),
     **dict.fromkeys(PATHWAY_SELECTION, "always"),
     **dict.fromkeys(("mdt_held_on", "mdt_roles"), "always"),
@@ -174,14 +194,20 @@ PROCEDURE: dict[str, str] = {
     **dict.fromkeys(("thrombolytic_agent", "lytic_dose_mg", "infusion_hours"), "thrombolysis"),
     **dict.fromkeys(("venoplasty", "stent"), "always"),
     **dict.fromkeys(("stent_veins", "stent_count", "stent_model"), "stent"),
+    # Version 2: the pre-procedure safety check in force on the day (SIR 2019) and NG158's criteria.
+    **dict.fromkeys(("safety_check_on", "platelets", "inr", "safety_check_failed"), "always"),
+    "thrombolysis_criteria_met": "thrombolysis",
+    "outside_criteria_rationale": "outside_criteria",
     "ivc_filter": "always",
-    **dict.fromkeys(("filter_model", "filter_inserted_on"), "filter"),
+    **dict.fromkeys(("filter_model", "filter_inserted_on", "filter_indication"), "filter"),
+    "filter_removal_planned_on": "temporary_filter",
     **dict.fromkeys(("filter_outcome", "filter_outcome_on"), "filter_outcome"),
     **dict.fromkeys(("clot_removal", "complications"), "always"),
 }
 OUTCOMES: dict[str, str] = {
     **{f"{visit}_{item}": visit for visit in FOLLOW_UP_VISITS for item in VISIT_ITEMS},
     **dict.fromkeys(("recurrent_vte", "bleeding"), "any_visit"),
+    "pts_status": "always",
     "died": "always",
     "died_on": "died",
     "pathway_status": "always",
@@ -217,6 +243,12 @@ def status(condition: str, case: PmtCase, as_of: date) -> str:
             applies = bool(x["stent"])
         case "filter":
             applies = x["ivc_filter"] != "none"
+        case "temporary_filter":
+            applies = x["ivc_filter"] == "temporary"
+        case "outside_scope":
+            applies = bool(outside_guidance_scope(case.record, case.policy))
+        case "outside_criteria":
+            applies = x["technique"] == "pmt_with_thrombolysis" and not _criteria_met(case)
         case "died":
             applies = case.pathway.close_reason == "died"
         case "closed":
@@ -236,6 +268,20 @@ def status(condition: str, case: PmtCase, as_of: date) -> str:
         case _:
             return _visit_status(case, condition, as_of)
     return REQUIRED if applies else NOT_APPLICABLE
+
+
+def _criteria_met(case: PmtCase) -> bool:
+    return not thrombolysis_criteria_failures(case.record, case.performed_on, case.policy)
+
+
+def _safety_check(case: PmtCase) -> tuple[Row, list[str]] | None:
+    """The safety check in force on the procedure day (the latest on or before it) and its failures."""
+    record = case.record
+    latest = record.latest_safety_check(case.performed_on)
+    if latest is None:
+        return None
+    row = [r for r in case.rows.safety_checks if r["checked_on"] == latest.checked_on][-1]
+    return row, safety_check_failures(latest, record.thrombolysis_planned, case.policy)
 
 
 def _worst(values: list[str | None], order: tuple[str, ...]) -> str | None:
@@ -260,6 +306,11 @@ def _values(case: PmtCase, as_of: date) -> dict[str, Any]:
     outcome = case.rows.filter_outcomes[0] if case.rows.filter_outcomes else {}
     registry = case.rows.registry[0] if case.rows.registry else {}
     mdt_days = [m["held_on"] for m in case.rows.mdts]
+    record = case.record
+    checked = _safety_check(case)
+    check, check_failures = checked if checked else ({}, [])
+    categories = {(r.score.visit, r.score.seen_on): r.category for r in case.pts.readings}
+    thrombolysis = x["technique"] == "pmt_with_thrombolysis"
     values: dict[str, Any] = {
         "pathway": p.ref,
         "site": p.site,
@@ -270,7 +321,11 @@ def _values(case: PmtCase, as_of: date) -> dict[str, Any]:
         "presented_on": p.presented_on,
         "veins": [v.value for v in veins],
         "most_proximal_vein": most_proximal(tuple(veins)).value,
-        "cfv_involved": bool(set(veins) & ILIOFEMORAL_SEGMENTS),
+        # From the veins recorded (an isolated internal iliac clot does not involve the common femoral).
+        "cfv_involved": Segment.common_femoral in veins,
+        "pregnant": record.pregnant,
+        "outside_guidance_scope": bool(outside_guidance_scope(record, case.policy)),
+        "outside_scope_plan": record.outside_scope_plan,
         "extent": p.extent,
         "route": p.route,
         **{k: getattr(p, k) for k in PATHWAY_SELECTION},
@@ -281,11 +336,22 @@ def _values(case: PmtCase, as_of: date) -> dict[str, Any]:
         "pmt_procedures": sum(r["technique"] in PMT_TECHNIQUES for r in case.rows.procedures),
         "days_presentation_to_procedure": (performed - p.presented_on).days,
         "days_onset_to_procedure": (performed - p.symptom_onset_on).days,
-        **{k: x[k] for k in PROCEDURE_COLUMNS},
+        **{k: x.get(k) for k in PROCEDURE_COLUMNS},
+        "safety_check_on": check.get("checked_on"),
+        "platelets": check.get("platelets"),
+        "inr": check.get("inr"),
+        "safety_check_failed": bool(check_failures) if checked else None,
+        "thrombolysis_criteria_met": _criteria_met(case) if thrombolysis else None,
         "filter_inserted_on": performed if x["ivc_filter"] != "none" else None,
         "filter_outcome": outcome.get("outcome"),
         "filter_outcome_on": outcome.get("decided_on"),
         **{f"{visit}_{item}": row.get(item) for visit, row in visits.items() for item in VISIT_ITEMS},
+        # The PTS category as the timing rule reads it (pathway.pts): none in the acute phase.
+        **{
+            f"{visit}_pts_category": categories.get((visit, row["seen_on"])) if row else None
+            for visit, row in visits.items()
+        },
+        "pts_status": case.pts.status,
         "recurrent_vte": _recurrence([v.get("recurrent_vte") for v in follow_ups]),
         "bleeding": _worst([v.get("bleeding") for v in follow_ups], BLEEDING_ORDER),
         "died": p.close_reason == "died",

@@ -7,6 +7,7 @@ from typing import Final
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from pathway.codes.sources import citation
 from pathway.leaflets.content import NICE_GUIDANCE, SYNTHETIC_NOTICE, Leaflet
 
 # Core PDF fonts encode latin-1 only: map common typographic characters, replace the rest.
@@ -83,16 +84,23 @@ def build_pdf(leaflet: Leaflet) -> bytes:
         new_y=YPos.NEXT,
     )
     bullet_indent = 5.0
-    for section in leaflet.sections:
+    for heading, claims in leaflet.statements:
         pdf.ln(3)
         pdf.set_font("Helvetica", style="B", size=12.5)
-        pdf.multi_cell(0, 7, latin1(section.heading), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(0, 7, latin1(heading), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font("Helvetica", size=10.5)
-        for point in section.points:
-            if len(section.points) > 1:
+        for claim in claims:
+            if len(claims) > 1:
                 pdf.cell(bullet_indent, 5.5, "-")
-            pdf.multi_cell(0, 5.5, latin1(point), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            text = f"{claim.text} {leaflet.references(claim)}"
+            pdf.multi_cell(0, 5.5, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(0.8)
+    pdf.ln(3)
+    pdf.set_font("Helvetica", style="B", size=12.5)
+    pdf.multi_cell(0, 7, "Where this information comes from", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", size=9.5)
+    for number, source in enumerate(leaflet.sources, 1):
+        pdf.multi_cell(0, 5, latin1(f"{number}. {citation(source)}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     pdf.set_font("Helvetica", style="I", size=8.5)
     pdf.multi_cell(

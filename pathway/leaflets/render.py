@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
+from pathway.codes.sources import citation
 from pathway.leaflets.content import NICE_GUIDANCE, SYNTHETIC_NOTICE, Leaflet
 
 _CSS: Final = """
@@ -19,6 +20,8 @@ h2 { font-size: 14pt; margin: 1.2em 0 .3em; break-after: avoid; }
 ul { margin: .2em 0 .6em 1.2em; padding: 0; }
 li { margin-bottom: .3em; }
 .notice { border: 2px solid #b35c00; background: #fff4e5; padding: .6em .8em; margin: 1em 0; }
+.refs { font-size: 8.5pt; color: #555; white-space: nowrap; }
+ol.sources { font-size: 10pt; }
 @media print {
   body { max-width: none; padding: 0; }
   @page { margin: 18mm 16mm; }
@@ -48,15 +51,21 @@ def render_html(leaflet: Leaflet) -> str:
         f"<h1>{title}</h1>",
         f'<p class="notice"><strong>Please note:</strong> {escape(SYNTHETIC_NOTICE)}</p>',
     ]
-    for section in leaflet.sections:
-        parts.append(f"<section>\n<h2>{escape(section.heading)}</h2>")
-        if len(section.points) == 1:
-            parts.append(f"<p>{escape(section.points[0])}</p>")
+    for heading, claims in leaflet.statements:
+        parts.append(f"<section>\n<h2>{escape(heading)}</h2>")
+        sourced = [
+            f'{escape(claim.text)} <span class="refs">{escape(leaflet.references(claim))}</span>' for claim in claims
+        ]
+        if len(sourced) == 1:
+            parts.append(f"<p>{sourced[0]}</p>")
         else:
             parts.append("<ul>")
-            parts.extend(f"<li>{escape(point)}</li>" for point in section.points)
+            parts.extend(f"<li>{point}</li>" for point in sourced)
             parts.append("</ul>")
         parts.append("</section>")
+    parts.append('<section>\n<h2>Where this information comes from</h2>\n<ol class="sources">')
+    parts.extend(f"<li>{escape(citation(source))}</li>" for source in leaflet.sources)
+    parts.append("</ol>\n</section>")
     parts += [
         "</main>",
         "<footer>",

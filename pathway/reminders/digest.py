@@ -58,6 +58,7 @@ class Digest:
     pmt_pathways: int
     registry_submitted: int
     unretrieved_filters: list[FilterInPlace]
+    window_days: int = 14  # the policy's treatment window (HTG516 3.9), set by build_digest
 
     @property
     def registry_completeness(self) -> float | None:
@@ -71,9 +72,10 @@ class Digest:
         lines += [f"| {code} | {s.get('red', 0)} | {s.get('amber', 0)} |" for code, s in sorted(self.flags.items())]
         waiting = [o for o in self.outside_window if o.performed_on is None]
         late = [o for o in self.outside_window if o.performed_on is not None]
-        lines += ["", "## Outside the 14-day window", "", f"Waiting past day 14: {len(waiting)}."]
+        days = self.window_days
+        lines += ["", f"## Outside the {days}-day window", "", f"Waiting past day {days}: {len(waiting)}."]
         lines += [f"- {_where(o.pathway, o.site)}: presented {o.presented_on}, day {o.day}" for o in waiting]
-        lines += ["", f"Procedures after day 14: {len(late)}."]
+        lines += ["", f"Procedures after day {days}: {len(late)}."]
         lines += [f"- {_where(o.pathway, o.site)}: procedure on day {o.day}" for o in late]
         share = self.registry_completeness
         lines += ["", "## Registry completeness (PMT, HTG516 1.3)", ""]
@@ -155,6 +157,7 @@ def build_digest(session: Session, as_of: date) -> Digest:
             (FilterInPlace(ref, site, placed, (as_of - placed).days) for ref, site, placed in filters if placed),
             key=lambda f: (-f.days, f.pathway),
         ),
+        window_days=window_days,
     )
 
 

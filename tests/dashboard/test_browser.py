@@ -147,7 +147,8 @@ def test_a_flagged_pathway_on_the_worklist_and_its_timeline(page: Page, served: 
     expect(page.get_by_text("As of")).to_be_visible()
     # The README's picture: the pathways waiting for consent, with their windows running down.
     choose(page, "Stage", "Information and consent")
-    expect(cell(page, "P-CONSENT")).to_be_attached()
+    waiting = page.get_by_test_id("stDataFrame").get_by_role("gridcell", include_hidden=True)
+    expect(waiting.filter(has_text="(CONSENT_OUTSTANDING)").first).to_be_attached()
     screenshot(page, "worklist.png")
     choose(page, "Stage", "All stages")
     choose(page, "Site", "North Vale")

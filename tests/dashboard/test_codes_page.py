@@ -40,7 +40,7 @@ def test_a_procedure_code_shows_its_similar_codes_and_leaflet(database: SessionF
     assert at.subheader[0].value.startswith("37187 · Percutaneous mechanical thrombectomy")
     similar = set(at.dataframe[1].value["code"])
     assert {"34421", "37188", "37212"} <= similar
-    assert "Patient leaflet for this procedure: **PIL-PMT v1.0**" in texts(at)
+    assert "Patient leaflet for this procedure: **PIL-PMT v2.0**" in texts(at)
     assert len(at.expander) > 3  # what the procedure is, why, preparation ... and the leaflet
 
 
@@ -65,7 +65,7 @@ def test_the_leaflet_downloads_as_html_and_pdf(database: SessionFactory, downloa
     at = page("codes", "coord", codes_leaflet="cdt")
     assert not at.exception
     leaflet = get_leaflet("cdt")
-    assert downloads["PIL-CDT-v1.0.html"].decode("utf-8") == render_html(leaflet)
-    assert downloads["PIL-CDT-v1.0.pdf"].startswith(b"%PDF")
-    assert "label for the consent record: `PIL-CDT v1.0`" in texts(at)
+    assert downloads["PIL-CDT-v2.0.html"].decode("utf-8") == render_html(leaflet)
+    assert downloads["PIL-CDT-v2.0.pdf"].startswith(b"%PDF")
+    assert "label for the consent record: `PIL-CDT v2.0`" in texts(at)
     assert [b.key for b in at.download_button] == ["codes_leaflet_html", "codes_leaflet_pdf"]

@@ -72,7 +72,12 @@ def test_policy_page_shows_the_version_and_the_source_of_every_number(database: 
     assert set(numbers.index) == set(type(policy.numbers).model_fields)
     assert numbers.loc["treatment_window_days", "value"] == 14
     assert numbers.loc["treatment_window_days", "source"].startswith("NICE HTG516 3.9")
-    sessions = at.dataframe[1].value.set_index("setting")["value"]
+    assert numbers.loc["treatment_window_days", "allowed"] == "7 to 14"  # a 60-day window is refused at load
+    assert numbers.loc["inr_max", "value"] == 1.5
+    contraindications = at.dataframe[1].value
+    assert list(contraindications["class"]).count("absolute") == 6
+    assert "active_bleeding" in set(contraindications["code"])
+    sessions = at.dataframe[2].value.set_index("setting")["value"]
     assert (sessions["inactivity timeout"], sessions["absolute session limit"]) == (30, 12)
 
 

@@ -97,3 +97,37 @@ def test_unknown_reference_and_no_reference(database: SessionFactory) -> None:
     empty = page("patient", "coord")
     assert empty.info[0].value.startswith("Choose a pathway on the worklist")
     assert len(empty.dataframe) == 0
+
+
+def test_the_safety_net_is_shown_with_recorded_text_as_text(database: SessionFactory) -> None:
+    from pathway.clock import utc_now
+    from pathway.services import execute
+    from tests.dashboard.conftest import SEEDER
+
+    check = {
+        "command": "record_safety_check",
+        "pathway": "P-CONSENT",
+        "checked_on": today().isoformat(),
+        "platelets": 30,
+        "inr": 1.2,
+        "haemoglobin": 120,
+        "egfr": 80,
+        "contraindications": [],
+    }
+    execute(database, SEEDER, check, recorded_at=utc_now())
+    hold = {
+        "command": "stop_anticoagulation",
+        "pathway": "P-CONSENT",
+        "stopped_on": today().isoformat(),
+        "reason": "procedure_hold",
+        "restart_planned_on": (today() + timedelta(days=2)).isoformat(),
+        "plan_approved_by": "Dr *H* <b>Haem</b>",
+    }
+    execute(database, SEEDER, hold, recorded_at=utc_now())
+    at = page("patient", "clin", patient_selected="P-CONSENT")
+    shown = [t.value for t in at.text]
+    assert f"Latest safety check {today().isoformat()}: platelets 30 x10^9/L (below 50)" in shown
+    held = next(line for line in shown if line.startswith("Anticoagulation held"))
+    assert "Dr *H* <b>Haem</b>" in held  # a typed name is shown as typed, never rendered
+    assert any(line.startswith("Post-thrombotic syndrome: not yet assessable") for line in shown)
+    assert "Pre-procedure safety checks (1)" in [e.label for e in at.expander]

@@ -14,9 +14,10 @@ from pathway import queries
 from pathway.clock import utc_now
 from pathway.commands import COMMANDS
 from pathway.db import SessionFactory
+from pathway.policy import policy_in_force
 from pathway.roles import COORDINATOR_COMMANDS
 from pathway.services import execute
-from tests.dashboard.conftest import SEEDER, element_after, page, today
+from tests.dashboard.conftest import SEEDER, element_after, page, today, tree
 
 
 def key(command: str, field: str) -> str:
@@ -181,3 +182,59 @@ def test_a_save_while_another_writer_holds_the_database_says_busy_and_keeps_the_
     assert at.text_input(key=key("record_consent", "information_leaflet")).value == "PIL-PMT v1.0"
     at = save(at, "record_consent")  # the lock is gone: the same entries save
     assert consents(database, "P-CONSENT") == 1
+
+
+# --- version 2: the safety check form and the new optional fields -------------------------------------
+
+
+def test_the_safety_check_form_lists_contraindications_as_checkboxes_absolute_then_relative(
+    database: SessionFactory,
+) -> None:
+    at = recording("clin", "record_safety_check", "P-CONSENT")
+    command = "record_safety_check"
+    lists = policy_in_force().contraindications
+    for code in lists.codes:
+        assert at.checkbox(key=key(command, f"contraindication_{code}")).label == lists.words(code)
+    markdown = [m.value for m in at.markdown]
+    assert markdown.index("*Absolute*") < markdown.index("*Relative*")
+    at.date_input(key=key(command, "checked_on")).set_value(today())
+    for field, value in (("platelets", 42.0), ("inr", 1.51), ("haemoglobin", 118.0), ("egfr", 70.0)):
+        at.number_input(key=key(command, field)).set_value(value)
+    at.checkbox(key=key(command, "contraindication_active_bleeding")).check()
+    at.checkbox(key=key(command, "contraindication_tia_6_months")).check()
+    at = save(at, command)
+    assert [s.value for s in at.success] == ["Saved: record the pre-procedure safety check for pathway P-CONSENT."]
+    with database() as session:
+        (check,) = queries.pathway_detail(session, "P-CONSENT", today()).rows.safety_checks
+    assert (check["platelets"], check["inr"]) == (42.0, 1.51)
+    assert check["contraindications"] == ["active_bleeding", "tia_6_months"]
+    assert "SAFETY_CHECK_FAILED" in flags(database, "P-CONSENT")
+
+
+def test_a_coordinator_is_not_offered_the_safety_check(database: SessionFactory) -> None:
+    options = page("record", "coord").selectbox(key="record_command").options
+    assert COMMAND_TITLES["record_safety_check"] not in options
+
+
+def test_a_procedure_hold_without_its_plan_is_refused_beside_the_restart_field(database: SessionFactory) -> None:
+    command = "stop_anticoagulation"
+    at = recording("clin", command, "P-CONSENT")
+    at.date_input(key=key(command, "stopped_on")).set_value(today())
+    at.selectbox(key=key(command, "reason")).set_value("procedure_hold")
+    at = save(at, command)
+    error = element_after(at, key(command, "restart_planned_on"))
+    assert isinstance(error, Error) and "needs a planned restart" in error.value
+    at.date_input(key=key(command, "restart_planned_on")).set_value(today() + timedelta(days=2))
+    at.text_input(key=key(command, "plan_approved_by")).input("Dr H. Haematologist")
+    at = save(at, command)
+    assert [s.value for s in at.success] == ["Saved: stop anticoagulation for pathway P-CONSENT."]
+
+
+def test_the_new_optional_fields_are_on_their_forms(database: SessionFactory) -> None:
+    diagnosis = recording("coord", "record_diagnosis")
+    assert diagnosis.selectbox(key=key("record_diagnosis", "pregnant")).options == ["—", "yes", "no"]
+    mdt = recording("coord", "record_mdt", "P-QUIET")
+    assert mdt.text_area(key=key("record_mdt", "outside_scope_plan")) is not None
+    procedure = recording("clin", "record_procedure", "P-CONSENT")
+    for field in ("outside_criteria_rationale", "filter_indication", "filter_removal_planned_on"):
+        assert any(getattr(e, "key", None) == key("record_procedure", field) for e in tree(procedure)), field

@@ -28,8 +28,8 @@ from sqlmodel import Session
 from pathway import audit
 from pathway.db import SessionFactory, make_engine, make_session_factory
 from pathway.schema import metadata
-from tests.conftest import run
-from tests.test_rejections import database_state, prepare
+from tests.conftest import register, run
+from tests.test_rejections import close, database_state, prepare
 
 TABLES = tuple(table.name for table in metadata.sorted_tables)
 # One statement for the counts and the audit chain's head; one for the versions.
@@ -54,11 +54,18 @@ def closing_payload() -> dict[str, Any]:
     return {"command": "close_pathway", "pathway": "P1", "closed_on": "2026-06-10", "reason": "withdrawn"}
 
 
+MALE_PATIENT = "H300"  # registered male in the "male:" states (version 2: pregnancy refused for him)
+
+
 def build_state(factory: SessionFactory, state: str) -> None:
-    """`state` is a command name (prepare's state for it) or "closed:" + a command name."""
-    prepare(factory, state.removeprefix("closed:"))
+    """`state` is a command name (prepare's state for it), "closed:" + a command name (that state with
+    P1 closed, a PMT registered first), or "male:" + a command name (that state and a male patient)."""
+    name = state.split(":")[-1]
+    prepare(factory, name)
     if state.startswith("closed:"):
-        run(factory, closing_payload())
+        close(factory, name, closed_on="2026-06-10")
+    if state.startswith("male:"):
+        run(factory, register(patient=MALE_PATIENT, nhs="9990000018", sex="male"))
 
 
 def sqlite_snapshot(path: Path) -> Snapshot:

@@ -13,6 +13,7 @@ and for an invalid case the fields its rejection may name and whether it is a No
 """
 
 import functools
+import math
 import string
 import types
 import typing
@@ -26,20 +27,25 @@ from hypothesis import strategies as st
 
 from pathway.clock import add_months, london_date
 from pathway.commands import COMMANDS, EVENT_DATES, PLANNED_DATES
+from pathway.policy import load_policy
 from pathway.text import normalise_reference, site_spelling
 from pathway.vocabulary import (
+    PERCUTANEOUS_TECHNIQUES,
     REQUIRED_MDT_ROLES,
+    THROMBOLYTIC_TECHNIQUES,
     VILLALTA_ITEMS,
     AccessVein,
     Agent,
     CloseReason,
     ClotRemoval,
     Decision,
+    FilterIndication,
     FilterOutcome,
     Imaging,
     IvcFilter,
     Leg,
     Patency,
+    PregnancyTest,
     ReviewDecision,
     Segment,
     Sex,
@@ -48,12 +54,18 @@ from pathway.vocabulary import (
     Visit,
 )
 from tests.conftest import NHS, PRESENTED, RECORDED_AT
+from tests.properties.databases import MALE_PATIENT
 
 PATIENT = "H100"
 PATHWAY = "P1"
 STARTED_ON = date(2026, 6, 1)
 CONSENTED_ON = date(2026, 6, 3)
 PERFORMED_ON = date(2026, 6, 5)
+SYMPTOM_ONSET = PRESENTED  # tests.conftest.diagnose: onset on the presentation day, NG158's criteria met
+LYSIS_LIMIT = SYMPTOM_ONSET + timedelta(days=14)  # from here a thrombolytic technique needs a rationale
+RESTART_MAX_DAYS = 30  # the policy's restart_plan_max_days
+FILTER_MAX_DAYS = 54  # the policy's filter_retrieval_end_days
+CONTRAINDICATIONS = load_policy().contraindications.codes
 PREPARED_DAY = london_date(RECORDED_AT)  # 2026-06-15
 LAST_RECORDING = datetime(2028, 12, 31, 23, 59)
 PROCEDURAL_VISITS = ("early", "week6")
@@ -77,6 +89,7 @@ class Kind:
     min_items: int = 0
     max_items: int = 0
     bounded: bool = True  # False: the model sets no maximum; max_items only limits generation
+    unique: bool = False  # a list whose items may not repeat
 
 
 def _enum(values: type[Enum] | tuple[str, ...]) -> Kind:
@@ -133,12 +146,15 @@ FIELDS: dict[str, dict[str, Kind]] = {
     | {"imaging": _enum(Imaging)}
     | {name: _enum(_literal("record_diagnosis", name)) for name in ("provoked_status", "functional_status")}
     | {name: _enum(_literal("record_diagnosis", name)) for name in ("life_expectancy_ge_1y", "bleeding_risk")}
-    | {"active_cancer": BOOL, "prior_dvt": BOOL, "baseline_villalta": _int(0, 33), "baseline_vcss": _int(0, 30)},
+    | {"active_cancer": BOOL, "prior_dvt": BOOL, "baseline_villalta": _int(0, 33), "baseline_vcss": _int(0, 30)}
+    | {"pregnant": BOOL},
     "start_anticoagulation": _ON_PATHWAY | {"agent": _enum(Agent), "started_on": DATE},
-    "stop_anticoagulation": _ON_PATHWAY | {"stopped_on": DATE, "reason": _enum(StopReason)},
+    "stop_anticoagulation": _ON_PATHWAY
+    | {"stopped_on": DATE, "reason": _enum(StopReason)}
+    | {"restart_planned_on": DATE, "plan_approved_by": TEXT},
     "record_mdt": _ON_PATHWAY
     | {"held_on": DATE, "attendees": Kind("attendees", min_items=1, max_items=40), "decision": _enum(Decision)}
-    | {"thrombolysis": BOOL, "rationale": _text(4000)},
+    | {"thrombolysis": BOOL, "rationale": _text(4000), "outside_scope_plan": _text(4000)},
     "notify_governance": _BASE | {"site": SITE, "notified_on": DATE, "lead": TEXT, "clinician": TEXT},
     "enrol_research": _ON_PATHWAY | {"study_id": SHORT_TEXT, "ethics_ref": SHORT_TEXT, "enrolled_on": DATE},
     "record_consent": _ON_PATHWAY
@@ -151,7 +167,9 @@ FIELDS: dict[str, dict[str, Kind]] = {
     | {name: _enum(_literal("record_procedure", name)) for name in ("device_mechanism", "thrombolytic_agent")}
     | {"lytic_dose_mg": _float(0, 500), "infusion_hours": _float(0, 120), "venoplasty": BOOL}
     | {"stent_veins": Kind("enums", values=_literal("record_procedure", "stent_veins"), max_items=5, bounded=False)}
-    | {"stent_count": _int(0, 20), "stent_model": TEXT, "filter_model": TEXT},
+    | {"stent_count": _int(0, 20), "stent_model": TEXT, "filter_model": TEXT}
+    | {"outside_criteria_rationale": _text(4000), "filter_indication": _enum(FilterIndication)}
+    | {"filter_removal_planned_on": DATE},
     "submit_registry": _ON_PATHWAY | {"submitted_on": DATE, "registry_ref": SHORT_TEXT},
     "record_follow_up": _ON_PATHWAY
     | {"visit": _enum(Visit), "seen_on": DATE, "villalta": Kind("villalta"), "patency": _enum(Patency)}
@@ -160,6 +178,10 @@ FIELDS: dict[str, dict[str, Kind]] = {
     "record_anticoagulation_review": _ON_PATHWAY | {"reviewed_on": DATE, "decision": _enum(ReviewDecision)},
     "record_filter_outcome": _ON_PATHWAY | {"decided_on": DATE, "outcome": _enum(FilterOutcome)},
     "close_pathway": _ON_PATHWAY | {"closed_on": DATE, "reason": _enum(CloseReason)},
+    "record_safety_check": _ON_PATHWAY
+    | {"checked_on": DATE, "platelets": _float(0, 2000), "inr": _float(0.5, 20), "haemoglobin": _float(20, 250)}
+    | {"egfr": _float(0, 200), "pregnancy_test": _enum(PregnancyTest)}
+    | {"contraindications": Kind("enums", values=CONTRAINDICATIONS, max_items=40, unique=True)},
 }
 
 
@@ -386,9 +408,11 @@ def value_for(kind: Kind) -> st.SearchStrategy[Any]:
         case "int":
             return st.integers(int(kind.lo), int(kind.hi))
         case "float":
-            return st.one_of(st.integers(int(kind.lo), int(kind.hi)), st.floats(kind.lo, kind.hi))
+            whole = st.integers(math.ceil(kind.lo), math.floor(kind.hi))
+            return st.one_of(whole, st.floats(kind.lo, kind.hi), st.sampled_from([kind.lo, kind.hi]))
         case "enums":
-            return st.lists(st.sampled_from(kind.values), min_size=kind.min_items, max_size=kind.max_items)
+            size = min(kind.max_items, len(kind.values)) if kind.unique else kind.max_items
+            return st.lists(st.sampled_from(kind.values), min_size=kind.min_items, max_size=size, unique=kind.unique)
         case "texts":
             return st.lists(free_text(kind.max_len), max_size=kind.max_items)
         case "attendees":
@@ -472,9 +496,43 @@ def valid_case(draw: st.DrawFn, name: str) -> Case:
     else:
         for field, (lo, hi) in date_bounds(name, payload, today).items():
             payload[field] = draw(date_value(lo, hi))
+    _version_2_rules(draw, name, payload)
     keys = list(payload)
     ordered = {keys[i]: payload[keys[i]] for i in draw(_order(len(keys)))}
     return Case(ordered, recorded_at, state=name)
+
+
+def _day_of(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _version_2_rules(draw: st.DrawFn, name: str, payload: dict[str, Any]) -> None:
+    """Make a generated payload meet version 2's rules in its prepared state: a device for a percutaneous
+    technique, a rationale for thrombolysis from day 14 of symptoms, a filter's indication and removal plan,
+    a procedure hold's plan; and give the planned dates the generic loop skips."""
+    style = draw(_AS_DATE)
+    if name == "record_procedure":
+        performed = _day_of(payload["performed_on"])
+        technique = payload["technique"]
+        if technique in {t.value for t in PERCUTANEOUS_TECHNIQUES}:
+            payload["device"] = draw(value_for(TEXT))
+        if technique in {t.value for t in THROMBOLYTIC_TECHNIQUES} and performed >= LYSIS_LIMIT:
+            payload["outside_criteria_rationale"] = draw(free_text(4000))
+        if payload["ivc_filter"] != "none":
+            payload["filter_indication"] = draw(st.sampled_from([f.value for f in FilterIndication]))
+        if payload["ivc_filter"] == "temporary":
+            removal = day_between(performed, performed + timedelta(days=FILTER_MAX_DAYS))
+            payload["filter_removal_planned_on"] = as_input(draw(removal), style)
+        elif draw(_PRESENCE) == "value":  # any planned date from presentation on (the rules read it for temporary)
+            payload["filter_removal_planned_on"] = as_input(draw(day_between(PRESENTED, MAX_DAY)), style)
+    if name == "stop_anticoagulation":
+        stopped = _day_of(payload["stopped_on"])
+        if payload["reason"] == StopReason.procedure_hold.value:
+            restart = day_between(stopped, stopped + timedelta(days=RESTART_MAX_DAYS))
+            payload["restart_planned_on"] = as_input(draw(restart), style)
+            payload["plan_approved_by"] = draw(value_for(TEXT))
+        elif draw(_PRESENCE) == "value":
+            payload["restart_planned_on"] = as_input(draw(day_between(PRESENTED, MAX_DAY)), style)
 
 
 # --- invalid cases -----------------------------------------------------------------------------------
@@ -499,7 +557,7 @@ PREREQUISITE_DAY: dict[str, date] = {
     "record_follow_up": PERFORMED_ON,
 }
 # Mutations that change the state a command runs against rather than its payload.
-STATE_MUTATIONS = frozenset({"closed_pathway", "missing_precondition"})
+STATE_MUTATIONS = frozenset({"closed_pathway", "missing_precondition", "pregnant_male", "close_without_registry"})
 
 FIELD_NAMES = st.from_regex(r"\A[a-z][a-z_0-9]{0,24}\Z")
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10))
@@ -622,6 +680,17 @@ def mutations_for(name: str, *, state_mutations: bool = True) -> list[str]:
         mutations += ["villalta_item_count", "villalta_item_score", "nested_unknown_field", "nested_bad_value"]
     if name == "record_consent":
         mutations += ["uncertainties_not_discussed"] * 2
+    # Version 2's rejections.
+    if name == "record_procedure":
+        mutations += ["no_device", "lysis_without_rationale", "filter_without_indication", "filter_removal_outside"]
+    if name == "stop_anticoagulation":
+        mutations += ["hold_without_plan", "hold_without_plan"]
+    if name == "record_safety_check":
+        mutations += ["repeated_contraindication", "repeated_contraindication"]
+    if name == "record_diagnosis" and state_mutations:
+        mutations.append("pregnant_male")
+    if name == "close_pathway" and state_mutations:
+        mutations.append("close_without_registry")
     return mutations
 
 
@@ -840,9 +909,88 @@ def invalid_case(draw: st.DrawFn, name: str, *, state_mutations: bool = True) ->
         case "uncertainties_not_discussed":
             payload["uncertainties_discussed"] = False
             expected = {"uncertainties_discussed"}
+        case "no_device":
+            payload["technique"] = draw(st.sampled_from(sorted(t.value for t in PERCUTANEOUS_TECHNIQUES)))
+            if draw(st.booleans()):
+                payload.pop("device", None)
+            else:
+                payload["device"] = None
+            expected = {"device"}
+        case "lysis_without_rationale":
+            payload["technique"] = draw(st.sampled_from(sorted(t.value for t in THROMBOLYTIC_TECHNIQUES)))
+            payload["device"] = "Synthetic catheter"
+            payload["performed_on"] = draw(date_value(LYSIS_LIMIT, today))
+            payload.pop("outside_criteria_rationale", None)
+            _valid_filter(draw, payload)
+            expected = {"outside_criteria_rationale"}
+        case "filter_without_indication":
+            payload["ivc_filter"] = draw(st.sampled_from(["temporary", "permanent"]))
+            _valid_filter(draw, payload)
+            del payload["filter_indication"]
+            expected = {"filter_indication"}
+        case "filter_removal_outside":
+            payload["ivc_filter"] = "temporary"
+            _valid_filter(draw, payload)
+            performed = _day_of(payload["performed_on"])
+            outside = st.one_of(
+                st.none(),
+                day_between(performed + timedelta(days=FILTER_MAX_DAYS + 1), MAX_DAY),
+                day_between(MIN_DAY, performed - timedelta(days=1)),
+            )
+            removal = draw(outside)
+            if removal is None:
+                payload.pop("filter_removal_planned_on", None)
+            else:
+                payload["filter_removal_planned_on"] = as_input(removal, draw(_AS_DATE))
+            expected = {"filter_removal_planned_on"}
+        case "hold_without_plan":
+            payload["reason"] = StopReason.procedure_hold.value
+            stopped = _day_of(payload["stopped_on"])
+            payload["restart_planned_on"] = (
+                stopped + timedelta(days=draw(st.integers(0, RESTART_MAX_DAYS)))
+            ).isoformat()
+            payload["plan_approved_by"] = "Dr H. Haematologist"
+            how = draw(st.sampled_from(["no_restart", "no_approver", "too_late", "before_stop"]))
+            if how == "no_restart":
+                del payload["restart_planned_on"]
+            elif how == "no_approver":
+                payload.pop("plan_approved_by")
+            elif how == "too_late":
+                late = day_between(stopped + timedelta(days=RESTART_MAX_DAYS + 1), MAX_DAY)
+                payload["restart_planned_on"] = as_input(draw(late), draw(_AS_DATE))
+            else:
+                early = day_between(MIN_DAY, stopped - timedelta(days=1))
+                payload["restart_planned_on"] = as_input(draw(early), draw(_AS_DATE))
+            expected = {"plan_approved_by"} if how == "no_approver" else {"restart_planned_on"}
+        case "repeated_contraindication":
+            listed = list(payload.get("contraindications") or []) or [draw(st.sampled_from(CONTRAINDICATIONS))]
+            listed.insert(draw(st.integers(0, len(listed))), draw(st.sampled_from(listed)))
+            payload["contraindications"] = listed
+            expected = {"contraindications"}
+        case "pregnant_male":
+            state = f"male:{name}"
+            payload["patient"] = draw(existing_ref(MALE_PATIENT))
+            payload["pregnant"] = True
+            expected = {"pregnant"}
+        case "close_without_registry":
+            state = "submit_registry"  # a PMT done, no registry submission yet
+            payload["closed_on"] = draw(date_value(PERFORMED_ON, today))
+            expected = {"pathway"}
         case _:
             raise AssertionError(kind)
     return Case(payload, case.recorded_at, state, kind, frozenset(expected), not_found)
 
 
 PLANNED_COMMANDS = frozenset(name for name, dates in EVENT_DATES.items() if set(dates) <= PLANNED_DATES)
+
+
+def _valid_filter(draw: st.DrawFn, payload: dict[str, Any]) -> None:
+    """The filter fields a procedure payload needs for its ivc_filter (R9, R10)."""
+    if payload["ivc_filter"] == "none":
+        return
+    payload["filter_indication"] = draw(st.sampled_from([f.value for f in FilterIndication]))
+    if payload["ivc_filter"] == "temporary":
+        performed = _day_of(payload["performed_on"])
+        payload["filter_removal_planned_on"] = (
+            performed + timedelta(days=draw(st.integers(0, FILTER_MAX_DAYS)))
+        ).isoformat()

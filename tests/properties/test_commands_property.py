@@ -1,6 +1,6 @@
 """Every command driven with generated valid and invalid input (issue 6, item 1).
 
-Properties, for each of the 15 commands:
+Properties, for each of the 16 commands (version 2 added record_safety_check):
 - a valid payload (tests/properties/strategies.py: value lists from pathway.vocabulary, dates inside
   the range the rules allow relative to the prepared pathway and the recording day, optional
   fields present, null or absent) is accepted, writes exactly one audit row (for this command, at
@@ -55,6 +55,7 @@ from pathway.models import (
     ProcedureSchedule,
     RegistrySubmission,
     ResearchEnrolment,
+    SafetyCheck,
 )
 from pathway.repository import table_of
 from pathway.services import execute
@@ -130,6 +131,7 @@ OWN_TABLE: dict[str, str | None] = {
     "record_anticoagulation_review": table_of(AnticoagulationReview).name,
     "record_filter_outcome": table_of(FilterOutcomeRow).name,
     "close_pathway": None,
+    "record_safety_check": table_of(SafetyCheck).name,
 }
 CLINICAL_TABLES = frozenset(name for name in OWN_TABLE.values() if name)
 # What a rejection message must never look like (it is shown to the clinician as is).

@@ -5,8 +5,8 @@ collapsed, case-folded) is what filters and the governance lookup compare, so `N
 `north\u00a0vale` recorded before this revision are one site after it. Only adds: three columns
 (filled here from each row's own site), their indexes, and the worklist's index on the key.
 
-Revision ID: 0009
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -17,8 +17,8 @@ from alembic import op
 
 from pathway.text import site_key
 
-revision: str = "0009"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
