@@ -287,29 +287,46 @@ def audit_verify() -> None:
 
 
 @app.command("backup")
-def backup_command(file: Annotated[Path, typer.Argument(help="Where to write the backup.")]) -> None:
-    """Back up the whole database (SQLite online backup; PostgreSQL pg_dump)."""
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (a new file).")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace FILE if it exists.")] = False,
+) -> None:
+    """Back up the whole database (SQLite online backup; PostgreSQL pg_dump) to a new file."""
     from pathway.backup import BackupError, backup
 
     try:
-        backup(database_url(), file)
+        backup(database_url(), file, overwrite=overwrite)
     except BackupError as error:
-        typer.echo(str(error), err=True)
+        typer.echo(f"backup failed: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"backed up to {file}")
 
 
 @app.command("restore")
-def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by `pathway backup`.")]) -> None:
-    """Replace the database with a backup (SQLite backup API; PostgreSQL pg_restore --clean)."""
-    from pathway.backup import BackupError, restore
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A backup made by `pathway backup`.")],
+    keep_dir: Annotated[
+        Path | None,
+        typer.Option("--keep-dir", help="Where the replaced database is kept (default: $PATHWAY_HOME/replaced)."),
+    ] = None,
+) -> None:
+    """Replace the database with a backup, once the backup is checked (integrity, schema, revision,
+    audit trail); the replaced database is kept as a dated copy."""
+    from pathway.backup import BackupError, BackupRefused, restore
 
     try:
-        restore(database_url(), file)
-    except BackupError as error:
-        typer.echo(str(error), err=True)
+        restored = restore(database_url(), file, keep_dir=keep_dir or Settings().home / "replaced")
+    except BackupRefused as error:
+        typer.echo(f"restore refused: {error}; the live database was not changed", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"restored from {file}")
+    except BackupError as error:
+        typer.echo(f"restore failed: {error}; the live database was not changed", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"restored from {file} (schema revision {restored.revision}, audit trail intact: {restored.audit_rows} rows)"
+    )
+    if restored.replaced_copy:
+        typer.echo(f"the replaced database is kept at {restored.replaced_copy}")
 
 
 def _mount_sub_commands() -> None:

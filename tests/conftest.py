@@ -23,6 +23,14 @@ ADMIN = Actor("test-operator", Role.admin)
 RECORDED_AT = datetime(2026, 6, 15, 11, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def pathway_home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every test gets its own data folder (outbox, digests, audit anchors, kept copies), never ./.pathway."""
+    home = tmp_path / "pathway-home"
+    monkeypatch.setenv("PATHWAY_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for the whole run, migrated once and dropped at the end."""
