@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from pathway.cli_errors import MAX_LIMIT
+
 reminders_app = typer.Typer(help="Reminders and notifications.", no_args_is_help=True)
 flows_app = typer.Typer(help="Prefect flows.", no_args_is_help=True)
 
@@ -52,7 +54,7 @@ def run_reminders(
 @reminders_app.command("list")
 def list_notifications(
     failed: Annotated[bool, typer.Option("--failed", help="Only those that exhausted their retries.")] = False,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT)] = 50,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Notifications, newest first (pathway reference and site; never patient identifiers)."""

@@ -13,9 +13,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from pathway import queries
+from pathway.cli_errors import MAX_LIMIT, GuardedGroup, error_kind, unreachable, write_log
 from pathway.clock import london_today, utc_now
 from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.errors import PathwayError
@@ -23,7 +25,12 @@ from pathway.roles import Actor
 from pathway.settings import Settings
 from pathway.vocabulary import Role
 
-app = typer.Typer(help="DVT thrombectomy care-pathway tracker (NICE HTG516).", no_args_is_help=True)
+app = typer.Typer(
+    cls=GuardedGroup,  # every failure: one line and an exit status, details in the log (pathway.cli_errors)
+    help="DVT thrombectomy care-pathway tracker (NICE HTG516).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 console = Console()
 
 
@@ -105,6 +112,12 @@ def apply(
                 continue
             except PathwayError as error:
                 reason = str(error)
+            except SQLAlchemyError as error:
+                if unreachable(error):
+                    raise  # no line can be recorded: stop, said in one line by the guard
+                log = write_log(error, "pathway apply")
+                reason = f"the database refused this command ({error_kind(error)}); nothing was recorded"
+                reason += f" (details in {log})" if log else ""
         rejected += 1
         typer.echo(f"line {number}: {reason}", err=True)
         if stop_on_error:
@@ -144,7 +157,7 @@ def worklist(
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
     flag: Annotated[str | None, typer.Option(help="Only pathways where this flag code stands.")] = None,
     flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Only flagged pathways.")] = False,
-    limit: Annotated[int | None, typer.Option(min=1, help="The first N.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=MAX_LIMIT, help="The first N.")] = None,
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Every open pathway, most urgent first."""
