@@ -19,6 +19,7 @@ from sqlmodel import select
 from pathway import queries
 from pathway.cli_errors import MAX_LIMIT, GuardedGroup, error_kind, unreachable, write_log
 from pathway.clock import london_today, utc_now
+from pathway.command_log import LineRefused, read_log
 from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.errors import PathwayError
 from pathway.roles import Actor
@@ -89,22 +90,18 @@ def init() -> None:
 
 @app.command()
 def apply(
-    file: Annotated[typer.FileText, typer.Argument(help="A command log, one JSON object per line; - for stdin.")],
+    file: Annotated[typer.FileBinaryRead, typer.Argument(help="A command log, one JSON object per line; - for stdin.")],
     stop_on_error: Annotated[bool, typer.Option("--stop-on-error", help="Stop at the first rejected line.")] = False,
 ) -> None:
-    """Run a command log; each line is its own transaction."""
+    """Run a command log; each line is its own transaction, and a bad line never stops the others."""
     from pathway.services import execute
 
     factory = session_factory()
     actor = operator()
     accepted = rejected = 0
-    for number, line in enumerate(file, start=1):
-        if not line.strip():
-            continue
-        try:
-            payload: Any = json.loads(line)
-        except json.JSONDecodeError as error:
-            reason = f"command: not valid JSON ({error.msg})"
+    for number, payload in read_log(file):
+        if isinstance(payload, LineRefused):
+            reason = payload.reason
         else:
             try:
                 execute(factory, actor, payload, recorded_at=utc_now())
