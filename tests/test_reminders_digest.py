@@ -87,3 +87,22 @@ def test_digest_is_kept_as_a_file_and_sent_once_a_week(factory: SessionFactory, 
     ]
     next_week = send_digest(factory, as_of=date(2026, 6, 22), settings=settings, clock=clock_at(AT))
     assert next_week.status == "sent" and next_week.file.name == "governance-2026-06-22.md"
+
+
+def test_a_digest_claimed_by_a_sender_that_died_is_sent_by_the_next_run_and_a_live_ones_is_left(
+    factory: SessionFactory, tmp_path: Path
+) -> None:
+    from pathway.reminders.claimer import holding_claim
+    from pathway.reminders.models import GovernanceDigest
+
+    cohort_for_governance(factory)
+    settings = ReminderSettings(outbox_path=tmp_path / "outbox.jsonl", digests_path=tmp_path / "digests")
+    with holding_claim(factory) as live:
+        row = {"week_of": week_of(DAY), "file": "x", "status": "claimed", "attempts": 0, "claimed_at": AT}
+        with factory() as session, session.begin():
+            session.add(GovernanceDigest(**row, claim=live.claim))
+        # Its sender is alive (it holds the claim's lock): another run leaves the week to it.
+        assert send_digest(factory, as_of=DAY, settings=settings, clock=clock_at(AT)).status == "already_sent"
+    # The block ended without marking the row, as a killed sender would: the lock is gone with it.
+    assert send_digest(factory, as_of=DAY, settings=settings, clock=clock_at(AT)).status == "sent"
+    assert [line["code"] for line in outbox(tmp_path)] == ["GOVERNANCE_DIGEST"]

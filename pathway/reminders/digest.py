@@ -7,10 +7,9 @@ It is kept as a file under the digests folder and sent once per week (claimed li
 """
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
@@ -20,6 +19,7 @@ from pathway.db import SessionFactory
 from pathway.models import FilterOutcomeRow, FlagWindowRow, Pathway, Procedure, RegistrySubmission
 from pathway.policy import policy_in_force
 from pathway.reminders.channels import Channels, Message, Outbox, deliver
+from pathway.reminders.claimer import holding_claim, live_claims
 from pathway.reminders.delivery import Clock
 from pathway.reminders.models import GovernanceDigest
 from pathway.reminders.settings import GOVERNANCE_ROLE, ReminderSettings
@@ -174,24 +174,48 @@ def send_digest(
     path = folder / f"governance-{digest.week_of.isoformat()}.md"
     text = digest.as_markdown()
     path.write_text(text, encoding="utf-8")
-    claim, at = uuid.uuid4().hex, clock()
-    row = {"week_of": digest.week_of, "file": str(path), "status": "claimed", "attempts": 0, "claim": claim}
+    with holding_claim(factory) as holder:  # held until the digest is marked (pathway.reminders.claimer)
+        mine = _claim_week(factory, digest.week_of, path, holder.claim, clock())
+        if mine is None:
+            return DigestResult(path, "already_sent")
+        return _send(factory, digest, path, text, mine, settings=settings, channels=channels, clock=clock, sleep=sleep)
+
+
+def _claim_week(factory: SessionFactory, week: date, path: Path, claim: str, at: datetime) -> GovernanceDigest | None:
+    """Claim the week's digest, or take over the claim of a sender that died; None if another has it."""
+    row = {"week_of": week, "file": str(path), "status": "claimed", "attempts": 0, "claim": claim}
     with writing(factory) as session:
         statement = insert_ignoring_taken(session, table_of(GovernanceDigest), ("week_of",))
         session.execute(statement, [row | {"claimed_at": at}])
-        stale_before = at - timedelta(seconds=settings.claim_lease_seconds)
-        session.execute(
-            update(GovernanceDigest)
-            .where(
-                col(GovernanceDigest.week_of) == digest.week_of,
-                col(GovernanceDigest.status) == "claimed",
-                col(GovernanceDigest.claimed_at) < stale_before,
+    with factory() as session:
+        found = session.exec(select(GovernanceDigest).where(GovernanceDigest.week_of == week)).one()
+    if found.status == "claimed" and found.claim != claim and not live_claims(factory, {found.claim}):
+        with writing(factory) as session:
+            session.execute(
+                update(GovernanceDigest)
+                .where(
+                    col(GovernanceDigest.week_of) == week,
+                    col(GovernanceDigest.status) == "claimed",
+                    col(GovernanceDigest.claim) == found.claim,
+                )
+                .values(claim=claim, claimed_at=at)
             )
-            .values(claim=claim, claimed_at=at)
-        )
-        mine = session.exec(select(GovernanceDigest).where(GovernanceDigest.claim == claim)).first()
-    if mine is None:
-        return DigestResult(path, "already_sent")
+    with factory() as session:
+        return session.exec(select(GovernanceDigest).where(GovernanceDigest.claim == claim)).first()
+
+
+def _send(
+    factory: SessionFactory,
+    digest: Digest,
+    path: Path,
+    text: str,
+    mine: GovernanceDigest,
+    *,
+    settings: ReminderSettings,
+    channels: Channels,
+    clock: Clock,
+    sleep: Callable[[float], None],
+) -> DigestResult:
     title = f"Governance digest, week of {digest.week_of.isoformat()}"
     message = Message(DIGEST_CODE, "info", "digest", GOVERNANCE_ROLE, title, text, attachments=(path,))
     delivery = deliver(
