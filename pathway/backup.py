@@ -13,8 +13,10 @@ the live database untouched, unless every check passes:
 2. it holds the tracker's schema at a revision this version of the tracker knows (a backup from a
    newer version, or an unrelated database, is refused);
 3. brought up to this version's schema (on the copy), its tables match the models exactly;
-4. its audit trail verifies (pathway.audit.verify).
-Only then is the live database kept as a dated copy (in `keep_dir`) and replaced.
+4. its audit trail verifies: the hash chain, and its clinical rows against what the trail recorded
+   (pathway.audit_check, without the live database's anchors: the backup is an earlier state).
+Only then is the live database kept as a dated copy (in `keep_dir`) and replaced; the restored
+database's head and row count start its anchors afresh (source `restore`, pathway.audit_anchor).
 """
 
 import os
@@ -37,7 +39,8 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from pathway import audit
+from pathway.audit_anchor import RESTORE, AnchorStore
+from pathway.audit_check import check_audit
 from pathway.db import MIGRATIONS, make_engine, make_session_factory, migrate
 from pathway.schema import metadata
 
@@ -164,14 +167,13 @@ def check_database(engine: Engine) -> tuple[str, int]:
         raise BackupRefused(f"its schema cannot be brought up to date ({type(error).__name__})") from None
     if differences:
         raise BackupRefused(f"its tables do not match the tracker's schema ({_describe(differences[0])})")
-    with make_session_factory(engine)() as session:
-        try:
-            report = audit.verify(session)
-        except (SQLAlchemyError, ValueError, TypeError) as error:
-            raise BackupRefused(f"its audit trail cannot be read ({type(error).__name__})") from None
-    if not report.intact:
-        raise BackupRefused(f"its audit trail is broken at row {report.first_bad_id}: {report.reason}")
-    return revision, report.rows
+    try:
+        check = check_audit(make_session_factory(engine), None, at=datetime.now(UTC), source="restore")
+    except (SQLAlchemyError, ValueError, TypeError, KeyError) as error:
+        raise BackupRefused(f"its audit trail cannot be read ({type(error).__name__})") from None
+    if not check.intact:
+        raise BackupRefused(f"its audit trail is broken: {check.problems[0]}")
+    return revision, check.rows
 
 
 def _describe(difference: object) -> str:
@@ -203,11 +205,30 @@ def _check_sqlite_file(path: Path) -> None:
 # --- restore -------------------------------------------------------------------------------------------
 
 
-def restore(url: str, source: Path, *, keep_dir: Path, now: datetime | None = None) -> Restored:
+def restore(
+    url: str, source: Path, *, keep_dir: Path, anchors: AnchorStore | None = None, now: datetime | None = None
+) -> Restored:
     """Replace the database at `url` with a backup made by `backup`, after checking it (module docstring).
 
     Raises BackupRefused (nothing touched) when the file is not a sound backup of this tracker.
     """
+    restored = _restore(url, source, keep_dir=keep_dir, now=now)
+    if anchors is not None:
+        engine = make_engine(url)
+        try:
+            check_audit(
+                make_session_factory(engine),
+                anchors,
+                at=now or datetime.now(UTC),
+                source=RESTORE,
+                compare_anchors=False,
+            )
+        finally:
+            engine.dispose()
+    return restored
+
+
+def _restore(url: str, source: Path, *, keep_dir: Path, now: datetime | None) -> Restored:
     if not source.exists():
         raise BackupError(f"no backup file at {source}")
     if not source.is_file():

@@ -5,10 +5,11 @@ import getpass
 import io
 import json
 import os
+import secrets
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,6 +26,9 @@ from pathway.errors import PathwayError
 from pathway.roles import Actor
 from pathway.settings import Settings
 from pathway.vocabulary import Role
+
+if TYPE_CHECKING:
+    from pathway.audit_anchor import AnchorStore
 
 app = typer.Typer(
     cls=GuardedGroup,  # every failure: one line and an exit status, details in the log (pathway.cli_errors)
@@ -241,6 +245,15 @@ def demo_command(
     from pathway.cli_users import demo as demo_accounts
     from pathway.models import Pathway
 
+    settings = Settings()
+    if settings.resolved_audit_key() is None:
+        # The demo signs its audit anchors with a generated key, kept beside them for convenience (a real
+        # deployment keeps PATHWAY_AUDIT_KEY elsewhere: docs/deploy.md).
+        key_file = settings.home / "audit.key"
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+        console.print(f"generated an audit key in {key_file}")
     engine = make_engine(database_url())
     migrate(engine)
     factory = make_session_factory(engine)
@@ -282,18 +295,35 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
+def anchor_store() -> "AnchorStore":
+    """Where this database's audit anchors are kept and the key that signs them (from the settings)."""
+    from pathway.audit_anchor import store_for
+
+    return store_for(Settings(), database_url())
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 and name the first bad row if it is broken."""
-    from pathway.audit import verify
+    """Check the audit trail: its hash chain, the clinical rows against it, and the anchors kept outside
+    the database; print the head hash and row count and anchor them. Exit 1 naming what does not match."""
+    from pathway.audit_check import check_audit
 
-    with session_factory()() as session:
-        report = verify(session)
-    if report.intact:
-        typer.echo(f"audit trail intact: {report.rows} rows")
-        return
-    typer.echo(f"audit trail broken at row {report.first_bad_id}: {report.reason}", err=True)
-    raise typer.Exit(1)
+    store = anchor_store()
+    check = check_audit(session_factory(), store, at=utc_now(), source="verify")
+    if not check.intact:
+        for problem in check.problems:
+            typer.echo(f"audit trail broken: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit trail intact: {check.rows} rows, head {check.head or 'none (empty)'}")
+    typer.echo(f"clinical rows match the audit trail: {check.clinical_rows} rows")
+    anchored = "signed" if check.anchor and check.anchor.mac else "NOT signed"
+    typer.echo(f"checked against {check.anchors_checked} earlier anchors; anchored ({anchored}) in {store.path}")
+    if store.key is None:
+        typer.echo(
+            "warning: the anchors are not signed (PATHWAY_AUDIT_KEY is not set): a change made in the database "
+            f"is caught, but someone who can also write {store.path} could hide one",
+            err=True,
+        )
 
 
 @app.command("backup")
@@ -325,7 +355,9 @@ def restore_command(
     from pathway.backup import BackupError, BackupRefused, restore
 
     try:
-        restored = restore(database_url(), file, keep_dir=keep_dir or Settings().home / "replaced")
+        restored = restore(
+            database_url(), file, keep_dir=keep_dir or Settings().home / "replaced", anchors=anchor_store()
+        )
     except BackupRefused as error:
         typer.echo(f"restore refused: {error}; the live database was not changed", err=True)
         raise typer.Exit(1) from None

@@ -49,6 +49,7 @@ def _round_trip(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     load_cohort(factory, patients=5, seed=99, today=AS_OF, actor=ADMIN)
     changed = _worklist(runner)
     assert changed != before
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0  # anchored at more rows than the backup has
     restored = runner.invoke(app, ["restore", str(file)])
     assert restored.exit_code == 0, restored.output
     assert _worklist(runner) == before

@@ -4,17 +4,22 @@ Content (pathway references and sites only): open pathways by stage; standing fl
 severity; pathways outside the 14-day treatment window (open and waiting past it, and procedures done
 after it); registry completeness for PMT (HTG516 1.3); temporary IVC filters with no retrieval decision.
 It is kept as a file under the digests folder and sent once per week (claimed like a notification).
+It ends with the audit trail's state (pathway.audit_check): its row count and head hash, anchored
+(signed with the audit key) outside the database, or what does not match: a record of the chain's
+head sent away every week, where no one with rights on the database can reach it.
 """
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from pathway.audit_anchor import AnchorStore
+from pathway.audit_check import AuditCheck, check_audit
 from pathway.db import SessionFactory
 from pathway.models import FilterOutcomeRow, FlagWindowRow, Pathway, Procedure, RegistrySubmission
 from pathway.policy import policy_in_force
@@ -57,6 +62,7 @@ class Digest:
     pmt_pathways: int
     registry_submitted: int
     unretrieved_filters: list[FilterInPlace]
+    audit: AuditCheck | None = None
 
     @property
     def registry_completeness(self) -> float | None:
@@ -83,6 +89,15 @@ class Digest:
         )
         lines += ["", "## Temporary IVC filters without a retrieval decision", "", f"{len(self.unretrieved_filters)}."]
         lines += [f"- {f.pathway} ({f.site}): placed {f.placed_on}, {f.days} days" for f in self.unretrieved_filters]
+        if self.audit is not None:
+            lines += ["", "## Audit trail", ""]
+            if self.audit.intact:
+                signed = "signed" if self.audit.anchor and self.audit.anchor.mac else "not signed: no audit key"
+                lines.append(f"Intact: {self.audit.rows} rows, head `{self.audit.head}` (anchored, {signed}).")
+                lines.append(f"Clinical rows matching the trail: {self.audit.clinical_rows}.")
+            else:
+                lines.append("BROKEN. Run `pathway audit verify` and tell the clinical safety officer:")
+                lines += [f"- {problem}" for problem in self.audit.problems]
         return "\n".join(lines) + "\n"
 
 
@@ -164,11 +179,15 @@ def send_digest(
     clock: Clock,
     channels: Channels | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    audit_anchors: AnchorStore | None = None,
 ) -> DigestResult:
-    """Write the week's digest file (refreshed on every run) and send it once per week."""
+    """Write the week's digest file (refreshed on every run) and send it once per week. With
+    `audit_anchors`, the audit trail is checked and anchored, and the digest says how it stands."""
     channels = channels or Channels(settings)
     with factory() as session:
         digest = build_digest(session, as_of)
+    if audit_anchors is not None:
+        digest = replace(digest, audit=check_audit(factory, audit_anchors, at=clock(), source="digest"))
     folder = settings.resolved_digests()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"governance-{digest.week_of.isoformat()}.md"
