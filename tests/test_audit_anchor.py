@@ -195,3 +195,18 @@ def test_signed_anchors_need_the_key_to_be_checked(
     assert "no PATHWAY_AUDIT_KEY is set to check it" in broken(verify(cli))
     monkeypatch.setenv("PATHWAY_AUDIT_KEY", "another key")
     assert "signed with another key" in broken(verify(cli))
+
+
+def test_the_demo_generates_an_audit_key_outside_the_database_and_verify_signs_with_it(
+    tmp_path: Path, pathway_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PATHWAY_AUDIT_KEY")
+    monkeypatch.setenv("PATHWAY_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    runner = CliRunner()
+    demo = runner.invoke(app, ["demo", "--no-serve", "--patients", "10"])
+    assert demo.exit_code == 0, demo.output
+    key = pathway_home / "audit.key"
+    assert len(key.read_text()) == 64 and key.stat().st_mode & 0o777 == 0o600
+    result = verify(runner)
+    assert result.exit_code == 0, result.output
+    assert "anchored (signed)" in result.stdout and result.stderr == ""
