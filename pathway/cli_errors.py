@@ -1,6 +1,7 @@
 """How a failure reaches a user of the command line: one line and an exit status, never a traceback.
 
-Exit status: 1 the command refused or rejected something (its own message), 2 a usage error (click's),
+Exit status: 1 the command refused or rejected something (its own message), 2 a usage error (a bad
+option or argument, said in one line),
 3 the database could not be reached or refused the operation, 4 anything unexpected (a bug).
 The details go to `$PATHWAY_HOME/logs/cli.log`, written so that they name no patient: exception types,
 the SQL statement without its parameters (every engine has `hide_parameters`), PostgreSQL's diagnostic
@@ -17,7 +18,8 @@ from typing import Any
 import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError, StatementError
-from typer._click.core import Context  # typer 0.29 vendors click; its Context is the base here
+from typer._click.core import Context  # typer 0.29 vendors click: its Context and usage errors
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
@@ -116,7 +118,13 @@ class GuardedGroup(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, TyperException):  # exits and usage errors: typer says them
+        except NoArgsIsHelpError:
+            raise  # a group given no sub-command shows its help
+        except UsageError as error:  # a bad option or argument of a sub-command: one line, status 2
+            where = error.ctx.command_path if error.ctx else "pathway"
+            typer.echo(f"{where}: {error.format_message()} (see {where} --help)", err=True)
+            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, TyperException):  # the command's own exit: as it said
             raise
         except Exception as error:
             command = f"pathway {ctx.invoked_subcommand or ''}".strip()
