@@ -5,11 +5,15 @@ so every other `pathway` command starts without loading Prefect.
 """
 
 import json
+import logging
 import os
+from contextlib import ExitStack
 from enum import StrEnum
 from typing import Annotated
 
 import typer
+
+from pathway.cli_errors import MAX_LIMIT
 
 reminders_app = typer.Typer(help="Reminders and notifications.", no_args_is_help=True)
 flows_app = typer.Typer(help="Prefect flows.", no_args_is_help=True)
@@ -26,8 +30,25 @@ def _use_cli_database() -> None:
 
     os.environ["PATHWAY_DATABASE_URL"] = database_url()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # Without PREFECT_API_URL, Prefect starts a temporary server; its 20 s default is too short on 2 busy cores.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+class _NoTraceback(logging.Filter):
+    """Prefect's console lines without their tracebacks: a user of the command line sees one line per
+    failure. Prefect's API handler sees each record first (the console handler is on the root logger),
+    so the server's log keeps the traceback; the command's own failure goes to pathway's CLI log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def _console_without_tracebacks() -> None:
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.addFilter(_NoTraceback())
 
 
 @reminders_app.command("run")
@@ -40,19 +61,36 @@ def run_reminders(
 
     day = parse_day(as_of)
     _use_cli_database()
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.local_stack import temporary_server
     from flows.reminder_sweep import reminder_sweep
 
-    counts = reminder_sweep(as_of=day)
+    _console_without_tracebacks()
+    with ExitStack() as stack:
+        if not PREFECT_API_URL.value():
+            # Not Prefect's own temporary server: ours stops with this command even when it is killed.
+            server = stack.enter_context(temporary_server())
+            typer.echo(
+                f"started a temporary Prefect server at {server.api_url} (it stops with this command, "
+                f"process {server.tether_pid})",
+                err=True,
+            )
+            stack.enter_context(temporary_settings(updates={PREFECT_API_URL: server.api_url}))
+        counts = reminder_sweep(as_of=day)
     if output is Output.json:
         typer.echo(json.dumps(counts))
     else:
-        typer.echo(f"sent {counts['sent']}, already sent {counts['already_sent']}, failed {counts['failed']}")
+        typer.echo(
+            f"sent {counts['sent']}, already sent {counts['already_sent']}, failed {counts['failed']}, "
+            f"in progress in another sweep {counts['in_progress']}"
+        )
 
 
 @reminders_app.command("list")
 def list_notifications(
     failed: Annotated[bool, typer.Option("--failed", help="Only those that exhausted their retries.")] = False,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_LIMIT)] = 50,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Notifications, newest first (pathway reference and site; never patient identifiers)."""

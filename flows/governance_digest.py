@@ -1,6 +1,7 @@
 """`governance-digest` flow (weekly, Monday 07:00 Europe/London): the coordinator and governance summary.
 
-Kept as a file under $PATHWAY_HOME/digests/ and sent once per week to the governance recipients.
+Kept as a file under $PATHWAY_HOME/digests/ and sent once per week to the governance recipients; it
+ends with the audit trail's row count and head hash, anchored outside the database.
 """
 
 from datetime import date
@@ -16,7 +17,11 @@ from pathway.reminders.digest import send_digest
 @task(cache_policy=NO_CACHE)
 def write_and_send_digest(as_of: date) -> dict[str, str]:
     result = send_digest(
-        runtime.session_factory(), as_of=as_of, settings=runtime.reminder_settings(), clock=runtime.utc_now
+        runtime.session_factory(),
+        as_of=as_of,
+        settings=runtime.reminder_settings(),
+        clock=runtime.utc_now,
+        audit_anchors=runtime.audit_anchors(),  # the audit trail checked and anchored, stated in the digest
     )
     return {"file": str(result.file), "status": result.status}
 

@@ -6,13 +6,21 @@
 
 Prefect's files (its SQLite database, logs) live under home/"prefect", inside the project's local
 data folder; both processes get PATHWAY_HOME=home so the served flows use the demo database.
+
+`temporary_server()` is the one-command server of `pathway reminders run` when no PREFECT_API_URL is
+set: like Prefect's own temporary server, but tethered (flows.tether), so it stops when the command
+ends, even when the command is killed with SIGKILL (Prefect's own stops only at a normal exit).
 """
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -88,3 +96,60 @@ def stop_local_stack(processes: list[subprocess.Popen[bytes]], *, timeout: float
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@dataclass(frozen=True)
+class TemporaryServer:
+    api_url: str
+    tether_pid: int  # the process that stops the server when this one ends
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def temporary_server(*, timeout: float = 120.0) -> Iterator[TemporaryServer]:
+    """A Prefect API server (no UI) for this process only, stopped when it ends, however it ends."""
+    import prefect
+    from prefect.settings import get_current_settings
+
+    port = _free_port()
+    env = os.environ | get_current_settings().to_environment_variables(exclude_unset=True)
+    env |= {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    server = [
+        *(sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent)),
+        *("--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port)),
+        *("--log-level", "error", "--lifespan", "on"),
+    ]
+    # Only this process holds the pipe's write end (os.pipe is not inherited by other children): when
+    # it ends, the tether reads end of file and stops the server's process group.
+    read_end, write_end = os.pipe()
+    try:
+        tether = subprocess.Popen(
+            [sys.executable, "-m", "flows.tether", *server], stdin=read_end, env=env, cwd=ROOT, start_new_session=True
+        )
+    finally:
+        os.close(read_end)
+    try:
+        wait_for_health(port, tether, timeout=timeout)
+        yield TemporaryServer(f"http://127.0.0.1:{port}/api", tether.pid)
+    finally:
+        _drain_prefect_workers()  # the run's logs and events reach the server before it stops
+        os.close(write_end)  # the tether stops the server
+        try:
+            tether.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(tether.pid, signal.SIGKILL)
+            tether.wait()
+
+
+def _drain_prefect_workers() -> None:
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=30)
+    EventsWorker.drain_all(timeout=30)

@@ -35,7 +35,7 @@ def sweep_reminders(as_of: date) -> dict[str, int]:
 
 @flow(name="reminder-sweep", flow_run_name=run_name("reminder-sweep"))
 def reminder_sweep(as_of: date | None = None) -> dict[str, int]:
-    """One sweep at `as_of` (default: today in London); prints {"sent", "already_sent", "failed"}."""
+    """One sweep at `as_of` (default: today in London): {"sent", "already_sent", "failed", "in_progress"}."""
     day = as_of or runtime.london_today()
     started = start_pathway_runs()
     counts = sweep_reminders(day)

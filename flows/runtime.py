@@ -7,12 +7,13 @@ carry a database URL (it may hold a password) nor anything about a patient.
 from collections.abc import Callable
 from functools import cache
 
+from pathway.audit_anchor import AnchorStore, store_for
 from pathway.clock import london_today, utc_now
 from pathway.db import SessionFactory, make_engine, make_session_factory
 from pathway.reminders.settings import ReminderSettings
 from pathway.settings import Settings
 
-__all__ = ["london_today", "reminder_settings", "run_name", "session_factory", "utc_now"]
+__all__ = ["audit_anchors", "london_today", "reminder_settings", "run_name", "session_factory", "utc_now"]
 
 
 @cache
@@ -23,6 +24,12 @@ def _factory(url: str) -> SessionFactory:
 def session_factory() -> SessionFactory:
     """One engine per database URL per process (a served process runs many flows)."""
     return _factory(Settings().resolved_database_url())
+
+
+def audit_anchors() -> AnchorStore:
+    """Where this database's audit anchors are kept, and the key that signs them (never in a parameter)."""
+    settings = Settings()
+    return store_for(settings, settings.resolved_database_url())
 
 
 def reminder_settings() -> ReminderSettings:

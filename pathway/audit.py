@@ -5,12 +5,17 @@ or reordering breaks the chain at the first altered row (21 CFR 11.10(e), HIPAA 
 database itself refuses UPDATE and DELETE on the table (triggers, on SQLite and PostgreSQL). Rows are
 appended one at a time under a lock (SQLite: the write lock taken at BEGIN; PostgreSQL: a transaction
 advisory lock), so two writers can never chain onto the same predecessor.
+
+The chain alone cannot tell a deleted tail, or a chain recomputed from an altered row onwards, from an
+honest one: what is left still links up. pathway.audit_anchor keeps the head hash and row count outside
+the database (signed with a key the database never sees), and pathway.audit_rows compares the clinical
+tables with the fingerprints the audit rows recorded (`written`); pathway.audit_check runs all three.
 """
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -56,7 +61,8 @@ for _statement in POSTGRES_TRIGGERS:
 
 
 def _content(row: AuditEvent) -> str:
-    """The hashed content: every column but the hashes, in a canonical JSON form."""
+    """The hashed content: every column but the hashes, in a canonical JSON form. `written` is hashed
+    only where present, so rows from before it existed keep their hashes."""
     at = row.at.isoformat(timespec="microseconds")
     fields = {
         "id": row.id,
@@ -72,6 +78,8 @@ def _content(row: AuditEvent) -> str:
         "before": row.before,
         "after": row.after,
     }
+    if row.written is not None:
+        fields["written"] = row.written
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
 
 
@@ -99,6 +107,8 @@ class ChainReport:
     rows: int
     first_bad_id: int | None
     reason: str | None
+    hashes: dict[int, str] = field(default_factory=dict)  # row number: its hash (those asked for)
+    head: str | None = None  # the last row's hash, once the whole chain checks out
 
     @property
     def intact(self) -> bool:
@@ -118,16 +128,28 @@ def _rows(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
-def verify(session: Session) -> ChainReport:
-    """Walk the chain from the first row; name the first row whose link or content does not match."""
+def verify(
+    session: Session, *, on_row: Callable[[AuditEvent], None] | None = None, hashes_at: Collection[int] = ()
+) -> ChainReport:
+    """Walk the chain from the first row; name the first row whose link or content does not match.
+
+    `on_row` sees every row that checks out; the report keeps the hash of the rows numbered in
+    `hashes_at` (the anchors' row counts) and of the last row (the head).
+    """
     previous, expected_id, count = GENESIS, 1, 0
+    wanted = set(hashes_at)
+    kept: dict[int, str] = {}
     for row in _rows(session):
         count += 1
         if row.id != expected_id:
-            return ChainReport(count, row.id, f"row {expected_id} is missing (found {row.id} next)")
+            return ChainReport(count, row.id, f"row {expected_id} is missing (found {row.id} next)", kept)
         if row.prev_hash != previous:
-            return ChainReport(count, row.id, "its link does not match the previous row's hash")
+            return ChainReport(count, row.id, "its link does not match the previous row's hash", kept)
         if row.hash != chain_hash(previous, row):
-            return ChainReport(count, row.id, "its content does not match its hash")
+            return ChainReport(count, row.id, "its content does not match its hash", kept)
+        if on_row is not None:
+            on_row(row)
         previous, expected_id = row.hash or "", expected_id + 1
-    return ChainReport(count, None, None)
+        if count in wanted:
+            kept[count] = previous
+    return ChainReport(count, None, None, kept, previous if count else None)

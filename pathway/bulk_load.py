@@ -32,6 +32,7 @@ from pathway.clock import utc_now
 from pathway.db import WRITE_OPTION, SessionFactory
 from pathway.demo import SITES, DemoPatient, cohort, governance_commands
 from pathway.errors import CommandRejected
+from pathway.fingerprint import CLINICAL_KINDS, CLOSURE, aggregate, closure_fingerprint, fingerprint, highest_ids
 from pathway.models import FlagWindowRow, GovernanceNotice, Pathway, Patient, Step
 from pathway.plan import plan_rows
 from pathway.policy import Policy, policy_in_force
@@ -99,6 +100,9 @@ class BatchRows:
     patients: int
     commands: int
     refused: Counter[str]
+    # Clinical table name (and pathway_closure): the fingerprints of its rows (pathway.fingerprint),
+    # taken from the values before conversion, which read back the same (tests/test_audit_anchor.py).
+    prints: dict[str, list[str]] = field(default_factory=dict)
 
 
 Layout = tuple[str, list[str], list[tuple[int, Callable[[Any], Any]]]]
@@ -151,10 +155,16 @@ class _Writer:
     def __init__(self, dialect: type[Dialect] | None) -> None:
         self.layouts = _layouts(dialect)
         self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name, _n, _p in self.layouts.values()}
+        self.prints: dict[str, list[str]] = {}
 
     def add(self, kind: type[SQLModel], values: Row) -> None:
         name, names, processors = self.layouts[kind]
         row = [values.get(column) for column in names]
+        if kind in CLINICAL_KINDS:
+            stored = dict(zip(names, row, strict=True))
+            self.prints.setdefault(name, []).append(fingerprint(name, stored))
+            if kind is Pathway and (closed := closure_fingerprint(stored)):
+                self.prints.setdefault(CLOSURE, []).append(closed)
         for i, processor in processors:
             row[i] = processor(row[i])  # None too: a JSON column stores None as JSON null
         self.rows[name].append(tuple(row))
@@ -174,7 +184,7 @@ def build_batch(batch: Batch) -> BatchRows:
         commands += _load_patient(
             writer, payloads, batch, refused, patient_id=batch.patient_id + k, pathway_id=batch.pathway_id + k
         )
-    return BatchRows(writer.rows, len(batch.patients), commands, refused)
+    return BatchRows(writer.rows, len(batch.patients), commands, refused, writer.prints)
 
 
 def _load_patient(
@@ -383,6 +393,7 @@ def load_cohort(
         stack.enter_context(session.begin())
         session.connection(execution_options={WRITE_OPTION: True})
         log = stack.enter_context(Path(log_path).open("w")) if log_path else None
+        before = highest_ids(session)  # the audit row vouches for the rows above these
         # Continue after what is there: references by id, NHS numbers after the highest 999 number.
         start = session.exec(select(func.max(Patient.id))).one() or 0
         highest = session.exec(select(func.max(Patient.nhs_number)).where(col(Patient.nhs_number).like("999%"))).one()
@@ -391,6 +402,7 @@ def load_cohort(
         sites = sites_as_registered(session)
         for site in SITES:
             sites.setdefault(site_key(site), site)
+        prints: dict[str, list[str]] = {}  # the loaded clinical rows' fingerprints, by table
         governance: dict[str, date] = {}
         for command in governance_commands(today):
             parsed = c.parse_command(command)
@@ -401,6 +413,7 @@ def load_cohort(
                 notice = {"site": sites[key], "site_key": key, "notified_on": parsed.notified_on, "lead": parsed.lead}
                 notice |= {"notifying_clinician": parsed.clinician, "recorded_at": now, "recorded_by": actor.name}
                 session.execute(insert(GovernanceNotice), [notice])
+                prints.setdefault("governance_notice", []).append(fingerprint("governance_notice", notice))
                 loaded_commands += 1
                 if log:
                     log.write(json.dumps(command) + "\n")
@@ -435,6 +448,8 @@ def load_cohort(
                     inserter.insert(built)
                     loaded_commands += built.commands
                     refused += built.refused
+                    for name, found in built.prints.items():
+                        prints.setdefault(name, []).extend(found)
                     progress.advance(task, built.patients)
             finally:
                 inserter.restore_cache()
@@ -454,9 +469,21 @@ def load_cohort(
                 # The cohort's attempts the rules refused, by command and field (pathway.demo).
                 "refused": dict(sorted(refused.items())),
             },
+            # Per table: the loaded rows' id range, count and digest (pathway.fingerprint).
+            written=_vouched(session, before, prints),
         )
     _refresh_statistics(factory)
     return Loaded(patients=patients, pathways=patients, commands=loaded_commands, refused=dict(sorted(refused.items())))
+
+
+def _vouched(session: Session, before: dict[str, int], prints: dict[str, list[str]]) -> dict[str, Any]:
+    """What the load's audit row records: per table, the loaded rows' id range, count and digest."""
+    after = highest_ids(session)
+    return {
+        name: aggregate(found, before[table] + 1, after[table])
+        for name, found in prints.items()
+        if found and (table := "pathway" if name == CLOSURE else name)
+    }
 
 
 def _refresh_statistics(factory: SessionFactory) -> None:

@@ -3,18 +3,22 @@
 import getpass
 import json
 import os
+import secrets
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
 from pathway import queries
+from pathway.cli_errors import MAX_LIMIT, GuardedGroup, error_kind, unreachable, write_log
 from pathway.clock import london_today, utc_now
+from pathway.command_log import LineRefused, read_log
 from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.errors import PathwayError
 from pathway.exports.csv_file import write_csv
@@ -22,7 +26,15 @@ from pathway.roles import Actor
 from pathway.settings import Settings
 from pathway.vocabulary import Role
 
-app = typer.Typer(help="DVT thrombectomy care-pathway tracker (NICE HTG516).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from pathway.audit_anchor import AnchorStore
+
+app = typer.Typer(
+    cls=GuardedGroup,  # every failure: one line and an exit status, details in the log (pathway.cli_errors)
+    help="DVT thrombectomy care-pathway tracker (NICE HTG516).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 console = Console()
 
 
@@ -87,22 +99,18 @@ def init() -> None:
 
 @app.command()
 def apply(
-    file: Annotated[typer.FileText, typer.Argument(help="A command log, one JSON object per line; - for stdin.")],
+    file: Annotated[typer.FileBinaryRead, typer.Argument(help="A command log, one JSON object per line; - for stdin.")],
     stop_on_error: Annotated[bool, typer.Option("--stop-on-error", help="Stop at the first rejected line.")] = False,
 ) -> None:
-    """Run a command log; each line is its own transaction."""
+    """Run a command log; each line is its own transaction, and a bad line never stops the others."""
     from pathway.services import execute
 
     factory = session_factory()
     actor = operator()
     accepted = rejected = 0
-    for number, line in enumerate(file, start=1):
-        if not line.strip():
-            continue
-        try:
-            payload: Any = json.loads(line)
-        except json.JSONDecodeError as error:
-            reason = f"command: not valid JSON ({error.msg})"
+    for number, payload in read_log(file):
+        if isinstance(payload, LineRefused):
+            reason = payload.reason
         else:
             try:
                 execute(factory, actor, payload, recorded_at=utc_now())
@@ -110,6 +118,12 @@ def apply(
                 continue
             except PathwayError as error:
                 reason = str(error)
+            except SQLAlchemyError as error:
+                if unreachable(error):
+                    raise  # no line can be recorded: stop, said in one line by the guard
+                log = write_log(error, "pathway apply")
+                reason = f"the database refused this command ({error_kind(error)}); nothing was recorded"
+                reason += f" (details in {log})" if log else ""
         rejected += 1
         typer.echo(f"line {number}: {reason}", err=True)
         if stop_on_error:
@@ -145,7 +159,7 @@ def worklist(
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
     flag: Annotated[str | None, typer.Option(help="Only pathways where this flag code stands.")] = None,
     flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Only flagged pathways.")] = False,
-    limit: Annotated[int | None, typer.Option(min=1, help="The first N.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=MAX_LIMIT, help="The first N.")] = None,
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
 ) -> None:
     """Every open pathway, most urgent first."""
@@ -244,6 +258,15 @@ def demo_command(
     from pathway.cli_users import demo as demo_accounts
     from pathway.models import Pathway
 
+    settings = Settings()
+    if settings.resolved_audit_key() is None:
+        # The demo signs its audit anchors with a generated key, kept beside them for convenience (a real
+        # deployment keeps PATHWAY_AUDIT_KEY elsewhere: docs/deploy.md).
+        key_file = settings.home / "audit.key"
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+        console.print(f"generated an audit key in {key_file}")
     engine = make_engine(database_url())
     migrate(engine)
     factory = make_session_factory(engine)
@@ -289,44 +312,80 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
 
+def anchor_store() -> "AnchorStore":
+    """Where this database's audit anchors are kept and the key that signs them (from the settings)."""
+    from pathway.audit_anchor import store_for
+
+    return store_for(Settings(), database_url())
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 and name the first bad row if it is broken."""
-    from pathway.audit import verify
+    """Check the audit trail: its hash chain, the clinical rows against it, and the anchors kept outside
+    the database; print the head hash and row count and anchor them. Exit 1 naming what does not match."""
+    from pathway.audit_check import check_audit
 
-    with session_factory()() as session:
-        report = verify(session)
-    if report.intact:
-        typer.echo(f"audit trail intact: {report.rows} rows")
-        return
-    typer.echo(f"audit trail broken at row {report.first_bad_id}: {report.reason}", err=True)
-    raise typer.Exit(1)
+    store = anchor_store()
+    check = check_audit(session_factory(), store, at=utc_now(), source="verify")
+    if not check.intact:
+        for problem in check.problems:
+            typer.echo(f"audit trail broken: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit trail intact: {check.rows} rows, head {check.head or 'none (empty)'}")
+    typer.echo(f"clinical rows match the audit trail: {check.clinical_rows} rows")
+    anchored = "signed" if check.anchor and check.anchor.mac else "NOT signed"
+    typer.echo(f"checked against {check.anchors_checked} earlier anchors; anchored ({anchored}) in {store.path}")
+    if store.key is None:
+        typer.echo(
+            "warning: the anchors are not signed (PATHWAY_AUDIT_KEY is not set): a change made in the database "
+            f"is caught, but someone who can also write {store.path} could hide one",
+            err=True,
+        )
 
 
 @app.command("backup")
-def backup_command(file: Annotated[Path, typer.Argument(help="Where to write the backup.")]) -> None:
-    """Back up the whole database (SQLite online backup; PostgreSQL pg_dump)."""
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (a new file).")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace FILE if it exists.")] = False,
+) -> None:
+    """Back up the whole database (SQLite online backup; PostgreSQL pg_dump) to a new file."""
     from pathway.backup import BackupError, backup
 
     try:
-        backup(database_url(), file)
+        backup(database_url(), file, overwrite=overwrite)
     except BackupError as error:
-        typer.echo(str(error), err=True)
+        typer.echo(f"backup failed: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"backed up to {file}")
 
 
 @app.command("restore")
-def restore_command(file: Annotated[Path, typer.Argument(help="A backup made by `pathway backup`.")]) -> None:
-    """Replace the database with a backup (SQLite backup API; PostgreSQL pg_restore --clean)."""
-    from pathway.backup import BackupError, restore
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A backup made by `pathway backup`.")],
+    keep_dir: Annotated[
+        Path | None,
+        typer.Option("--keep-dir", help="Where the replaced database is kept (default: $PATHWAY_HOME/replaced)."),
+    ] = None,
+) -> None:
+    """Replace the database with a backup, once the backup is checked (integrity, schema, revision,
+    audit trail); the replaced database is kept as a dated copy."""
+    from pathway.backup import BackupError, BackupRefused, restore
 
     try:
-        restore(database_url(), file)
-    except BackupError as error:
-        typer.echo(str(error), err=True)
+        restored = restore(
+            database_url(), file, keep_dir=keep_dir or Settings().home / "replaced", anchors=anchor_store()
+        )
+    except BackupRefused as error:
+        typer.echo(f"restore refused: {error}; the live database was not changed", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"restored from {file}")
+    except BackupError as error:
+        typer.echo(f"restore failed: {error}; the live database was not changed", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"restored from {file} (schema revision {restored.revision}, audit trail intact: {restored.audit_rows} rows)"
+    )
+    if restored.replaced_copy:
+        typer.echo(f"the replaced database is kept at {restored.replaced_copy}")
 
 
 def _mount_sub_commands() -> None:

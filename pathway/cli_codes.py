@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pathway.cli_errors import MAX_LIMIT
 from pathway.codes import CodeDetail, UnknownCodeError, search_codes, show_code
 from pathway.exports.csv_file import write_csv
 from pathway.leaflets import Leaflet, UnknownLeafletError, get_leaflet, list_leaflets, render_html, render_pdf
@@ -63,7 +64,7 @@ SystemOption = Annotated[
 def search(
     text: Annotated[str, typer.Argument(help="Words of the description, or the start of a code (I82.41, i8241).")],
     system: SystemOption = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Most results to show.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_LIMIT, help="Most results to show.")] = 50,
     output: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Search codes: exact code first, then codes starting with TEXT, then descriptions with all its words."""

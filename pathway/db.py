@@ -21,6 +21,9 @@ WRITE_OPTION = "pathway_write"
 
 def make_engine(url: str, *, sqlite_busy_seconds: float = 30, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    # A database error's message never carries the statement's values (an INSERT of a patient holds
+    # the NHS number, name and date of birth): no identifier in an error, a log or a traceback.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         # Wait for a writer rather than fail; check FKs; WAL lets readers run beside the writer.
         connect_args = {"timeout": sqlite_busy_seconds, "check_same_thread": False}

@@ -329,5 +329,8 @@ class AuditEvent(SQLModel, table=True):
     site: str | None = Field(default=None, max_length=80)
     before: dict[str, Any] | None = json_column(nullable=True)
     after: dict[str, Any] | None = json_column(nullable=True)
+    # The clinical rows the command wrote, as fingerprints by table (pathway.fingerprint), so that
+    # `pathway audit verify` can tell a row changed in the database from what was recorded.
+    written: dict[str, Any] | None = json_column(nullable=True)
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str | None = Field(default=None, max_length=64, unique=True)

@@ -20,13 +20,14 @@ from pathway import commands as c
 from pathway.clock import london_date
 from pathway.db import WRITE_OPTION, SessionFactory
 from pathway.errors import AccessDenied, CommandRejected, ConflictError, DatabaseBusy, NotFound
+from pathway.fingerprint import Written, closure_written, written_rows
 from pathway.models import AuditEvent, GovernanceNotice, Pathway, Patient
 from pathway.plan import snapshot, store_plan
 from pathway.policy import Policy, policy_in_force
 from pathway.queries import PathwayDetail, pathway_detail
 from pathway.record import extent_of, route_of
 from pathway.reminders.triggers import queue_flow_trigger
-from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for, site_as_registered
+from pathway.repository import RecordRows, Stamp, load_rows, record_from_rows, row_for, site_as_registered, table_of
 from pathway.roles import Actor, authorise, may_read
 from pathway.text import site_key
 from pathway.vocabulary import Decision, Sex
@@ -67,6 +68,7 @@ class Context:
         site: str | None = None,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
+        written: Written | None = None,
     ) -> AuditEvent:
         return audit.append(
             self.session,
@@ -80,6 +82,7 @@ class Context:
             site=site,
             before=before,
             after=after,
+            written=written,
         )
 
 
@@ -249,9 +252,12 @@ def _register_patient(ctx: Context, command: c.Command) -> Outcome:
         **ctx.stamp(command).columns(),
     )
     session.add(patient)
+    session.flush()
+    assert patient.id is not None
     fields = command.model_dump(mode="json", exclude={"command", "by"}) | _site_as_typed(command.site, site)
     after = {k: ("[identifier recorded]" if k in IDENTIFIER_FIELDS and v is not None else v) for k, v in fields.items()}
-    audit = ctx.audit(command, patient=command.patient, site=site, after=after)
+    written = written_rows(session, table_of(Patient), [patient.id])
+    audit = ctx.audit(command, patient=command.patient, site=site, after=after, written=written)
     assert audit.id is not None
     return Outcome(command.command, audit.id, patient=command.patient)
 
@@ -284,8 +290,10 @@ def _record_diagnosis(ctx: Context, command: c.Command) -> Outcome:
     pathway = Pathway(**new_pathway(command, patient.id, patient.site, ctx.stamp(command), ctx.policy))
     session.add(pathway)
     session.flush()
+    assert pathway.id is not None
     rows = load_rows(session, pathway)
-    return _finish(ctx, command, pathway, rows, before=None, patient=patient.ref)
+    written = written_rows(session, table_of(Pathway), [pathway.id])
+    return _finish(ctx, command, pathway, rows, before=None, patient=patient.ref, written=written)
 
 
 def new_pathway(command: c.RecordDiagnosis, patient_id: int, site: str, stamp: Stamp, policy: Policy) -> dict[str, Any]:
@@ -333,18 +341,19 @@ def _pathway_event(ctx: Context, command: c.Command) -> Outcome:
     record = record_from_rows(rows)
     checks.check_pathway_command(command, record, ctx.today, ctx.policy)
     before = snapshot(pathway, record)
+    assert pathway.id is not None
     if isinstance(command, c.ClosePathway):
         pathway.closed_on = command.closed_on
         pathway.close_reason = command.reason.value
         rows.pathway |= {"closed_on": command.closed_on, "close_reason": command.reason.value}
-    else:
-        assert pathway.id is not None
-        written = row_for(command, pathway.id, ctx.stamp(command), record.presented_on, ctx.policy)
-        assert written is not None
-        kind, values = written
-        ctx.session.execute(insert(kind), [values])
-        rows.add(kind, values)
-    return _finish(ctx, command, pathway, rows, before=before)
+        return _finish(ctx, command, pathway, rows, before=before, closed=True)
+    row = row_for(command, pathway.id, ctx.stamp(command), record.presented_on, ctx.policy)
+    assert row is not None
+    kind, values = row
+    table = table_of(kind)
+    new_id = ctx.session.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+    rows.add(kind, values)
+    return _finish(ctx, command, pathway, rows, before=before, written=written_rows(ctx.session, table, [new_id]))
 
 
 def _finish(
@@ -355,11 +364,16 @@ def _finish(
     *,
     before: dict[str, Any] | None,
     patient: str | None = None,
+    written: Written | None = None,
+    closed: bool = False,
 ) -> Outcome:
     record = record_from_rows(rows)
     store_plan(ctx.session, pathway, record, ctx.policy, ctx.recorded_at)
     queue_flow_trigger(ctx.session, pathway.id, command.command, ctx.recorded_at)  # sent to Prefect later
     ctx.session.flush()  # the version check happens here: StaleDataError if someone else saved first
+    if closed:
+        assert pathway.id is not None
+        written = closure_written(ctx.session, pathway.id)
     audit = ctx.audit(
         command,
         pathway=pathway.ref,
@@ -367,6 +381,7 @@ def _finish(
         site=pathway.site,
         before=before,
         after=snapshot(pathway, record),
+        written=written,
     )
     assert audit.id is not None
     return Outcome(command.command, audit.id, pathway=pathway.ref, patient=patient, version=pathway.version)
@@ -379,17 +394,18 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
         raise CommandRejected("notified_on", f"must not be after today ({ctx.today}), the day it is recorded")
     session = ctx.session
     site = site_as_registered(session, command.site)
-    session.add(
-        GovernanceNotice(
-            site=site,
-            site_key=site_key(site),
-            notified_on=command.notified_on,
-            lead=command.lead,
-            notifying_clinician=command.clinician,
-            **ctx.stamp(command).columns(),
-        )
+    notice = GovernanceNotice(
+        site=site,
+        site_key=site_key(site),
+        notified_on=command.notified_on,
+        lead=command.lead,
+        notifying_clinician=command.clinician,
+        **ctx.stamp(command).columns(),
     )
+    session.add(notice)
     session.flush()
+    assert notice.id is not None
+    written = written_rows(session, table_of(GovernanceNotice), [notice.id])
     affected = session.exec(
         select(Pathway).where(
             Pathway.site_key == site_key(site),
@@ -403,7 +419,7 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
         queue_flow_trigger(session, pathway.id, command.command, ctx.recorded_at)
     session.flush()
     after = command.model_dump(mode="json", exclude={"command", "by"}) | _site_as_typed(command.site, site)
-    audit = ctx.audit(command, site=site, after=after | {"pathways_replanned": len(affected)})
+    audit = ctx.audit(command, site=site, after=after | {"pathways_replanned": len(affected)}, written=written)
     assert audit.id is not None
     return Outcome(command.command, audit.id)
 

@@ -2,6 +2,7 @@
 a pinned recording time, and builders for commands and records."""
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +22,16 @@ POSTGRES_URL = os.environ.get("PATHWAY_TEST_POSTGRES_URL")
 ADMIN = Actor("test-operator", Role.admin)
 # Noon in London on the pinned day; every test that records pins its own time.
 RECORDED_AT = datetime(2026, 6, 15, 11, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def pathway_home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every test gets its own data folder (outbox, digests, audit anchors, kept copies), never ./.pathway,
+    and a generated audit key."""
+    home = tmp_path / "pathway-home"
+    monkeypatch.setenv("PATHWAY_HOME", str(home))
+    monkeypatch.setenv("PATHWAY_AUDIT_KEY", secrets.token_hex(32))  # tests sign their audit anchors
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -87,7 +87,7 @@ def test_cli_audit_verify_exit_status(tmp_path: Path, monkeypatch: pytest.Monkey
     with engine.begin() as connection:
         connection.execute(text("UPDATE audit_event SET command = 'close_pathway' WHERE id = 2"))
     broken = runner.invoke(app, ["audit", "verify"])
-    assert broken.exit_code == 1 and "broken at row 2" in broken.stderr
+    assert broken.exit_code == 1 and "broken: row 2: its content does not match" in broken.stderr
 
 
 def test_open_record_audits_each_read(factory: SessionFactory) -> None:

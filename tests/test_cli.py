@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from pathway.cli import app
@@ -141,3 +142,42 @@ def test_cli_worklist_table_and_csv(cli: CliRunner, tmp_path: Path) -> None:
     csv_out = cli.invoke(app, ["worklist", "--format", "csv"]).stdout.splitlines()
     assert csv_out[0].startswith("patient,pathway,site")
     assert "TREATMENT_WINDOW_AT_RISK:amber" in csv_out[1]
+
+
+def test_cli_apply_one_bad_line_is_refused_and_the_run_goes_on(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile lines: each is `line N: reason`, nothing of it is written, and the valid lines after it are
+    applied (SQLite and PostgreSQL: the lone surrogate used to crash at the INSERT)."""
+    monkeypatch.setenv("PATHWAY_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    notice = json.dumps(governance(site="Hostile Site"))
+    lines = [
+        b"\xef\xbb\xbf" + json.dumps(register()).encode(),  # a byte-order mark before the first line is fine
+        b'{"command": "register_patient", "patient": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        notice.replace("Hostile Site", "Hostile \xff Site").encode("latin-1"),  # not UTF-8
+        notice.replace("Hostile Site", "S\\ud800").encode(),  # a lone surrogate, escaped in JSON
+        notice.replace('"site"', '"site": "Elsewhere", "site"').encode(),  # the same key twice
+        notice.replace('"2026-01-10"', "NaN").encode(),
+        b'{"command": "notify_governance", "site": "S", "notified_on": "2026-01-10", "lead": ' + b"9" * 5000 + b"}",
+        *[json.dumps(c).encode() for c in _today_pathway()[1:]],
+    ]
+    log = tmp_path / "hostile.jsonl"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+
+    result = CliRunner().invoke(app, ["apply", str(log)])
+
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # an exit status, not an exception
+    assert result.stderr.splitlines() == [
+        "line 2: command: nested too deeply to read",
+        "line 3: command: not valid UTF-8 (byte 0xff at position 50)",
+        "line 4: site: not valid text (a lone surrogate)",
+        'line 5: duplicate key "site"',
+        "line 6: command: not valid JSON (NaN is not a number)",
+        "line 7: command: not valid JSON (a number of more than 4300 digits)",
+        "4 accepted, 6 rejected",
+    ]
+    rows = json.loads(CliRunner().invoke(app, ["worklist", "--format", "json"]).stdout)
+    assert [r["pathway"] for r in rows] == ["P1"]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM governance_notice")).scalar() == 0

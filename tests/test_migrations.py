@@ -220,3 +220,80 @@ def test_migration_0007_only_adds() -> None:
     upgrade = source.split("def upgrade()")[1].split("def downgrade()")[0]
     assert 'down_revision: str | None = "0006"' in source
     assert "drop" not in upgrade.lower() and "alter_column" not in upgrade and "execute" not in upgrade
+
+
+def _at_revision(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    from pathway.db import alembic_config
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    from tests.test_backup import _scratch_database
+
+    yield from _scratch_database("pathway_upgrade")
+
+
+def test_a_database_from_before_the_audit_chain_and_row_fingerprints_upgrades_and_verifies(
+    empty_url: str, tmp_path: Any
+) -> None:
+    """Audit rows written at revision 0003 are chained by 0004 (its frozen copy of the hashing), and the
+    clinical rows from before 0009 are vouched for by its baseline: verify finds all intact, and still
+    catches a row changed afterwards."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import MetaData, Table
+
+    from pathway import commands as c
+    from pathway.audit_anchor import AnchorStore, database_identity
+    from pathway.audit_check import check_audit
+    from pathway.db import make_session_factory
+    from pathway.policy import policy_in_force
+    from pathway.repository import Stamp
+    from pathway.services import new_pathway
+    from tests.conftest import RECORDED_AT, diagnose, mdt, run
+
+    engine = make_engine(empty_url)
+    _at_revision(engine, "0003")
+    with engine.begin() as connection:
+        old = Table("audit_event", MetaData(), autoload_with=connection)
+        for n in (1, 2):
+            connection.execute(
+                old.insert().values(
+                    id=n, at=datetime(2026, 1, n, 9, tzinfo=UTC), actor="old", role="admin", command="register_patient"
+                )
+            )
+    _at_revision(engine, "0006")
+    with engine.begin() as connection:
+        tables = MetaData()
+        patient = Table("patient", tables, autoload_with=connection)
+        pathway = Table("pathway", tables, autoload_with=connection)
+        stamp = Stamp(RECORDED_AT, "old", None)
+        row = {"ref": "H100", "nhs_number": "9434765919", "name": None, "sex": "female", "site": "North Vale"}
+        born = datetime(1970, 3, 4).date()
+        connection.execute(patient.insert().values(id=1, date_of_birth=born, **row, **stamp.columns()))
+        command = c.parse_command(diagnose())
+        assert isinstance(command, c.RecordDiagnosis)
+        values = new_pathway(command, 1, "North Vale", stamp, policy_in_force())
+        at_0006 = {name: value for name, value in values.items() if name in pathway.c}  # later columns wait
+        connection.execute(pathway.insert().values(id=1, version=1, **at_0006))
+    migrate(engine)
+    factory = make_session_factory(engine)
+    store = AnchorStore(tmp_path / "anchors.jsonl", b"k" * 32, database_identity(empty_url))
+
+    first = check_audit(factory, store, at=RECORDED_AT, source="verify")
+    assert first.intact, first.problems
+    assert first.rows == 3 and first.clinical_rows == 2  # two old rows and the baseline; patient and pathway
+    run(factory, mdt())  # a command at this revision, fingerprinted by itself
+    assert check_audit(factory, store, at=RECORDED_AT, source="verify").intact
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE pathway SET leg = 'right'"))
+    changed = check_audit(factory, store, at=RECORDED_AT, source="verify")
+    assert any(p.startswith("pathway: the rows with ids 1 to 1, vouched for by audit row 3") for p in changed.problems)
+    engine.dispose()

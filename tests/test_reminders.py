@@ -137,8 +137,8 @@ def test_sweep_rerun_sends_nothing_new(factory: SessionFactory, tmp_path: Path) 
     awaiting_mdt(factory)
     first = sweep(factory, tmp_path, date(2026, 6, 5))
     again = sweep(factory, tmp_path, date(2026, 6, 5))
-    assert first == {"sent": 1, "already_sent": 0, "failed": 0}
-    assert again == {"sent": 0, "already_sent": 1, "failed": 0}
+    assert first == {"sent": 1, "already_sent": 0, "failed": 0, "in_progress": 0}
+    assert again == {"sent": 0, "already_sent": 1, "failed": 0, "in_progress": 0}
     lines = outbox(tmp_path)
     assert [(line["pathway"], line["code"], line["severity"], line["recipient_role"]) for line in lines] == [
         ("P1", "MDT_OVERDUE", "red", "coordinator")
@@ -172,7 +172,12 @@ def test_sweep_catches_up_after_downtime_with_what_stands_now(factory: SessionFa
     run(factory, safety_check("P1", checked_on="2026-06-08"))  # so only consent stays outstanding
     assert sweep(factory, tmp_path, date(2026, 6, 3))["sent"] == 1  # consent outstanding, amber
     after_downtime = sweep(factory, tmp_path, date(2026, 6, 9))
-    assert after_downtime == {"sent": 1, "already_sent": 0, "failed": 0}  # red now; the amber is not repeated
+    assert after_downtime == {
+        "sent": 1,
+        "already_sent": 0,
+        "failed": 0,
+        "in_progress": 0,
+    }  # red now; the amber is not repeated
     assert sweep(factory, tmp_path, date(2026, 6, 9))["sent"] == 0
     sent = [(line["code"], line["severity"], line["kind"]) for line in outbox(tmp_path)]
     assert sent == [("CONSENT_OUTSTANDING", "amber", "first"), ("CONSENT_OUTSTANDING", "red", "first")]
@@ -184,7 +189,7 @@ def test_sweep_after_the_consent_is_recorded_sends_nothing_more(factory: Session
     run(factory, mdt("P1", held_on="2026-06-02"))
     assert sweep(factory, tmp_path, date(2026, 6, 3))["sent"] == 1
     run(factory, consent("P1", consented_on="2026-06-04"))
-    assert sweep(factory, tmp_path, date(2026, 6, 5)) == {"sent": 0, "already_sent": 0, "failed": 0}
+    assert sweep(factory, tmp_path, date(2026, 6, 5)) == {"sent": 0, "already_sent": 0, "failed": 0, "in_progress": 0}
 
 
 def test_two_concurrent_sweeps_send_each_notification_once(factory: SessionFactory, tmp_path: Path) -> None:
@@ -209,14 +214,14 @@ def test_two_concurrent_sweeps_send_each_notification_once(factory: SessionFacto
     assert Counter((x["pathway"], x["code"], x["kind"]) for x in lines).most_common(1)[0][1] == 1
     assert sum(r["sent"] for r in results) == 3 * pathways
     assert all(r["failed"] == 0 for r in results) and len(results) == 3
-    # Every sweep accounts for every notification: sent by it, or taken by another.
-    assert all(r["sent"] + r["already_sent"] == 3 * pathways for r in results)
+    # Every sweep accounts for every notification: sent by it, sent before, or being sent by another.
+    assert all(r["sent"] + r["already_sent"] + r["in_progress"] == 3 * pathways for r in results)
     with factory() as session:
         assert len(session.exec(select(Notification)).all()) == 3 * pathways
 
 
 def test_sweep_killed_mid_batch_then_rerun_sends_each_once(factory: SessionFactory, tmp_path: Path) -> None:
-    """The process dies after 2 deliveries: the claimed-but-unsent rows go out on the next sweep, once."""
+    """The sweep dies after 2 deliveries: an immediate re-run sends the claimed-but-unsent rows, each once."""
     for n in range(3):
         awaiting_mdt(factory, f"P{n}", n)
     dying = RecordingChannel(crash_after=2)
@@ -225,21 +230,13 @@ def test_sweep_killed_mid_batch_then_rerun_sends_each_once(factory: SessionFacto
     with factory() as session:
         statuses = Counter(n.status for n in session.exec(select(Notification)).all())
     assert statuses == {"sent": 2, "claimed": 7}
-    # A sweep within the lease leaves the live-looking claims alone...
-    assert sweep(factory, tmp_path, date(2026, 6, 12))["sent"] == 0
-    # ...and the next sweep after it takes them over and sends each once.
+    # Its claim lock went with it: a re-run at the same instant takes the 7 over and sends each once.
     healthy = RecordingChannel()
-    later = run_sweep(
-        factory,
-        as_of=date(2026, 6, 12),
-        settings=settings_for(tmp_path),
-        clock=clock_at(SWEPT_AT + timedelta(hours=1)),
-        channels=FakeChannels(settings_for(tmp_path), healthy),
-    )
-    assert later.sent == 7
+    again = sweep(factory, tmp_path, date(2026, 6, 12), channels=FakeChannels(settings_for(tmp_path), healthy))
+    assert again == {"sent": 7, "already_sent": 2, "failed": 0, "in_progress": 0}
     sent = dying.messages + healthy.messages
     assert len(sent) == 9 and len({(m.pathway, m.code, m.kind) for m in sent}) == 9
-    assert len(outbox(tmp_path)) == 9
+    assert len(outbox(tmp_path)) == 9 and len({line["notification"] for line in outbox(tmp_path)}) == 9
 
 
 def test_taken_over_claim_is_dropped_when_its_step_was_done_since(factory: SessionFactory, tmp_path: Path) -> None:
@@ -258,7 +255,7 @@ def test_taken_over_claim_is_dropped_when_its_step_was_done_since(factory: Sessi
         settings=settings_for(tmp_path),
         clock=clock_at(SWEPT_AT + timedelta(hours=1)),
     )
-    assert later.as_dict() == {"sent": 0, "already_sent": 0, "failed": 0}
+    assert later.as_dict() == {"sent": 0, "already_sent": 0, "failed": 0, "in_progress": 0}
     with factory() as session:
         assert session.exec(select(Notification)).all() == []
     assert outbox(tmp_path) == []
@@ -291,7 +288,7 @@ def test_channel_failing_past_the_retries_is_recorded_as_failed_and_listed(
     broken = RecordingChannel(failures=99)
     channels = FakeChannels(settings_for(tmp_path), broken)
     result = sweep(factory, tmp_path, date(2026, 6, 5), channels=channels, retries=2)
-    assert result == {"sent": 0, "already_sent": 0, "failed": 1}
+    assert result == {"sent": 0, "already_sent": 0, "failed": 1, "in_progress": 0}
     assert broken.calls == 3 and outbox(tmp_path) == []
     with factory() as session:
         (failed,) = failed_notifications(session)
@@ -360,36 +357,40 @@ def test_claiming_a_taken_key_inserts_nothing_and_raises_nothing(factory: Sessio
         ]
 
 
-def test_a_slow_sweep_renews_its_claims_so_a_later_sweep_cannot_take_them_over(
+def test_a_live_sweeps_claims_are_never_taken_over_however_long_it_runs(
     factory: SessionFactory, tmp_path: Path
 ) -> None:
-    """Sweep A's clock runs 40 s per reading against a 60 s lease; sweep B starts while A is mid-batch."""
+    """Sweep A's clock runs an hour per message; sweep B starts while A is mid-batch: it sends nothing,
+    counts A's unsent claims as in progress (not as sent), and A finishes its batch."""
     for n in range(3):
         awaiting_mdt(factory, f"P{n}", n)
-    ticks = iter(range(0, 10_000, 40))
+    ticks = iter(range(0, 10_000_000, 3600))
 
     def slow_clock() -> datetime:
         return SWEPT_AT + timedelta(seconds=next(ticks))
 
     rival = RecordingChannel()
-    settings = settings_for(tmp_path, claim_lease_seconds=60)
+    settings = settings_for(tmp_path)
+    rival_counts: list[dict[str, int]] = []
 
     class RivalStartsMidBatch(RecordingChannel):
         def send(self, message: Message) -> None:
             super().send(message)
             if len(self.messages) == 3:
                 now = slow_clock()
-                run_sweep(
+                result = run_sweep(
                     factory,
                     as_of=date(2026, 6, 12),
                     settings=settings,
                     clock=lambda: now,
                     channels=FakeChannels(settings, rival),
                 )
+                rival_counts.append(result.as_dict())
 
     first = RivalStartsMidBatch()
     run_sweep(
         factory, as_of=date(2026, 6, 12), settings=settings, clock=slow_clock, channels=FakeChannels(settings, first)
     )
     assert rival.messages == [] and len(first.messages) == 9
+    assert rival_counts == [{"sent": 0, "already_sent": 2, "failed": 0, "in_progress": 7}]  # the 3rd not yet marked
     assert len(outbox(tmp_path)) == 9

@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from pathway.db import SessionFactory
 from pathway.reminders.digest import build_digest, send_digest, week_of
 from pathway.reminders.settings import ReminderSettings
@@ -87,3 +89,54 @@ def test_digest_is_kept_as_a_file_and_sent_once_a_week(factory: SessionFactory, 
     ]
     next_week = send_digest(factory, as_of=date(2026, 6, 22), settings=settings, clock=clock_at(AT))
     assert next_week.status == "sent" and next_week.file.name == "governance-2026-06-22.md"
+
+
+def test_a_digest_claimed_by_a_sender_that_died_is_sent_by_the_next_run_and_a_live_ones_is_left(
+    factory: SessionFactory, tmp_path: Path
+) -> None:
+    from pathway.reminders.claimer import holding_claim
+    from pathway.reminders.models import GovernanceDigest
+
+    cohort_for_governance(factory)
+    settings = ReminderSettings(outbox_path=tmp_path / "outbox.jsonl", digests_path=tmp_path / "digests")
+    with holding_claim(factory) as live:
+        row = {"week_of": week_of(DAY), "file": "x", "status": "claimed", "attempts": 0, "claimed_at": AT}
+        with factory() as session, session.begin():
+            session.add(GovernanceDigest(**row, claim=live.claim))
+        # Its sender is alive (it holds the claim's lock): another run leaves the week to it.
+        assert send_digest(factory, as_of=DAY, settings=settings, clock=clock_at(AT)).status == "already_sent"
+    # The block ended without marking the row, as a killed sender would: the lock is gone with it.
+    assert send_digest(factory, as_of=DAY, settings=settings, clock=clock_at(AT)).status == "sent"
+    assert [line["code"] for line in outbox(tmp_path)] == ["GOVERNANCE_DIGEST"]
+
+
+def test_the_digest_states_and_anchors_the_audit_trail_and_says_when_it_is_broken(
+    factory: SessionFactory, engine: Engine, tmp_path: Path
+) -> None:
+    import json
+
+    from sqlalchemy import text
+
+    from pathway import audit
+    from pathway.audit_anchor import AnchorStore, database_identity
+
+    cohort_for_governance(factory)
+    store = AnchorStore(tmp_path / "anchors.jsonl", b"k" * 32, database_identity(str(engine.url)))
+    settings = ReminderSettings(outbox_path=tmp_path / "outbox.jsonl", digests_path=tmp_path / "digests")
+    sent = send_digest(factory, as_of=DAY, settings=settings, clock=clock_at(AT), audit_anchors=store)
+    with factory() as session:
+        chain = audit.verify(session)
+    text_sent = sent.file.read_text()
+    assert f"Intact: {chain.rows} rows, head `{chain.head}` (anchored, signed)." in text_sent
+    anchor = json.loads(store.path.read_text())
+    assert (anchor["source"], anchor["rows"], anchor["head"]) == ("digest", chain.rows, chain.head)
+
+    with engine.begin() as connection:  # the last row deleted, triggers bypassed
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            for statement in audit.DROP_TRIGGERS["sqlite"]:
+                connection.execute(text(statement))
+        connection.execute(text(f"DELETE FROM audit_event WHERE id = {chain.rows}"))
+    again = send_digest(factory, as_of=DAY, settings=settings, clock=clock_at(AT), audit_anchors=store)
+    assert "BROKEN" in again.file.read_text() and "rows deleted" in again.file.read_text()

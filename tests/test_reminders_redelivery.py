@@ -90,7 +90,7 @@ def test_failed_notification_is_listed_then_sent_once_when_the_channel_recovers(
 ) -> None:
     awaiting_mdt(factory)
     relay = Relay(up=False)
-    assert sweep(factory, tmp_path, relay) == {"sent": 0, "already_sent": 0, "failed": 1}
+    assert sweep(factory, tmp_path, relay) == {"sent": 0, "already_sent": 0, "failed": 1, "in_progress": 0}
     assert relay.calls == 3 and outbox(tmp_path) == []  # 1 try + 2 retries
     with factory() as session:
         (listed,) = failed_notifications(session)
@@ -99,7 +99,7 @@ def test_failed_notification_is_listed_then_sent_once_when_the_channel_recovers(
 
     relay.up = True
     later = SWEPT_AT + timedelta(hours=1)
-    assert sweep(factory, tmp_path, relay, at=later) == {"sent": 1, "already_sent": 0, "failed": 0}
+    assert sweep(factory, tmp_path, relay, at=later) == {"sent": 1, "already_sent": 0, "failed": 0, "in_progress": 0}
     assert len(relay.messages) == 1 and relay.messages[0].code == "MDT_OVERDUE"
     (row,) = rows(factory)
     assert (row.status, row.attempts, row.last_error, row.accepted_channels) == ("sent", 4, None, None)
@@ -114,6 +114,7 @@ def test_failed_notification_is_listed_then_sent_once_when_the_channel_recovers(
         "sent": 0,
         "already_sent": 1,
         "failed": 0,
+        "in_progress": 0,
     }
     assert sweep(factory, tmp_path, relay, day=DAY + timedelta(days=2), at=later + timedelta(days=2))["sent"] == 1
     assert [(m.code, m.kind) for m in relay.messages] == [("MDT_OVERDUE", "first"), ("MDT_OVERDUE", "escalation")]
@@ -127,7 +128,7 @@ def test_failed_notification_whose_flag_cleared_is_dropped_not_sent(factory: Ses
     run(factory, mdt("P1", held_on="2026-06-05", decision="anticoagulation_only"))
     relay.up = True
     result = sweep(factory, tmp_path, relay, day=DAY + timedelta(days=1), at=SWEPT_AT + timedelta(days=1))
-    assert result == {"sent": 0, "already_sent": 0, "failed": 0}
+    assert result == {"sent": 0, "already_sent": 0, "failed": 0, "in_progress": 0}
     assert relay.messages == [] and outbox(tmp_path) == []
     assert rows(factory) == []  # the key is released: never sent, nothing left for coordinators to chase
     with factory() as session:
@@ -229,7 +230,7 @@ def test_a_channel_still_down_costs_one_rows_retries_per_sweep(factory: SessionF
     assert sweep(factory, tmp_path, relay)["failed"] == 3
     assert relay.calls == 9
     again = sweep(factory, tmp_path, relay, at=SWEPT_AT + timedelta(hours=1))
-    assert again == {"sent": 0, "already_sent": 0, "failed": 3}
+    assert again == {"sent": 0, "already_sent": 0, "failed": 3, "in_progress": 0}
     assert relay.calls == 12  # the first redelivery tried and failed; the other two wait untried
     assert sorted(r.attempts for r in rows(factory)) == [3, 3, 6]
     assert {r.status for r in rows(factory)} == {"failed"}
@@ -337,9 +338,9 @@ def test_smtp_down_through_the_retries_then_back_mails_once(factory: SessionFact
             for h in range(3)
         ]
     assert counts == [
-        {"sent": 0, "already_sent": 0, "failed": 1},
-        {"sent": 1, "already_sent": 0, "failed": 0},
-        {"sent": 0, "already_sent": 1, "failed": 0},
+        {"sent": 0, "already_sent": 0, "failed": 1, "in_progress": 0},
+        {"sent": 1, "already_sent": 0, "failed": 0, "in_progress": 0},
+        {"sent": 0, "already_sent": 1, "failed": 0, "in_progress": 0},
     ]
     assert mailbox.attempts == 4 and len(mailbox.messages) == 1
     assert mailbox.subjects() == ["[RED] MDT assessment overdue (pathway P1 at North Vale)"]

@@ -68,7 +68,7 @@ def test_smtp_refusing_twice_then_accepting_delivers_once(sqlite_factory: Sessio
     with smtp_server(mailbox) as port:
         settings = mail_settings(tmp_path, port, retries=3)
         result = run_sweep(sqlite_factory, as_of=date(2026, 6, 5), settings=settings, clock=utc_now)
-    assert result.as_dict() == {"sent": 1, "already_sent": 0, "failed": 0}
+    assert result.as_dict() == {"sent": 1, "already_sent": 0, "failed": 0, "in_progress": 0}
     assert mailbox.attempts == 3 and len(mailbox.messages) == 1
     with sqlite_factory() as session:
         (row,) = session.exec(select(Notification)).all()
@@ -80,8 +80,9 @@ def test_sweep_killed_with_sigkill_mid_batch_then_rerun_mails_each_once(
 ) -> None:
     """A sweep process is killed while a message is in flight; the next sweep sends the rest, each once.
 
-    "Claimed but unsent" after the kill: rows left `claimed` by the dead sweep; the next sweep after the
-    claim lease takes them over and sends them. The message in flight was never accepted, so it is one of them.
+    "Claimed but unsent" after the kill: rows left `claimed` by the dead sweep; the next sweep takes them
+    over at once (the dead sweep's claim lock is free) and sends them. The message in flight was never
+    accepted, so it is one of them.
     """
     for n in range(4):
         awaiting_mdt(sqlite_factory, f"P{n}", n)

@@ -2,7 +2,10 @@
 
 Marks are committed straight after every message that went through an apprise channel, so a sweep
 killed mid-batch can have sent at most one message that its row does not show (the row stays claimed
-and is retried: see pathway.reminders.sweep). Outbox-only messages are marked in groups of up to
+and the next sweep takes it over: see pathway.reminders.sweep). Before each such message, and before
+each group of outbox-only marks, the sweep checks that it still holds its claim's lock
+(pathway.reminders.claimer); if its connection broke and the lock went with it, it stops (ClaimLost)
+rather than send what another sweep may now take over. Outbox-only messages are marked in groups of up to
 5,000 (one UPDATE by a list of ids per group of equal values, one `sent_at` per group), with their
 outbox lines written in the same step just before the commit; a retry finds a line by its notification
 id and does not write it again, so the outbox holds each notification once whatever the batch size.
@@ -20,15 +23,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, any_, bindparam, update
+from sqlalchemy import Integer, any_, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from pathway.db import SessionFactory
 from pathway.leaflets import get_leaflet, render_pdf
 from pathway.models import Pathway
 from pathway.reminders.channels import Channels, Message, Outbox, deliver
+from pathway.reminders.claimer import ClaimHolder, ClaimLost
 from pathway.reminders.messages import compose
 from pathway.reminders.models import Notification
 from pathway.reminders.settings import ReminderSettings
@@ -67,9 +71,10 @@ class Delivered:
     keys: frozenset[Key]
 
 
-def claimed_by(session: Session, claim: str) -> list[Claimed]:
+def claimed_by(session: Session, claim: str, taken_over: frozenset[int] = frozenset()) -> list[Claimed]:
     """This sweep's claimed rows with their pathway's reference and site, in id order (plain columns:
-    no ORM objects, which cost more than everything else the sweep does per row)."""
+    no ORM objects, which cost more than everything else the sweep does per row). `taken_over`: the
+    ids this sweep took over from a dead one (a re-run within the same second shows no later claim time)."""
     n, p = table_of(Notification), table_of(Pathway)
     found = session.execute(
         sa_select(
@@ -102,7 +107,7 @@ def claimed_by(session: Session, claim: str) -> list[Claimed]:
             due_on,
             leaflet,
             attempts,
-            bool(taken_over),
+            bool(later_claim) or id in taken_over,
             last_error,
             accepted_identities(accepted),
         )
@@ -118,7 +123,7 @@ def claimed_by(session: Session, claim: str) -> list[Claimed]:
             due_on,
             leaflet,
             attempts,
-            taken_over,
+            later_claim,
             last_error,
             accepted,
         ) in found
@@ -236,24 +241,16 @@ def _ids_match(dialect: str, column: Any) -> tuple[Any, int]:
     return column.in_(bindparam("ids", expanding=True)), MARK_CHUNK
 
 
-def _renew(factory: SessionFactory, claim: str, at: datetime) -> None:
-    with writing(factory) as session:
-        session.execute(
-            update(Notification)
-            .where(col(Notification.claim) == claim, col(Notification.status) == "claimed")
-            .values(claimed_at=at)
-        )
-
-
 def deliver_claimed(
     factory: SessionFactory,
     *,
-    claim: str,
+    holder: ClaimHolder,
     settings: ReminderSettings,
     channels: Channels,
     clock: Clock,
     sleep: Callable[[float], None] = time.sleep,
     standing: frozenset[Key] | None = None,
+    taken_over: frozenset[int] = frozenset(),
 ) -> Delivered:
     """Deliver this sweep's claimed rows; a taken-over flag notice that no longer stands is dropped.
 
@@ -261,8 +258,9 @@ def deliver_claimed(
     take it before; once a role's channels fail in this sweep, its other redeliveries wait for the next
     sweep untried (a channel that is still down costs one row's retries per sweep, not every row's).
     """
+    claim = holder.claim
     with factory() as session:
-        rows = claimed_by(session, claim)
+        rows = claimed_by(session, claim, taken_over)
     outbox_path = settings.resolved_outbox()
     outbox = Outbox(outbox_path) if outbox_path else None
     in_outbox = outbox.written() if outbox and any(r.taken_over for r in rows) else set()
@@ -270,13 +268,7 @@ def deliver_claimed(
     sent = failed = 0
     keys = set()
     down: set[str] = set()  # roles whose channels failed in this sweep
-    renewed = clock()
     for row in rows:
-        now = clock()
-        if (now - renewed).total_seconds() > settings.claim_lease_seconds / 3:
-            # A slow batch (apprise paces e-mail at 5.5 s) keeps its claims: no other sweep may take them over.
-            _renew(factory, claim, now)
-            renewed = now
         _pathway_id, code, severity, kind = row.key
         if row.taken_over and standing is not None and kind != "request" and row.key not in standing:
             marks.drop(row)  # the step was done since: release the key
@@ -288,6 +280,7 @@ def deliver_claimed(
             marks.add_outbox_only(row, channel_names)  # nothing to send but the outbox line
             sent += 1
             if len(marks) >= OUTBOX_BATCH:
+                _still_held(holder)
                 marks.commit()
             continue
         if row.redelivery and row.recipient_role in down:
@@ -302,6 +295,7 @@ def deliver_claimed(
             marks.add(row, None, False, values)
             failed += 1
             continue
+        _still_held(holder)  # before a message leaves the machine
         message = compose(
             notification_id=row.id,
             pathway=row.pathway,
@@ -337,5 +331,11 @@ def deliver_claimed(
         sent += delivery.delivered
         failed += not delivery.delivered
         marks.commit()  # straight after a message that left the machine
+    _still_held(holder)
     marks.commit()
     return Delivered(sent, failed, frozenset(keys))
+
+
+def _still_held(holder: ClaimHolder) -> None:
+    if not holder.still_held():
+        raise ClaimLost("this sweep's claim lock was lost (database connection broken); stopping")

@@ -4,22 +4,27 @@ Content (pathway references and sites only): open pathways by stage; standing fl
 severity; pathways outside the 14-day treatment window (open and waiting past it, and procedures done
 after it); registry completeness for PMT (HTG516 1.3); temporary IVC filters with no retrieval decision.
 It is kept as a file under the digests folder and sent once per week (claimed like a notification).
+It ends with the audit trail's state (pathway.audit_check): its row count and head hash, anchored
+(signed with the audit key) outside the database, or what does not match: a record of the chain's
+head sent away every week, where no one with rights on the database can reach it.
 """
 
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from pathway.audit_anchor import AnchorStore
+from pathway.audit_check import AuditCheck, check_audit
 from pathway.db import SessionFactory
 from pathway.models import FilterOutcomeRow, FlagWindowRow, Pathway, Procedure, RegistrySubmission
 from pathway.policy import policy_in_force
 from pathway.reminders.channels import Channels, Message, Outbox, deliver
+from pathway.reminders.claimer import holding_claim, live_claims
 from pathway.reminders.delivery import Clock
 from pathway.reminders.models import GovernanceDigest
 from pathway.reminders.settings import GOVERNANCE_ROLE, ReminderSettings
@@ -59,6 +64,7 @@ class Digest:
     registry_submitted: int
     unretrieved_filters: list[FilterInPlace]
     window_days: int = 14  # the policy's treatment window (HTG516 3.9), set by build_digest
+    audit: AuditCheck | None = None
 
     @property
     def registry_completeness(self) -> float | None:
@@ -88,6 +94,15 @@ class Digest:
         lines += [
             f"- {_where(f.pathway, f.site)}: placed {f.placed_on}, {f.days} days" for f in self.unretrieved_filters
         ]
+        if self.audit is not None:
+            lines += ["", "## Audit trail", ""]
+            if self.audit.intact:
+                signed = "signed" if self.audit.anchor and self.audit.anchor.mac else "not signed: no audit key"
+                lines.append(f"Intact: {self.audit.rows} rows, head `{self.audit.head}` (anchored, {signed}).")
+                lines.append(f"Clinical rows matching the trail: {self.audit.clinical_rows}.")
+            else:
+                lines.append("BROKEN. Run `pathway audit verify` and tell the clinical safety officer:")
+                lines += [f"- {problem}" for problem in self.audit.problems]
         return "\n".join(lines) + "\n"
 
 
@@ -175,34 +190,62 @@ def send_digest(
     clock: Clock,
     channels: Channels | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    audit_anchors: AnchorStore | None = None,
 ) -> DigestResult:
-    """Write the week's digest file (refreshed on every run) and send it once per week."""
+    """Write the week's digest file (refreshed on every run) and send it once per week. With
+    `audit_anchors`, the audit trail is checked and anchored, and the digest says how it stands."""
     channels = channels or Channels(settings)
     with factory() as session:
         digest = build_digest(session, as_of)
+    if audit_anchors is not None:
+        digest = replace(digest, audit=check_audit(factory, audit_anchors, at=clock(), source="digest"))
     folder = settings.resolved_digests()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"governance-{digest.week_of.isoformat()}.md"
     text = digest.as_markdown()
     path.write_text(text, encoding="utf-8")
-    claim, at = uuid.uuid4().hex, clock()
-    row = {"week_of": digest.week_of, "file": str(path), "status": "claimed", "attempts": 0, "claim": claim}
+    with holding_claim(factory) as holder:  # held until the digest is marked (pathway.reminders.claimer)
+        mine = _claim_week(factory, digest.week_of, path, holder.claim, clock())
+        if mine is None:
+            return DigestResult(path, "already_sent")
+        return _send(factory, digest, path, text, mine, settings=settings, channels=channels, clock=clock, sleep=sleep)
+
+
+def _claim_week(factory: SessionFactory, week: date, path: Path, claim: str, at: datetime) -> GovernanceDigest | None:
+    """Claim the week's digest, or take over the claim of a sender that died; None if another has it."""
+    row = {"week_of": week, "file": str(path), "status": "claimed", "attempts": 0, "claim": claim}
     with writing(factory) as session:
         statement = insert_ignoring_taken(session, table_of(GovernanceDigest), ("week_of",))
         session.execute(statement, [row | {"claimed_at": at}])
-        stale_before = at - timedelta(seconds=settings.claim_lease_seconds)
-        session.execute(
-            update(GovernanceDigest)
-            .where(
-                col(GovernanceDigest.week_of) == digest.week_of,
-                col(GovernanceDigest.status) == "claimed",
-                col(GovernanceDigest.claimed_at) < stale_before,
+    with factory() as session:
+        found = session.exec(select(GovernanceDigest).where(GovernanceDigest.week_of == week)).one()
+    if found.status == "claimed" and found.claim != claim and not live_claims(factory, {found.claim}):
+        with writing(factory) as session:
+            session.execute(
+                update(GovernanceDigest)
+                .where(
+                    col(GovernanceDigest.week_of) == week,
+                    col(GovernanceDigest.status) == "claimed",
+                    col(GovernanceDigest.claim) == found.claim,
+                )
+                .values(claim=claim, claimed_at=at)
             )
-            .values(claim=claim, claimed_at=at)
-        )
-        mine = session.exec(select(GovernanceDigest).where(GovernanceDigest.claim == claim)).first()
-    if mine is None:
-        return DigestResult(path, "already_sent")
+    with factory() as session:
+        return session.exec(select(GovernanceDigest).where(GovernanceDigest.claim == claim)).first()
+
+
+def _send(
+    factory: SessionFactory,
+    digest: Digest,
+    path: Path,
+    text: str,
+    mine: GovernanceDigest,
+    *,
+    settings: ReminderSettings,
+    channels: Channels,
+    clock: Clock,
+    sleep: Callable[[float], None],
+) -> DigestResult:
     title = f"Governance digest, week of {digest.week_of.isoformat()}"
     message = Message(DIGEST_CODE, "info", "digest", GOVERNANCE_ROLE, title, text, attachments=(path,))
     delivery = deliver(

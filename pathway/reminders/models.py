@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from pathway.models import utc_column
 
-# claimed: written, not yet delivered (a sweep is sending it, or died doing so: retried after the lease).
+# claimed: written, not yet delivered (a sweep is sending it, or died doing so: the next sweep takes it over).
 # failed: not delivered after the sweep's retries; later sweeps try it again while its flag stands (up
 # to a cap: ReminderSettings.redelivery_*), and drop it once the flag no longer stands.
 NOTIFICATION_STATUSES = ("claimed", "sent", "failed")

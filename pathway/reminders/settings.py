@@ -29,8 +29,6 @@ class ReminderSettings(BaseSettings):
     escalation_days: int = Field(default=2, ge=1, le=60)
     retries: int = Field(default=3, ge=0, le=10)
     backoff_seconds: float = Field(default=2.0, ge=0)
-    # A claim older than this is taken to belong to a sweep that died; the next sweep retries it.
-    claim_lease_seconds: float = Field(default=900.0, ge=0)
     # A notification that failed after its retries is tried again by later sweeps (and re-runs) while
     # its flag stands, until it has had this many delivery attempts in all or is this many days old;
     # past either it stays `failed` for coordinators to follow up by hand (0 days: never tried again).

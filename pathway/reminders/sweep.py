@@ -19,31 +19,35 @@
 4. Deliver (pathway.reminders.delivery) only the rows this sweep claimed, with bounded retries and
    backoff, then mark each one sent or failed (`attempts` counts every try, across sweeps).
 
-Claimed but unsent: a row still `claimed` once its lease (`claim_lease_seconds`, 15 minutes) has run
-out belongs to a sweep that died between its claim and its mark (a live sweep renews its claims every
-third of the lease). The next sweep takes it over with one
+Claimed but unsent: a sweep holds a lock named after its claim for as long as it runs
+(pathway.reminders.claimer), released by the database server or the kernel the moment its process
+dies. A row still `claimed` by a claim whose lock is free belongs to a sweep that died between its
+claim and its mark: the next sweep, even one started a second later, takes it over with one
 conditional UPDATE (so exactly one sweep does), drops it if the flag no longer stands, and otherwise
-delivers it. The outbox never gets a second line for it (lines carry the notification id); an apprise
-channel can see a repeat only if the sweep died after the channel took the message and before the row
-was marked (committed straight after each such message): a window of one message. A redelivery goes
-only to the channels that did not take the message before (`accepted_channels` on the row), and a
-failed row never has an outbox line, so the outbox holds one line per notification id.
+delivers it. The claims of a sweep that is still running are never touched, however long it takes;
+the re-run counts them as `in_progress`, not as sent. The outbox never gets a second line for a row
+(lines carry the notification id); an apprise channel can see a repeat only if the sweep died after
+the channel took the message and before the row was marked (committed straight after each such
+message): a window of one message. A redelivery goes only to the channels that did not take the
+message before (`accepted_channels` on the row), and a failed row never has an outbox line, so the
+outbox holds one line per notification id.
 """
 
 import json
 import time
-import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, bindparam, delete, text, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from pathway.db import SessionFactory
 from pathway.models import FlagWindowRow, Pathway, UTCDateTime
 from pathway.reminders.channels import Channels
+from pathway.reminders.claimer import holding_claim, live_claims
 from pathway.reminders.delivery import Clock, Delivered, Key, deliver_claimed
 from pathway.reminders.messages import flag_owner
 from pathway.reminders.models import Notification
@@ -84,12 +88,21 @@ class Pending:
 
 @dataclass(frozen=True)
 class SweepResult:
+    """What a sweep did with every notification due: sent it; found it sent before; could not deliver
+    it (`failed`); or found it claimed by another sweep still running, which is sending it."""
+
     sent: int
     already_sent: int
     failed: int
+    in_progress: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"sent": self.sent, "already_sent": self.already_sent, "failed": self.failed}
+        return {
+            "sent": self.sent,
+            "already_sent": self.already_sent,
+            "failed": self.failed,
+            "in_progress": self.in_progress,
+        }
 
 
 def standing_flags(session: Session, as_of: date) -> list[Standing]:
@@ -211,17 +224,24 @@ def insert_claims(
             )
 
 
-def take_over_stale(factory: SessionFactory, *, claim: str, at: datetime, lease_seconds: float) -> None:
-    """Move claims whose lease ran out (their sweep died) to this sweep, in one conditional UPDATE."""
+def take_over_dead(factory: SessionFactory, *, claim: str, at: datetime) -> frozenset[int]:
+    """Move to this sweep the rows still claimed by sweeps that died (their claim's lock is free), in one
+    conditional UPDATE per call; returns the ids moved. Live sweeps' claims are left alone."""
+    n = table_of(Notification)
+    with factory() as session:
+        holders = {row[0] for row in session.execute(sa_select(n.c.claim).where(n.c.status == "claimed").distinct())}
+    holders.discard(claim)
+    dead = holders - live_claims(factory, holders)
+    if not dead:
+        return frozenset()
     with writing(factory) as session:
-        session.execute(
-            update(Notification)
-            .where(
-                col(Notification.status) == "claimed",
-                col(Notification.claimed_at) < at - timedelta(seconds=lease_seconds),
-            )
+        moved = session.execute(
+            update(n)
+            .where(n.c.status == "claimed", n.c.claim.in_(sorted(dead)))
             .values(claim=claim, claimed_at=at)
+            .returning(n.c.id)
         )
+        return frozenset(row[0] for row in moved)
 
 
 def failed_rows(session: Session) -> list[tuple[int, Key, int, datetime]]:
@@ -322,33 +342,41 @@ def notify_once(
     # again may be for a role none of `pending` is for.
     for role in {p.recipient_role for p in pending} | {r.value for r in Role} | {ESCALATION_ROLE}:
         channels.for_role(role)
-    claim = uuid.uuid4().hex
-    at = clock()
-    if take_over:
-        take_over_stale(factory, claim=claim, at=at, lease_seconds=settings.claim_lease_seconds)
-    insert_claims(factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox)
-    due = frozenset(p.key for p in pending) | (standing or frozenset())
-    if standing is not None and failed_seen is not None:
-        drop_failed_not_standing(factory, due, failed_seen)
-    take_over_failed(factory, keys=due, claim=claim, at=at, settings=settings)
-    return deliver_claimed(
-        factory, claim=claim, settings=settings, channels=channels, clock=clock, sleep=sleep, standing=standing
-    )
+    with holding_claim(factory) as holder:  # held until every row claimed here is marked
+        claim, at = holder.claim, clock()
+        taken_over = take_over_dead(factory, claim=claim, at=at) if take_over else frozenset()
+        insert_claims(factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox)
+        due = frozenset(p.key for p in pending) | (standing or frozenset())
+        if standing is not None and failed_seen is not None:
+            drop_failed_not_standing(factory, due, failed_seen)
+        take_over_failed(factory, keys=due, claim=claim, at=at, settings=settings)
+        return deliver_claimed(
+            factory,
+            holder=holder,
+            settings=settings,
+            channels=channels,
+            clock=clock,
+            sleep=sleep,
+            standing=standing,
+            taken_over=taken_over,
+        )
 
 
-def sent_or_sending(session: Session, keys: Iterable[Key]) -> set[Key]:
-    """Which of these keys are sent, or claimed by a sweep that is sending them."""
+def statuses(session: Session, keys: Iterable[Key]) -> dict[Key, str]:
+    """The status (sent, claimed or failed) of each of these keys that has a notification row."""
     wanted = set(keys)
-    found: set[Key] = set()
+    found: dict[Key, str] = {}
+    n = table_of(Notification)
     ids = sorted({k[0] for k in wanted})
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = session.exec(
-            select(Notification.pathway_id, Notification.code, Notification.severity, Notification.kind).where(
-                col(Notification.pathway_id).in_(chunk), col(Notification.status).in_(("sent", "claimed"))
+        rows = session.execute(
+            sa_select(n.c.pathway_id, n.c.code, n.c.severity, n.c.kind, n.c.status).where(
+                n.c.pathway_id.in_(ids[start : start + 500])
             )
         ).all()
-        found |= {tuple(r) for r in rows} & wanted  # type: ignore[arg-type]
+        for pathway_id, code, severity, kind, status in rows:
+            if (key := (pathway_id, code, severity, kind)) in wanted:
+                found[key] = status
     return found
 
 
@@ -382,5 +410,7 @@ def run_sweep(
         failed_seen=failed_seen,
     )
     with factory() as session:
-        already = len(sent_or_sending(session, keys - delivered.keys))
-    return SweepResult(delivered.sent, already, delivered.failed)
+        others = Counter(statuses(session, keys - delivered.keys).values())
+    # Claimed and not delivered by this sweep: a live sweep holds it and is sending it (a dead sweep's
+    # claims were taken over above). Never counted as sent.
+    return SweepResult(delivered.sent, others["sent"], delivered.failed, others["claimed"])

@@ -22,8 +22,8 @@ COHORT_DAY = date(2026, 6, 15)
 
 def test_sweep_task_sends_and_counts(flow_database: SessionFactory, tmp_path: Path) -> None:
     awaiting_mdt(flow_database)
-    assert sweep_reminders.fn(date(2026, 6, 5)) == {"sent": 1, "already_sent": 0, "failed": 0}
-    assert sweep_reminders.fn(date(2026, 6, 5)) == {"sent": 0, "already_sent": 1, "failed": 0}
+    assert sweep_reminders.fn(date(2026, 6, 5)) == {"sent": 1, "already_sent": 0, "failed": 0, "in_progress": 0}
+    assert sweep_reminders.fn(date(2026, 6, 5)) == {"sent": 0, "already_sent": 1, "failed": 0, "in_progress": 0}
     assert [line["code"] for line in outbox(tmp_path)] == ["MDT_OVERDUE"]
 
 
@@ -43,7 +43,7 @@ def test_sweeping_the_cohort_twice_sends_each_standing_flag_once_and_names_no_pa
     second = reminder_sweep(as_of=COHORT_DAY, return_state=True)
     counts = first.result()
     assert counts["sent"] > 40 and counts["failed"] == 0
-    assert second.result() == {"sent": 0, "already_sent": counts["sent"], "failed": 0}
+    assert second.result() == {"sent": 0, "already_sent": counts["sent"], "failed": 0, "in_progress": 0}
     lines = outbox(tmp_path)
     assert len(lines) == counts["sent"] == len({(x["pathway"], x["code"], x["severity"], x["kind"]) for x in lines})
     flow_run = asyncio.run(_flow_run(first.state_details.flow_run_id))
