@@ -89,6 +89,11 @@ def _nhs_number(value: Any) -> str:
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be non-empty text")
+    return _visible(value).strip()
+
+
+def _visible(value: str) -> str:
+    """Text with nothing hidden in it: the rule every text field shares."""
     # Control characters other than line breaks and tabs (NUL above all: PostgreSQL refuses it)
     # have no place in a clinical record. Unicode's Cc category is exactly these two ranges.
     if _CONTROL.search(value):
@@ -97,7 +102,14 @@ def _text(value: Any) -> str:
     # that look the same differ, or one text look like another (hazard H7).
     if invisible := invisible_character(value):
         raise ValueError(f"must not contain invisible format characters (found {invisible})")
-    return value.strip()
+    return value
+
+
+def _code(value: Any) -> str:
+    """A code from a list (checked against the list later): exact, never trimmed, nothing hidden."""
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    return _visible(value)
 
 
 def _reference(value: Any) -> str:
