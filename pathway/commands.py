@@ -333,7 +333,7 @@ class RecordSafetyCheck(PathwayCommand):
     egfr: Egfr
     # Codes from the policy file's lists (checked by parse_command against the policy in force).
     contraindications: Annotated[
-        list[Annotated[str, BeforeValidator(_text), Field(max_length=60)]], Field(max_length=40)
+        list[Annotated[str, BeforeValidator(_code), Field(max_length=60)]], Field(max_length=40)
     ]
     pregnancy_test: PregnancyTest | None = None
 
