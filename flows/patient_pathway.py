@@ -1,6 +1,6 @@
 """`patient-pathway` flow: one task per stage of the single stage declaration, in pathway order.
 
-Each task evaluates its stage from the record through pathway.rules and does that stage's automation
+Each task evaluates its stage from the record through pathway.domain.rules and does that stage's automation
 (pathway.reminders.automation): after a procedural MDT decision the consenting clinician is told and the
 information leaflet attached; after the procedure the follow-up bookings and the registry entry are
 requested. The database is the source of truth: a run only reads it and sends what is not yet sent, so
@@ -16,8 +16,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
 from flows import runtime
+from pathway import STAGES
 from pathway.reminders.automation import run_stage
-from pathway.stages import STAGES
 
 
 def evaluate_stage(ref: str, stage: str, as_of: date) -> dict[str, Any]:

@@ -13,7 +13,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # How long a SQLite writer waits for another's write lock before the save is refused as busy.
     sqlite_busy_seconds: float = 30
-    # The key that signs the audit trail's anchors (pathway.audit_anchor): never in the database.
+    # The key that signs the audit trail's anchors (pathway.store.audit_anchor): never in the database.
     # PATHWAY_AUDIT_KEY, else the file PATHWAY_AUDIT_KEY_FILE, else $PATHWAY_HOME/audit.key if it exists
     # (where `pathway demo` puts a generated one); none: anchors are unsigned.
     audit_key: SecretStr | None = None
@@ -24,7 +24,7 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_url(self.database_url)
         self.home.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{(self.home / 'pathway.db').resolve()}"
+        return f"sqlite:///{(self.home / 'pathway.store.db').resolve()}"
 
     def resolved_audit_key(self) -> bytes | None:
         if self.audit_key is not None and self.audit_key.get_secret_value():

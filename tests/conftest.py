@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
-from pathway.roles import Actor
-from pathway.schema import metadata
-from pathway.services import Outcome, execute
-from pathway.vocabulary import Role
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
+from pathway.services.commands import Outcome, execute
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
+from pathway.store.schema import metadata
 
 POSTGRES_URL = os.environ.get("PATHWAY_TEST_POSTGRES_URL")
 ADMIN = Actor("test-operator", Role.admin)
@@ -70,7 +70,7 @@ def _empty_postgres(url: str) -> Engine:
 def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
     """An empty, migrated database: a SQLite file, or the session's PostgreSQL database."""
     if request.param == "sqlite":
-        made = make_engine(f"sqlite:///{tmp_path / 'pathway.db'}")
+        made = make_engine(f"sqlite:///{tmp_path / 'pathway.store.db'}")
         metadata.create_all(made)
     else:
         made = _empty_postgres(request.getfixturevalue("postgres_database"))
@@ -80,7 +80,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
 
 @pytest.fixture
 def sqlite_engine(tmp_path: Any) -> Iterator[Engine]:
-    made = make_engine(f"sqlite:///{tmp_path / 'pathway.db'}")
+    made = make_engine(f"sqlite:///{tmp_path / 'pathway.store.db'}")
     metadata.create_all(made)
     yield made
     made.dispose()

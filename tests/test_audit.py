@@ -7,9 +7,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from pathway import audit
-from pathway.cli import app
-from pathway.db import SessionFactory, make_engine, migrate
+from pathway.cli.main import app
+from pathway.store import audit
+from pathway.store.db import SessionFactory, make_engine, migrate
 from tests.conftest import consent, mdt, open_pathway, run, start_anticoagulation
 
 
@@ -77,7 +77,7 @@ def test_cli_audit_verify_exit_status(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
     engine = make_engine(url)
     migrate(engine)
-    from pathway.db import make_session_factory
+    from pathway.store.db import make_session_factory
 
     _record_some(make_session_factory(engine))
     runner = CliRunner()
@@ -93,9 +93,9 @@ def test_cli_audit_verify_exit_status(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_open_record_audits_each_read(factory: SessionFactory) -> None:
     from datetime import date
 
-    from pathway.roles import Actor
-    from pathway.services import open_record
-    from pathway.vocabulary import Role
+    from pathway.domain.roles import Actor
+    from pathway.domain.vocabulary import Role
+    from pathway.services.commands import open_record
     from tests.conftest import RECORDED_AT
 
     _record_some(factory)
@@ -105,7 +105,7 @@ def test_open_record_audits_each_read(factory: SessionFactory) -> None:
     with factory() as session:
         from sqlmodel import col, select
 
-        from pathway.models import AuditEvent
+        from pathway.store.models import AuditEvent
 
         last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
     assert last is not None and (last.command, last.outcome, last.actor, last.pathway_ref) == (
@@ -120,10 +120,10 @@ def test_open_record_audits_each_read(factory: SessionFactory) -> None:
 def test_open_record_refusal_looks_like_not_found(factory: SessionFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import date
 
-    from pathway import services
+    from pathway.domain.roles import Actor
+    from pathway.domain.vocabulary import Role
     from pathway.errors import NotFound
-    from pathway.roles import Actor
-    from pathway.vocabulary import Role
+    from pathway.services import commands as services
     from tests.conftest import RECORDED_AT
 
     _record_some(factory)

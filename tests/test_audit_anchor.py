@@ -18,11 +18,11 @@ from sqlalchemy import Engine, text
 from sqlmodel import col, select
 from typer.testing import CliRunner, Result
 
-from pathway import audit
-from pathway.bulk_load import load_cohort
-from pathway.cli import app
-from pathway.db import SessionFactory
-from pathway.models import AuditEvent
+from pathway.cli.main import app
+from pathway.services.bulk_load import load_cohort
+from pathway.store import audit
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent
 from tests.conftest import ADMIN, consent, mdt, open_pathway, run, start_anticoagulation
 
 

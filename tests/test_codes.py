@@ -5,11 +5,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from pathway.cli_codes import codes_app
+from pathway.cli.codes import codes_app
 from pathway.codes import (
     ABOUT_HEADINGS,
     VEIN_SEGMENTS,
-    UnknownCodeError,
     get_procedure,
     icd,
     opcs4_candidates,
@@ -19,6 +18,7 @@ from pathway.codes import (
     suggest_diagnosis_codes,
 )
 from pathway.codes.index import search_index
+from pathway.errors import UnknownCodeError
 
 
 def _codes(text: str, system: str | None = None, limit: int = 50) -> list[tuple[str, str]]:
@@ -317,7 +317,7 @@ def test_suggest_diagnosis_codes_segment_groups_match_icd10cm_inclusion_terms() 
 
 
 def test_suggest_diagnosis_codes_segments_match_vocabulary() -> None:
-    from pathway.vocabulary import SEGMENT_ORDER
+    from pathway.domain.vocabulary import SEGMENT_ORDER
 
     assert tuple(str(s) for s in SEGMENT_ORDER) == VEIN_SEGMENTS
 

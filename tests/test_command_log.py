@@ -6,7 +6,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pathway.command_log import LineRefused, parse_line, read_log
+from pathway.services.command_log import LineRefused, parse_line, read_log
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from pathway.clock import add_months, london_date
-from pathway.policy import load_policy
-from pathway.record import AnticoagulationEvent, MdtFacts, PathwayRecord, ProcedureFacts, ReviewFacts
-from pathway.rules import Flag, flags_at, window_days_left
-from pathway.vocabulary import Decision, IvcFilter, ReviewDecision, Segment, Severity, Technique, Visit
+from pathway.domain.clock import add_months, london_date
+from pathway.domain.policy import load_policy
+from pathway.domain.record import AnticoagulationEvent, MdtFacts, PathwayRecord, ProcedureFacts, ReviewFacts
+from pathway.domain.rules import Flag, flags_at, window_days_left
+from pathway.domain.vocabulary import Decision, IvcFilter, ReviewDecision, Segment, Severity, Technique, Visit
 
 POLICY = load_policy()  # the packaged policy: the interface's defaults
 AMBER, RED = Severity.amber, Severity.red

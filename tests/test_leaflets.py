@@ -8,19 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pathway.cli_codes import leaflets_app
+from pathway.cli.codes import leaflets_app
 from pathway.codes import ABOUT_HEADINGS
 from pathway.codes.models import Claim
 from pathway.codes.sources import SOURCES
-from pathway.leaflets import (
-    SYNTHETIC_NOTICE,
-    Leaflet,
-    UnknownLeafletError,
-    get_leaflet,
-    list_leaflets,
-    render_html,
-    render_pdf,
-)
+from pathway.errors import UnknownLeafletError
+from pathway.leaflets import SYNTHETIC_NOTICE, Leaflet, get_leaflet, list_leaflets, render_html, render_pdf
 from pathway.leaflets.pdf import latin1
 
 # The words behind each label. A consent record stores the label, so changing any wording

@@ -1,4 +1,4 @@
-"""pathway.text.markdown_literal: any text, escaped, renders as exactly that text and no markup.
+"""pathway.domain.text.markdown_literal: any text, escaped, renders as exactly that text and no markup.
 
 Checked against a real CommonMark renderer (markdown-it-py, with tables and strikethrough on), for the
 hostile strings of issue 12 and for generated text; and in the governance digest, the one markdown
@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from pathway.domain.text import markdown_literal
 from pathway.reminders.digest import Digest, FilterInPlace, OutsideWindow
-from pathway.text import markdown_literal
 
 RENDERER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 HOSTILE = [

@@ -13,8 +13,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from pathway.db import MIGRATIONS, alembic_config, make_engine, migrate
-from pathway.schema import metadata
+from pathway.store.db import MIGRATIONS, alembic_config, make_engine, migrate
+from pathway.store.schema import metadata
 from tests.conftest import POSTGRES_URL
 
 
@@ -172,9 +172,9 @@ def _v1_rows(engine: Engine) -> None:
 
 
 def _upgrade_v1_database_and_read(engine: Engine) -> None:
-    from pathway import queries
-    from pathway.db import make_session_factory
-    from pathway.services import execute, replan_under_policy
+    from pathway.services.commands import execute, replan_under_policy
+    from pathway.store.db import make_session_factory
+    from pathway.views import queries
     from tests.conftest import ADMIN, safety_check
 
     command.upgrade(alembic_config(engine), "0006")
@@ -225,7 +225,7 @@ def test_migration_0007_only_adds() -> None:
 def _at_revision(engine: Engine, revision: str) -> None:
     from alembic import command
 
-    from pathway.db import alembic_config
+    from pathway.store.db import alembic_config
 
     command.upgrade(alembic_config(engine), revision)
 
@@ -250,13 +250,13 @@ def test_a_database_from_before_the_audit_chain_and_row_fingerprints_upgrades_an
 
     from sqlalchemy import MetaData, Table
 
-    from pathway import commands as c
-    from pathway.audit_anchor import AnchorStore, database_identity
-    from pathway.audit_check import check_audit
-    from pathway.db import make_session_factory
-    from pathway.policy import policy_in_force
-    from pathway.repository import Stamp
-    from pathway.services import new_pathway
+    from pathway.domain import commands as c
+    from pathway.domain.policy import policy_in_force
+    from pathway.services.commands import new_pathway
+    from pathway.store.audit_anchor import AnchorStore, database_identity
+    from pathway.store.audit_check import check_audit
+    from pathway.store.db import make_session_factory
+    from pathway.store.repository import Stamp
     from tests.conftest import RECORDED_AT, diagnose, mdt, run
 
     engine = make_engine(empty_url)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from pathway.policy import DEFAULT_POLICY_FILE, LIMITS, PolicyError, PolicyNumbers, load_policy
+from pathway.domain.policy import DEFAULT_POLICY_FILE, LIMITS, PolicyNumbers, load_policy
+from pathway.errors import PolicyError
 
 INTERFACE_CONTRAINDICATIONS = {
     "absolute": [

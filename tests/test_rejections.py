@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from pathway.cli import app
-from pathway.clock import london_today
-from pathway.commands import COMMANDS
-from pathway.db import SessionFactory
+from pathway.cli.main import app
+from pathway.domain.clock import london_today
+from pathway.domain.commands import COMMANDS
+from pathway.domain.roles import Actor
 from pathway.errors import CommandRejected, NotFound
-from pathway.models import AuditEvent, Pathway, metadata
-from pathway.roles import Actor
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent, Pathway, metadata
 from tests.conftest import (
     ADMIN,
     MDT_ATTENDEES,

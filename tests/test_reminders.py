@@ -15,14 +15,15 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from pathway.db import SessionFactory
-from pathway.demo import nhs_numbers
+from pathway.domain.rules import BEGINNING, END
 from pathway.reminders.channels import Channel, Channels, Message
-from pathway.reminders.models import Notification
-from pathway.reminders.queries import failed_notifications, recent_notifications
+from pathway.reminders.claims import Pending, insert_claims
 from pathway.reminders.settings import ReminderSettings
-from pathway.reminders.sweep import Pending, Standing, due_notifications, insert_claims, run_sweep, standing_flags
-from pathway.rules import BEGINNING, END
+from pathway.reminders.sweep import Standing, due_notifications, run_sweep, standing_flags
+from pathway.services.demo import nhs_numbers
+from pathway.store.db import SessionFactory
+from pathway.store.reminder_models import Notification
+from pathway.views.notifications import failed_notifications, recent_notifications
 from tests.conftest import consent, diagnose, governance, mdt, register, run, safety_check, start_anticoagulation
 
 SWEPT_AT = datetime(2026, 6, 20, 6, 0, tzinfo=UTC)

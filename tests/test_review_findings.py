@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from pathway import queries
-from pathway.db import SessionFactory
 from pathway.errors import CommandRejected
 from pathway.exports.registry import registry_export
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.conftest import (
     consent,
     diagnose,

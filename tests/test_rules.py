@@ -1,7 +1,7 @@
 """Extent and route, the steps that apply, the stage, the 14-day window and the policy file.
 
 Expectations come from docs/interface.md ("Vein segments, extent and the NICE route", the flag table's
-definitions of P, X and "procedural") and from the stage declaration in pathway/stages.py.
+definitions of P, X and "procedural") and from the stage declaration in pathway/domain/stages.py.
 """
 
 import re
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from pathway.policy import DEFAULT_POLICY_FILE, PolicyError, PolicyNumbers, load_policy, policy_in_force
-from pathway.record import (
+from pathway.domain.policy import DEFAULT_POLICY_FILE, PolicyNumbers, load_policy, policy_in_force
+from pathway.domain.record import (
     AnticoagulationEvent,
     MdtFacts,
     PathwayRecord,
@@ -22,8 +22,9 @@ from pathway.record import (
     extent_of,
     route_of,
 )
-from pathway.rules import next_step, plan, stage_of, window_days_left
-from pathway.vocabulary import Decision, Extent, IvcFilter, ReviewDecision, Route, Segment, Technique, Visit
+from pathway.domain.rules import next_step, plan, stage_of, window_days_left
+from pathway.domain.vocabulary import Decision, Extent, IvcFilter, ReviewDecision, Route, Segment, Technique, Visit
+from pathway.errors import PolicyError
 
 POLICY = load_policy()
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pathway.clock import age_on
-from pathway.criteria import safety_check_failures, thrombolysis_criteria_failures
-from pathway.policy import load_policy
-from pathway.record import (
+from pathway.domain.clock import age_on
+from pathway.domain.criteria import safety_check_failures, thrombolysis_criteria_failures
+from pathway.domain.policy import load_policy
+from pathway.domain.record import (
     AnticoagulationEvent,
     MdtFacts,
     PathwayRecord,
@@ -25,8 +25,8 @@ from pathway.record import (
     ReviewFacts,
     SafetyCheckFacts,
 )
-from pathway.rules import flag_windows, flags_at
-from pathway.vocabulary import (
+from pathway.domain.rules import flag_windows, flags_at
+from pathway.domain.vocabulary import (
     Decision,
     IvcFilter,
     ReviewDecision,

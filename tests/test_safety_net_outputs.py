@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 
-from pathway import pts, queries
-from pathway.db import SessionFactory
+from pathway.domain import pts
+from pathway.domain.policy import DEFAULT_POLICY_FILE, load_policy
+from pathway.domain.rules import FLAG_BY_CODE
 from pathway.exports.audit_report import audit_html, build_audit
 from pathway.exports.fhir import bundle_json, export_pathway
 from pathway.exports.registry import registry_export
-from pathway.policy import DEFAULT_POLICY_FILE, load_policy
 from pathway.reminders.messages import compose, flag_owner
-from pathway.rules import FLAG_BY_CODE
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.conftest import (
     consent,
     diagnose,

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from pathway import queries
-from pathway.db import SessionFactory, make_engine, make_session_factory
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
 from pathway.errors import AccessDenied, ConflictError, DatabaseBusy, NotFound
-from pathway.models import AuditEvent, Pathway, Patient
-from pathway.roles import Actor
-from pathway.schema import metadata
-from pathway.services import Outcome, execute
-from pathway.vocabulary import Role
+from pathway.services.commands import Outcome, execute
+from pathway.store.db import SessionFactory, make_engine, make_session_factory
+from pathway.store.models import AuditEvent, Pathway, Patient
+from pathway.store.schema import metadata
+from pathway.views import queries
 from tests.conftest import (
     NHS,
     RECORDED_AT,
@@ -270,7 +270,7 @@ def _interleaved(factory: SessionFactory, rival: Callable[[], Outcome]) -> Sessi
 def test_execute_concurrent_save_after_both_loaded_raises_conflict(engine: Engine) -> None:
     """Both transactions load the pathway; the rival commits first; the other's save hits the version check."""
     if engine.dialect.name == "sqlite":
-        # SQLite writers take the write lock at BEGIN (pathway.db), so a rival cannot commit between
+        # SQLite writers take the write lock at BEGIN (pathway.store.db), so a rival cannot commit between
         # another writer's read and its save: the race this test stages only exists on PostgreSQL.
         pytest.skip("SQLite serialises writers at BEGIN IMMEDIATE")
     factory = make_session_factory(engine)

@@ -21,16 +21,16 @@ from rich.progress import Progress
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from pathway import pts
-from pathway.clock import age_on
-from pathway.criteria import outside_guidance_scope, safety_check_failures, thrombolysis_criteria_failures
+from pathway.domain import pts
+from pathway.domain.clock import age_on
+from pathway.domain.criteria import outside_guidance_scope, safety_check_failures, thrombolysis_criteria_failures
+from pathway.domain.policy import Policy, policy_in_force
+from pathway.domain.record import PathwayRecord, most_proximal
+from pathway.domain.text import site_key
+from pathway.domain.vocabulary import PMT_TECHNIQUES, Segment
 from pathway.exports import csv_file
-from pathway.models import Pathway, Patient, Procedure, Step
-from pathway.policy import Policy, policy_in_force
-from pathway.record import PathwayRecord, most_proximal
-from pathway.repository import RecordRows, Row, load_rows, record_from_rows
-from pathway.text import site_key
-from pathway.vocabulary import PMT_TECHNIQUES, Segment
+from pathway.store.models import Pathway, Patient, Procedure, Step
+from pathway.store.repository import RecordRows, Row, load_rows, record_from_rows
 
 T = TypeVar("T")
 # Exports of at least this many cases show a progress bar on a terminal console, when one is given.
@@ -346,7 +346,7 @@ def _values(case: PmtCase, as_of: date) -> dict[str, Any]:
         "filter_outcome": outcome.get("outcome"),
         "filter_outcome_on": outcome.get("decided_on"),
         **{f"{visit}_{item}": row.get(item) for visit, row in visits.items() for item in VISIT_ITEMS},
-        # The PTS category as the timing rule reads it (pathway.pts): none in the acute phase.
+        # The PTS category as the timing rule reads it (pathway.domain.pts): none in the acute phase.
         **{
             f"{visit}_pts_category": categories.get((visit, row["seen_on"])) if row else None
             for visit, row in visits.items()

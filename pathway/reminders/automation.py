@@ -1,6 +1,6 @@
-"""One stage of one pathway, evaluated through pathway.rules, and the actions that stage asks for.
+"""One stage of one pathway, evaluated through pathway.domain.rules, and the actions that stage asks for.
 
-The patient-pathway flow runs one task per stage of pathway.stages.STAGES; each calls `run_stage`.
+The patient-pathway flow runs one task per stage of pathway.domain.stages.STAGES; each calls `run_stage`.
 Actions are notifications of kind `request`, claimed under the same unique key as the reminders,
 so running the flow again (after every command, and from the nightly sweep) asks once:
 - consent: once the MDT decides on a procedure, tell the consenting clinician and attach the leaflet;
@@ -18,22 +18,22 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from pathway import rules
-from pathway.db import SessionFactory
+from pathway.domain import rules
+from pathway.domain.policy import Policy, policy_in_force
+from pathway.domain.record import PathwayRecord
+from pathway.domain.stages import STAGES, STEPS
+from pathway.domain.vocabulary import Role
 from pathway.errors import NotFound
 from pathway.leaflets import get_leaflet
-from pathway.models import Pathway
-from pathway.policy import Policy, policy_in_force
-from pathway.record import PathwayRecord
 from pathway.reminders.channels import Channels
+from pathway.reminders.claims import Pending, notify_once
 from pathway.reminders.delivery import Clock, Key
 from pathway.reminders.messages import CONSENT_REQUESTED, FOLLOW_UP_BOOKING_REQUESTED, REGISTRY_ENTRY_REQUESTED
-from pathway.reminders.models import Notification
 from pathway.reminders.settings import ReminderSettings
-from pathway.reminders.sweep import Pending, notify_once
-from pathway.repository import load_rows, record_from_rows
-from pathway.stages import STAGES, STEPS
-from pathway.vocabulary import Role
+from pathway.store.db import SessionFactory
+from pathway.store.models import Pathway
+from pathway.store.reminder_models import Notification
+from pathway.store.repository import load_rows, record_from_rows
 
 STAGE_BY_CODE = {stage.code: stage for stage in STAGES}
 REQUEST_STAGE = {

@@ -17,12 +17,12 @@ import pandas  # noqa: F401
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pathway.accounts import add_user
-from pathway.clock import london_today, utc_now
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
-from pathway.roles import Actor
-from pathway.services import execute
-from pathway.vocabulary import Role
+from pathway.domain.clock import london_today, utc_now
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
+from pathway.services.accounts import add_user
+from pathway.services.commands import execute
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from tests.conftest import MDT_ATTENDEES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,7 +156,7 @@ def seed(factory: SessionFactory) -> None:
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated, seeded database file per run; each test gets its own copy."""
-    path = tmp_path_factory.mktemp("template") / "pathway.db"
+    path = tmp_path_factory.mktemp("template") / "pathway.store.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     factory = make_session_factory(engine)
@@ -175,7 +175,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def database(seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SessionFactory]:
     """This test's copy of the seeded database, with the dashboard pointed at it by environment."""
-    path = tmp_path / "pathway.db"
+    path = tmp_path / "pathway.store.db"
     shutil.copy(seeded_template, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)

@@ -17,9 +17,9 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from dashboard.launch import start_dashboard, stop_dashboard
-from pathway import queries
-from pathway.bulk_load import load_cohort
-from pathway.db import make_engine, make_session_factory
+from pathway.services.bulk_load import load_cohort
+from pathway.store.db import make_engine, make_session_factory
+from pathway.views import queries
 from tests.dashboard.conftest import CHEAP_HASH, PASSWORD, SEEDER, today
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,7 @@ def _free_port() -> int:
 def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """(base URL, database file) of a dashboard serving a copy of the seeded database plus a cohort."""
     folder = tmp_path_factory.mktemp("browser")
-    database = folder / "pathway.db"
+    database = folder / "pathway.store.db"
     shutil.copy(seeded_template, database)
     engine = make_engine(f"sqlite:///{database}")
     load_cohort(make_session_factory(engine), patients=300, seed=7, today=today(), actor=SEEDER)

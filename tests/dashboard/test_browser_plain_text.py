@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from dashboard.launch import start_dashboard, stop_dashboard
-from pathway.db import make_engine, make_session_factory
+from pathway.store.db import make_engine, make_session_factory
 from tests.dashboard.conftest import CHEAP_HASH
 from tests.dashboard.test_browser import (  # noqa: F401  (`browser` is a fixture, used by name)
     FIRST_RENDER_MS,
@@ -79,7 +79,7 @@ def trap() -> Iterator[Trap]:
 def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory, trap: Trap) -> Iterator[str]:
     """A dashboard serving the seeded database plus a patient whose texts point at the trap."""
     folder = tmp_path_factory.mktemp("browser-plain")
-    database = folder / "pathway.db"
+    database = folder / "pathway.store.db"
     shutil.copy(seeded_template, database)
     engine = make_engine(f"sqlite:///{database}")
     record_hostile_patient(

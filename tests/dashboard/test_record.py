@@ -10,13 +10,13 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Error
 
 from dashboard.forms import COMMAND_TITLES
-from pathway import queries
-from pathway.clock import utc_now
-from pathway.commands import COMMANDS
-from pathway.db import SessionFactory
-from pathway.policy import policy_in_force
-from pathway.roles import COORDINATOR_COMMANDS
-from pathway.services import execute
+from pathway.domain.clock import utc_now
+from pathway.domain.commands import COMMANDS
+from pathway.domain.policy import policy_in_force
+from pathway.domain.roles import COORDINATOR_COMMANDS
+from pathway.services.commands import execute
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.dashboard.conftest import SEEDER, element_after, page, today, tree
 
 
@@ -168,7 +168,7 @@ def test_a_save_while_another_writer_holds_the_database_says_busy_and_keeps_the_
     """SQLite's write lock held past the wait: "busy, nothing recorded", not someone else's change."""
     monkeypatch.setenv("PATHWAY_SQLITE_BUSY_SECONDS", "0.1")
     at = fill_consent(recording("clin", "record_consent", "P-CONSENT"), today())
-    holder = sqlite3.connect(tmp_path / "pathway.db", isolation_level=None)
+    holder = sqlite3.connect(tmp_path / "pathway.store.db", isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
         at = save(at, "record_consent")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from flows.patient_pathway import STAGE_TASKS, patient_pathway
-from pathway.db import SessionFactory
-from pathway.stages import STAGES
+from pathway.domain.stages import STAGES
+from pathway.store.db import SessionFactory
 from tests.conftest import treated_pathway
 from tests.test_reminders import outbox
 

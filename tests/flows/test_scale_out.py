@@ -15,9 +15,9 @@ from sqlmodel import select
 
 from flows.local_stack import stack_environment, start_local_stack, stop_local_stack, wait_for_health
 from flows.serve import deploy_to_work_pool
-from pathway.clock import LONDON
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
-from pathway.reminders.models import Notification
+from pathway.domain.clock import LONDON
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
+from pathway.store.reminder_models import Notification
 from tests.flows.mailbox import free_port
 from tests.test_reminders import awaiting_mdt
 
@@ -40,7 +40,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("stack")
-    url = f"sqlite:///{home / 'pathway.db'}"
+    url = f"sqlite:///{home / 'pathway.store.db'}"
     engine = make_engine(url)
     migrate(engine)
     factory = make_session_factory(engine)

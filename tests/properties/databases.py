@@ -25,9 +25,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from pathway import audit
-from pathway.db import SessionFactory, make_engine, make_session_factory
-from pathway.schema import metadata
+from pathway.store import audit
+from pathway.store.db import SessionFactory, make_engine, make_session_factory
+from pathway.store.schema import metadata
 from tests.conftest import register, run
 from tests.test_rejections import close, database_state, prepare
 
