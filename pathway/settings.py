@@ -24,7 +24,7 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_url(self.database_url)
         self.home.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{(self.home / 'pathway.store.db').resolve()}"
+        return f"sqlite:///{(self.home / 'pathway.db').resolve()}"
 
     def resolved_audit_key(self) -> bytes | None:
         if self.audit_key is not None and self.audit_key.get_secret_value():

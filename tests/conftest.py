@@ -70,7 +70,7 @@ def _empty_postgres(url: str) -> Engine:
 def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
     """An empty, migrated database: a SQLite file, or the session's PostgreSQL database."""
     if request.param == "sqlite":
-        made = make_engine(f"sqlite:///{tmp_path / 'pathway.store.db'}")
+        made = make_engine(f"sqlite:///{tmp_path / 'pathway.db'}")
         metadata.create_all(made)
     else:
         made = _empty_postgres(request.getfixturevalue("postgres_database"))
@@ -80,7 +80,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
 
 @pytest.fixture
 def sqlite_engine(tmp_path: Any) -> Iterator[Engine]:
-    made = make_engine(f"sqlite:///{tmp_path / 'pathway.store.db'}")
+    made = make_engine(f"sqlite:///{tmp_path / 'pathway.db'}")
     metadata.create_all(made)
     yield made
     made.dispose()

@@ -172,13 +172,11 @@ def test_csv_has_the_audit_columns(cohort: SessionFactory) -> None:
 @pytest.fixture
 def cli_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionFactory:
     """A migrated SQLite file that the CLI reaches through PATHWAY_DATABASE_URL."""
-    import pathway.cli.main
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = make_engine(url)
     migrate(engine)
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
-    monkeypatch.setattr(pathway.cli.main.state, "database_url", None)  # an earlier CLI test may have set it
     return make_session_factory(engine)
 
 

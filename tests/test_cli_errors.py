@@ -93,7 +93,7 @@ def test_a_database_error_during_apply_is_one_line_naming_no_patient_and_the_run
     ("args", "url", "status", "says"),
     [
         (["worklist"], "postgresql+psycopg://postgres@127.0.0.1:1/nowhere", 3, "cannot reach the database"),
-        (["worklist"], "sqlite:////nonexistent-folder/pathway.store.db", 3, "cannot reach the database"),
+        (["worklist"], "sqlite:////nonexistent-folder/pathway.db", 3, "cannot reach the database"),
         (["show", "P1"], "postgresql+psycopg://postgres:secret@127.0.0.1:1/nowhere", 3, "cannot reach the database"),
         (["audit", "verify"], "sqlite:///{tmp}/empty.db", 3, "database error"),
         (["worklist", "--limit", "99999999999999999999"], "sqlite:///{tmp}/empty.db", 2, "--limit"),

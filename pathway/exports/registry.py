@@ -30,7 +30,7 @@ from pathway.domain.text import site_key
 from pathway.domain.vocabulary import PMT_TECHNIQUES, Segment
 from pathway.exports import csv_file
 from pathway.store.models import Pathway, Patient, Procedure, Step
-from pathway.store.repository import RecordRows, Row, load_rows, record_from_rows
+from pathway.store.repository import RecordRows, Row, load_many_rows, record_from_rows
 
 T = TypeVar("T")
 # Exports of at least this many cases show a progress bar on a terminal console, when one is given.
@@ -138,10 +138,11 @@ def load_pmt_cases(
     steps: dict[int, dict[str, Step]] = {}
     for step in session.exec(select(Step).where(col(Step.pathway_id).in_(ids))).all():
         steps.setdefault(step.pathway_id, {})[step.code] = step
+    records = load_many_rows(session, [pathway for pathway, _patient in found])
     cases = []
     for pathway, patient in _tracked(found, "Reading PMT cases", progress):
         assert pathway.id is not None
-        rows = load_rows(session, pathway)
+        rows = records[pathway.id]
         index = min(
             (r for r in rows.procedures if r["technique"] in techniques), key=lambda r: (r["performed_on"], r["id"])
         )

@@ -118,32 +118,60 @@ def requests_still_asked(session: Session, policy: Policy | None = None) -> froz
     return frozenset(asked)
 
 
+@dataclass(frozen=True)
+class PlannedPathway:
+    """One pathway's record read and planned once (at `as_of`): what every stage of a flow run reads."""
+
+    pathway_id: int
+    ref: str
+    as_of: date
+    record: PathwayRecord
+    steps: tuple[rules.PlannedStep, ...]
+    flags: tuple[rules.Flag, ...]  # standing at as_of
+
+
+def plan_pathway(session: Session, ref: str, as_of: date, policy: Policy | None = None) -> PlannedPathway:
+    """Load the pathway's record and plan it once (NotFound for an unknown reference)."""
+    policy = policy or policy_in_force()
+    pathway_id, record = _load(session, ref)
+    steps = tuple(rules.plan(record, policy))
+    return PlannedPathway(pathway_id, ref, as_of, record, steps, tuple(rules.flags_at(record, as_of, policy)))
+
+
+def load_plan(factory: SessionFactory, ref: str, as_of: date) -> PlannedPathway:
+    with factory() as session:
+        return plan_pathway(session, ref, as_of)
+
+
+def stage_report(planned: PlannedPathway, stage: str) -> tuple[StageReport, list[Pending]]:
+    """The stage's steps and standing flags at the plan's date, and the requests it makes (pure)."""
+    if stage not in STAGE_BY_CODE:
+        raise ValueError(f"unknown stage {stage!r}")
+    stage_steps = {s.code for s in STAGE_BY_CODE[stage].steps}
+    flags = tuple(
+        f"{f.code}:{f.severity.value}" for f in planned.flags if STEPS[rules.FLAG_BY_CODE[f.code].step][0].code == stage
+    )
+    states = tuple(
+        StepState(s.code, s.owner.value, s.due_on.isoformat(), s.done_on.isoformat() if s.done_on else None)
+        for s in planned.steps
+        if s.code in stage_steps
+    )
+    requests = stage_requests(planned.pathway_id, stage, planned.record, list(planned.steps))
+    return StageReport(planned.ref, stage, states, flags), requests
+
+
 def evaluate_stage(
     session: Session, ref: str, stage: str, as_of: date, policy: Policy | None = None
 ) -> tuple[StageReport, list[Pending]]:
     """The stage's steps and standing flags at `as_of`, and the requests it makes."""
     if stage not in STAGE_BY_CODE:
         raise ValueError(f"unknown stage {stage!r}")
-    policy = policy or policy_in_force()
-    pathway_id, record = _load(session, ref)
-    steps = rules.plan(record, policy)
-    stage_steps = {s.code for s in STAGE_BY_CODE[stage].steps}
-    flags = tuple(
-        f"{f.code}:{f.severity.value}"
-        for f in rules.flags_at(record, as_of, policy)
-        if STEPS[rules.FLAG_BY_CODE[f.code].step][0].code == stage
-    )
-    states = tuple(
-        StepState(s.code, s.owner.value, s.due_on.isoformat(), s.done_on.isoformat() if s.done_on else None)
-        for s in steps
-        if s.code in stage_steps
-    )
-    return StageReport(ref, stage, states, flags), stage_requests(pathway_id, stage, record, steps)
+    return stage_report(plan_pathway(session, ref, as_of, policy), stage)
 
 
 def run_stage(
     factory: SessionFactory,
-    ref: str,
+    pathway: str | PlannedPathway,
     stage: str,
     *,
     as_of: date,
@@ -152,9 +180,10 @@ def run_stage(
     channels: Channels | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> StageReport:
-    """Evaluate one stage and send the requests it makes, each once per pathway."""
-    with factory() as session:
-        report, requests = evaluate_stage(session, ref, stage, as_of)
+    """Evaluate one stage and send the requests it makes, each once per pathway. Given a reference, the
+    record is read for this stage alone; given a PlannedPathway (a flow run's), it is not read again."""
+    planned = pathway if isinstance(pathway, PlannedPathway) else load_plan(factory, pathway, as_of)
+    report, requests = stage_report(planned, stage)
     if not requests:
         return report
     delivered = notify_once(

@@ -156,7 +156,7 @@ def seed(factory: SessionFactory) -> None:
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated, seeded database file per run; each test gets its own copy."""
-    path = tmp_path_factory.mktemp("template") / "pathway.store.db"
+    path = tmp_path_factory.mktemp("template") / "pathway.db"
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     factory = make_session_factory(engine)
@@ -175,7 +175,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def database(seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SessionFactory]:
     """This test's copy of the seeded database, with the dashboard pointed at it by environment."""
-    path = tmp_path / "pathway.store.db"
+    path = tmp_path / "pathway.db"
     shutil.copy(seeded_template, path)
     url = f"sqlite:///{path}"
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)

@@ -51,7 +51,7 @@ def _free_port() -> int:
 def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """(base URL, database file) of a dashboard serving a copy of the seeded database plus a cohort."""
     folder = tmp_path_factory.mktemp("browser")
-    database = folder / "pathway.store.db"
+    database = folder / "pathway.db"
     shutil.copy(seeded_template, database)
     engine = make_engine(f"sqlite:///{database}")
     load_cohort(make_session_factory(engine), patients=300, seed=7, today=today(), actor=SEEDER)

@@ -79,7 +79,7 @@ def trap() -> Iterator[Trap]:
 def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory, trap: Trap) -> Iterator[str]:
     """A dashboard serving the seeded database plus a patient whose texts point at the trap."""
     folder = tmp_path_factory.mktemp("browser-plain")
-    database = folder / "pathway.store.db"
+    database = folder / "pathway.db"
     shutil.copy(seeded_template, database)
     engine = make_engine(f"sqlite:///{database}")
     record_hostile_patient(

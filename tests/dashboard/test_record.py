@@ -168,7 +168,7 @@ def test_a_save_while_another_writer_holds_the_database_says_busy_and_keeps_the_
     """SQLite's write lock held past the wait: "busy, nothing recorded", not someone else's change."""
     monkeypatch.setenv("PATHWAY_SQLITE_BUSY_SECONDS", "0.1")
     at = fill_consent(recording("clin", "record_consent", "P-CONSENT"), today())
-    holder = sqlite3.connect(tmp_path / "pathway.store.db", isolation_level=None)
+    holder = sqlite3.connect(tmp_path / "pathway.db", isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
         at = save(at, "record_consent")

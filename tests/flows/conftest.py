@@ -29,7 +29,7 @@ def prefect_harness() -> Iterator[None]:
 @pytest.fixture
 def flow_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionFactory:
     """A migrated SQLite database the flows use, with the outbox and digests under tmp_path."""
-    url = f"sqlite:///{tmp_path / 'pathway.store.db'}"
+    url = f"sqlite:///{tmp_path / 'pathway.db'}"
     engine = make_engine(url)
     migrate(engine)
     for name in [key for key in os.environ if key.startswith("PATHWAY_REMINDER_")]:

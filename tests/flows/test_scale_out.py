@@ -40,7 +40,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("stack")
-    url = f"sqlite:///{home / 'pathway.store.db'}"
+    url = f"sqlite:///{home / 'pathway.db'}"
     engine = make_engine(url)
     migrate(engine)
     factory = make_session_factory(engine)

@@ -52,7 +52,7 @@ def _children(pid: int) -> list[int]:
 
 
 def test_a_sigkilled_reminders_run_takes_its_temporary_prefect_server_with_it(tmp_path: Path) -> None:
-    database = tmp_path / "pathway.store.db"
+    database = tmp_path / "pathway.db"
     migrate(make_engine(f"sqlite:///{database}"))
     command = subprocess.Popen(
         [sys.executable, "-m", "pathway.cli.main", "reminders", "run"],
