@@ -29,10 +29,11 @@ from pathway.reminders.transactions import insert_ignoring_taken
 from pathway.store.audit_anchor import AnchorStore
 from pathway.store.audit_check import AuditCheck, check_audit
 from pathway.store.db import SessionFactory
-from pathway.store.models import FilterOutcomeRow, FlagWindowRow, Pathway, Procedure, RegistrySubmission
+from pathway.store.models import FilterOutcomeRow, Pathway, Procedure, RegistrySubmission
 from pathway.store.reminder_models import GovernanceDigest
 from pathway.store.repository import table_of
 from pathway.store.unit_of_work import writing
+from pathway.views.filters import flag_windows, standing_on_open
 
 DIGEST_CODE = "GOVERNANCE_DIGEST"
 
@@ -120,12 +121,10 @@ def build_digest(session: Session, as_of: date) -> Digest:
     window_days = policy_in_force().n("treatment_window_days")
     is_open = col(Pathway.closed_on).is_(None)
     stages = session.exec(select(Pathway.stage, func.count()).where(is_open).group_by(col(Pathway.stage))).all()
-    window = table_of(FlagWindowRow)
+    window = flag_windows()
+    counted = func.count(func.distinct(window.c.pathway_id))
     standing = session.execute(
-        select(window.c.code, window.c.severity, func.count(func.distinct(window.c.pathway_id)))
-        .join(table_of(Pathway), col(Pathway.id) == window.c.pathway_id)
-        .where(is_open, window.c.starts_on <= as_of, window.c.ends_on >= as_of)
-        .group_by(window.c.code, window.c.severity)
+        standing_on_open(as_of, window.c.code, window.c.severity, counted).group_by(window.c.code, window.c.severity)
     ).all()
     flags: dict[str, dict[str, int]] = {}
     for code, severity, n in standing:

@@ -39,8 +39,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from pathway.domain.rules import BEGINNING
 from pathway.domain.vocabulary import SEVERITY_RANK, Severity
@@ -51,8 +50,7 @@ from pathway.reminders.delivery import Clock
 from pathway.reminders.messages import flag_owner
 from pathway.reminders.settings import ESCALATION_ROLE, ReminderSettings
 from pathway.store.db import SessionFactory
-from pathway.store.models import FlagWindowRow, Pathway
-from pathway.store.repository import table_of
+from pathway.views.filters import flag_windows, standing_on_open
 
 
 @dataclass(frozen=True)
@@ -86,11 +84,11 @@ class SweepResult:
 
 
 def standing_flags(session: Session, as_of: date) -> list[Standing]:
-    window = table_of(FlagWindowRow)
+    window = flag_windows()
     found = session.execute(
-        sa_select(window.c.pathway_id, window.c.code, window.c.severity, window.c.starts_on, window.c.due_on)
-        .join(table_of(Pathway), col(Pathway.id) == window.c.pathway_id)
-        .where(col(Pathway.closed_on).is_(None), window.c.starts_on <= as_of, window.c.ends_on >= as_of)
+        standing_on_open(
+            as_of, window.c.pathway_id, window.c.code, window.c.severity, window.c.starts_on, window.c.due_on
+        )
     ).all()
     return [Standing(*row) for row in found]
 

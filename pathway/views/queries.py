@@ -17,11 +17,12 @@ from sqlmodel import Session, col, select
 from pathway.domain import pts, rules
 from pathway.domain.criteria import outside_guidance_scope, safety_check_failures, thrombolysis_criteria_failures
 from pathway.domain.policy import Policy, policy_in_force
-from pathway.domain.text import site_key
 from pathway.domain.vocabulary import SEVERITY_RANK, Severity
 from pathway.errors import NotFound
 from pathway.store.models import AuditEvent, FlagWindowRow, Pathway, Patient, Step
 from pathway.store.repository import load_rows, record_from_rows, table_of
+from pathway.views.filters import WorklistFilter, is_open
+from pathway.views.filters import standing as standing_at
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,6 @@ class WorklistRow:
         }
 
 
-def _standing(as_of: date) -> Any:
-    return and_(col(FlagWindowRow.starts_on) <= as_of, col(FlagWindowRow.ends_on) >= as_of)
-
-
 def worklist(
     session: Session,
     as_of: date,
@@ -89,7 +86,7 @@ def worklist(
     (docs/benchmarks.md). A flag filter, a deeper page or no limit groups every matching
     pathway's standing flags at once instead (the same order; its cost follows the matches).
     """
-    shown = _Shown(site, stage, route)
+    shown = WorklistFilter(site=site, flag=flag, stage=stage, route=route, flagged_only=flagged_only)
     if flag is None and limit is not None and offset <= _DEEP_OFFSET:
         return _worklist_rows(session, _urgent_first(session, as_of, shown, flagged_only, limit, offset), as_of)
     standing = (
@@ -98,13 +95,12 @@ def worklist(
             func.max(FlagWindowRow.severity_rank).label("rank"),
             func.min(FlagWindowRow.due_on).label("due"),
         )
-        .where(_standing(as_of))
+        .where(standing_at(table_of(FlagWindowRow), as_of))
         .group_by(col(FlagWindowRow.pathway_id))
     )
     if flag:
         # Only the pathways the flag stands on (index on code, starts_on): cost follows the matches.
-        with_flag = select(FlagWindowRow.pathway_id).where(FlagWindowRow.code == flag, _standing(as_of))
-        standing = standing.where(col(FlagWindowRow.pathway_id).in_(with_flag))
+        standing = standing.where(col(FlagWindowRow.pathway_id).in_(shown.flagged(as_of)))
     ranked = standing.subquery()
     rank = func.coalesce(ranked.c.rank, literal(0))
     query = select(Pathway.id)
@@ -127,35 +123,13 @@ def worklist(
 _DEEP_OFFSET = 10_000
 
 
-@dataclass(frozen=True)
-class _Shown:
-    """The worklist's filters on the pathway row (open pathways only, always)."""
-
-    site: str | None
-    stage: str | None
-    route: str | None
-
-    def values(self) -> dict[str, str]:
-        """The filters in use, by column name (a site by its key: any spelling of it matches)."""
-        given = {"site_key": site_key(self.site) if self.site else None, "stage": self.stage, "route": self.route}
-        return {name: value for name, value in given.items() if value}
-
-    def conditions(self, pathway: Any) -> list[Any]:
-        """Open, and each filter in use."""
-        return [pathway.c.closed_on.is_(None), *(pathway.c[name] == value for name, value in self.values().items())]
-
-
 def _listed(pathway: Any, filters: tuple[str, ...]) -> list[Any]:
     """Open, and these filters as parameters named after their columns (for statements built once)."""
-    return [pathway.c.closed_on.is_(None), *(pathway.c[name] == bindparam(name, type_=String) for name in filters)]
-
-
-def _standing_in(window: Any, as_of: Any) -> Any:
-    return and_(window.c.starts_on <= as_of, window.c.ends_on >= as_of)
+    return [is_open(pathway), *(pathway.c[name] == bindparam(name, type_=String) for name in filters)]
 
 
 def _urgent_first(
-    session: Session, as_of: date, shown: _Shown, flagged_only: bool, limit: int, offset: int
+    session: Session, as_of: date, shown: WorklistFilter, flagged_only: bool, limit: int, offset: int
 ) -> list[int]:
     """Pathway ids of one page of the worklist, in its order, read tier by tier.
 
@@ -192,7 +166,7 @@ def _tier(tier: str, filters: tuple[str, ...]) -> Any:
     as_of = bindparam("as_of", type_=Date)
     listed = _listed(pathway, filters)
     if tier in ("dated", "undated"):
-        flagged = exists().where(other.c.pathway_id == pathway.c.id, _standing_in(other, as_of))
+        flagged = exists().where(other.c.pathway_id == pathway.c.id, standing_at(other, as_of))
         query = select(pathway.c.id).where(*listed, ~flagged)
         if tier == "dated":  # NULLS LAST, as two ranges, so SQLite too reads them in index order
             query = query.where(pathway.c.next_due_on.is_not(None)).order_by(pathway.c.next_due_on, pathway.c.ref)
@@ -202,7 +176,7 @@ def _tier(tier: str, filters: tuple[str, ...]) -> Any:
     earlier = table_of(FlagWindowRow).alias("earlier")
     first_standing = ~exists().where(
         earlier.c.pathway_id == window.c.pathway_id,
-        _standing_in(earlier, as_of),
+        standing_at(earlier, as_of),
         or_(
             earlier.c.due_on < window.c.due_on,
             and_(earlier.c.due_on == window.c.due_on, earlier.c.id < window.c.id),
@@ -210,13 +184,13 @@ def _tier(tier: str, filters: tuple[str, ...]) -> Any:
     )
     red_stands = exists().where(
         other.c.pathway_id == window.c.pathway_id,
-        _standing_in(other, as_of),
+        standing_at(other, as_of),
         other.c.severity_rank == SEVERITY_RANK[Severity.red],
     )
     # Pathway conditions as correlated subqueries, so the scan starts from the windows' due index.
     on_list = exists().where(pathway.c.id == window.c.pathway_id, *listed)
     reference = select(pathway.c.ref).where(pathway.c.id == window.c.pathway_id).scalar_subquery()
-    query = select(window.c.pathway_id).where(_standing_in(window, as_of), first_standing, on_list)
+    query = select(window.c.pathway_id).where(standing_at(window, as_of), first_standing, on_list)
     if tier == "red":
         query = query.where(red_stands)
     else:
@@ -245,7 +219,7 @@ def _row_statements() -> tuple[Any, Any]:
     flags = core_select(
         window.c.pathway_id, window.c.code, window.c.severity, window.c.starts_on, window.c.ends_on, window.c.due_on
     ).where(
-        window.c.pathway_id.in_(bindparam("ids", expanding=True)), _standing_in(window, bindparam("as_of", type_=Date))
+        window.c.pathway_id.in_(bindparam("ids", expanding=True)), standing_at(window, bindparam("as_of", type_=Date))
     )
     return summary, flags
 
@@ -310,12 +284,12 @@ def count_open(session: Session, as_of: date, *, site: str | None = None) -> dic
 
     Reads the standing windows and the open pathways' index only: no join of every open pathway.
     """
-    shown = _Shown(site, None, None)
+    shown = WorklistFilter(site=site)
     pathway = table_of(Pathway)
     total = session.exec(select(func.count()).select_from(pathway).where(*shown.conditions(pathway))).one()
     worst = (
         select(FlagWindowRow.pathway_id, func.max(FlagWindowRow.severity_rank).label("rank"))
-        .where(_standing(as_of))
+        .where(standing_at(table_of(FlagWindowRow), as_of))
         .group_by(col(FlagWindowRow.pathway_id))
         .subquery()
     )

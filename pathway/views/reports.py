@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 from pathway.domain.policy import Policy, policy_in_force
 from pathway.domain.rules import FLAG_BY_CODE
 from pathway.domain.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES
-from pathway.domain.text import site_key
 from pathway.domain.vocabulary import PMT_TECHNIQUES, PROCEDURAL_DECISIONS
 from pathway.store.models import FlagWindowRow, Pathway, Procedure, RegistrySubmission
-from pathway.store.repository import sites_as_registered
+from pathway.store.repository import sites_as_registered, table_of
+from pathway.views.filters import WorklistFilter, standing
 
 
 def _dialect(session: Session) -> str:
@@ -41,10 +41,6 @@ def _month(session: Session, day: Any) -> Any:
     return func.to_char(day, "YYYY-MM")
 
 
-def _standing(as_of: date) -> Any:
-    return and_(col(FlagWindowRow.starts_on) <= as_of, col(FlagWindowRow.ends_on) >= as_of)
-
-
 # --- paging ------------------------------------------------------------------------------------
 
 
@@ -58,21 +54,15 @@ def count_worklist(
     route: str | None = None,
     flagged_only: bool = False,
 ) -> int:
-    """How many rows `queries.worklist` returns with the same filters (for 'page N of M')."""
-    query = select(func.count()).select_from(Pathway).where(col(Pathway.closed_on).is_(None))
-    if site:
-        query = query.where(Pathway.site_key == site_key(site))
-    if stage:
-        query = query.where(Pathway.stage == stage)
-    if route:
-        query = query.where(Pathway.route == route)
-    if flag or flagged_only:
+    """How many rows `queries.worklist` returns with the same filters (for 'page N of M'): the same
+    WorklistFilter builds both WHERE clauses."""
+    chosen = WorklistFilter(site=site, flag=flag, stage=stage, route=route, flagged_only=flagged_only)
+    pathway = table_of(Pathway)
+    query = select_columns(func.count()).select_from(pathway).where(*chosen.conditions(pathway))
+    if chosen.needs_a_standing_flag():
         # Uncorrelated: one pass over the standing windows (a correlated EXISTS re-scans them per pathway).
-        standing = select(FlagWindowRow.pathway_id).where(_standing(as_of))
-        if flag:
-            standing = standing.where(FlagWindowRow.code == flag)
-        query = query.where(col(Pathway.id).in_(standing))
-    return int(session.exec(query).one())
+        query = query.where(pathway.c.id.in_(chosen.flagged(as_of)))
+    return int(session.execute(query).scalar_one())
 
 
 def sites(session: Session) -> list[str]:
@@ -200,7 +190,7 @@ def flags_by_type(session: Session, as_of: date) -> list[FlagCount]:
     """Open pathways by standing flag and severity at `as_of` (a pathway counts once per flag)."""
     query = (
         select(FlagWindowRow.code, FlagWindowRow.severity, func.count(func.distinct(FlagWindowRow.pathway_id)))
-        .where(_standing(as_of))
+        .where(standing(table_of(FlagWindowRow), as_of))
         .group_by(col(FlagWindowRow.code), col(FlagWindowRow.severity))
     )
     rows = [
