@@ -204,3 +204,14 @@ def test_cli_starts_without_loading_prefect_or_streamlit() -> None:
     code = "import sys, pathway.cli.main; print(sorted(m for m in ('prefect', 'streamlit') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "pathway/store/migrations/versions").glob("*.py")), ids=lambda p: p.name
+)
+def test_migrations_are_frozen(path: Path) -> None:
+    """A migration imports no live pathway code: it must do what it did at its revision forever."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        assert not any(n.split(".")[0] == "pathway" for n in names), f"{path.name} imports {names}"

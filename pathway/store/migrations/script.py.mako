@@ -11,7 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pathway.store.models
+# A migration is frozen: it imports no pathway code (write pathway.store.models.UTCDateTime as
+# sa.DateTime(timezone=True), and copy any function it needs as it is at this revision).
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

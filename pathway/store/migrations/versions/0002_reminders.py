@@ -10,7 +10,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pathway.store.models
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -35,9 +34,9 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column("leaflet", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("claim", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("claimed_at", pathway.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", pathway.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", pathway.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("kind IN ('first', 'escalation', 'request')", name=op.f("ck_notification_kind")),
         sa.CheckConstraint("status IN ('claimed', 'sent', 'failed')", name=op.f("ck_notification_status")),
         sa.ForeignKeyConstraint(["pathway_id"], ["pathway.id"], name=op.f("fk_notification_pathway_id_pathway")),
@@ -54,8 +53,8 @@ def upgrade() -> None:
         sa.Column("pathway_id", sa.Integer(), nullable=False),
         sa.Column("command", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("created_at", pathway.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", pathway.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("flow_run", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
         sa.CheckConstraint("status IN ('pending', 'sent')", name=op.f("ck_flow_trigger_status")),
         sa.ForeignKeyConstraint(["pathway_id"], ["pathway.id"], name=op.f("fk_flow_trigger_pathway_id_pathway")),
@@ -73,8 +72,8 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("claim", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("claimed_at", pathway.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", pathway.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("status IN ('claimed', 'sent', 'failed')", name=op.f("ck_governance_digest_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_governance_digest")),
         sa.UniqueConstraint("week_of", name=op.f("uq_governance_digest_week_of")),

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pathway.store.models
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -27,9 +26,9 @@ def upgrade() -> None:
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
-        sa.Column("locked_until", pathway.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", pathway.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", pathway.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("role IN ('coordinator', 'clinician', 'auditor', 'admin')", name=op.f("ck_account_role")),
         sa.CheckConstraint("failed_attempts >= 0", name=op.f("ck_account_failed_attempts_nonneg")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account")),

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pathway.store.models
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -24,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "safety_check",
-        sa.Column("recorded_at", pathway.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_by", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
         sa.Column("clinician", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),

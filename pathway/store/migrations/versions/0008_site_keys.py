@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from pathway.domain.text import site_key
+import unicodedata
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -23,6 +23,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ("patient", "pathway", "governance_notice")
+
+
+def site_key(value: str) -> str:
+    """pathway.domain.text.site_key as it was at this revision (frozen here, never imported): NFKC,
+    every run of white space one space, case-folded."""
+    return " ".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
 
 def upgrade() -> None:
