@@ -5,7 +5,7 @@ or command joins the matrix by itself. What each role may do is written out belo
 read from `pathway.domain.roles`, so a wrong permission in the code fails here. The table follows the
 shared design ("Security": `coordinator`, `clinician`, `auditor` read-only and pseudonymised,
 `admin`; the service checks the role for every command) and pathway/domain/roles.py's split: coordinators
-run the pathway's administration, clinicians record clinical decisions and findings. interface.md
+run the pathway's administration, clinicians record clinical decisions and findings. docs/rules.md
 itself names no per-role permissions.
 
 Allowed: the service accepts a valid command in a state where it is valid. Denied: `AccessDenied`,

@@ -1,4 +1,4 @@
-"""Flags on an open pathway at an as-of date D (docs/interface.md, "Flags on an open pathway").
+"""Flags on an open pathway at an as-of date D (docs/rules.md, "The flags").
 
 Every expectation here is read from the interface text, not from the code: the day before a condition
 starts, the day it starts and the day after, the end of bounded windows, the severity, and that the

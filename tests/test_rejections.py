@@ -1,4 +1,4 @@
-"""Every rejection of interface.md ("Rejected, with a clear message and nothing written").
+"""Every rejection the commands make (docs/rules.md; rejected with a clear message and nothing written).
 
 Each test asserts the exception type, that the error names the field and says the rule, and that
 nothing was written: the row count of every table and every pathway's version are unchanged.

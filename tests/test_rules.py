@@ -1,6 +1,6 @@
 """Extent and route, the steps that apply, the stage, the 14-day window and the policy file.
 
-Expectations come from docs/interface.md ("Vein segments, extent and the NICE route", the flag table's
+Expectations come from docs/rules.md ("Extent and route", "The flags": the
 definitions of P, X and "procedural") and from the stage declaration in pathway/domain/stages.py.
 """
 

@@ -1,4 +1,4 @@
-"""Version 2's flags and changed flags on a record, at an as-of date D (interface.md, "Version 2").
+"""Version 2's flags and changed flags on a record, at an as-of date D (docs/rules.md, "Version 2").
 
 Expectations are read from the contract's text: the day before a condition starts, the day it starts and
 the day after; the thresholds either side (platelets 49/50, INR 1.5/1.51, age 17/18); that the fact

@@ -17,7 +17,7 @@ from typing import Final
 
 from pathway.codes import icd
 
-# Proximal to distal; the names are the tracker's vein segments (interface.md).
+# Proximal to distal; the names are the tracker's vein segments (docs/rules.md, 'Extent and route').
 VEIN_SEGMENTS: Final[tuple[str, ...]] = (
     "ivc",
     "common_iliac",

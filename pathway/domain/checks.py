@@ -1,4 +1,4 @@
-"""Rules a command must meet against the pathway's record (interface.md, 'Rejected').
+"""Rules a command must meet against the pathway's record (docs/rules.md: 'Timing rules', 'What a PMT needs').
 
 Pure: the record, the command and the day it is recorded (Europe/London) in; a CommandRejected
 naming the field and the rule out. Checks needing other rows (NHS number already registered,

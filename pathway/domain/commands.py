@@ -1,4 +1,4 @@
-"""The command vocabulary of interface.md as validated models.
+"""The command vocabulary (docs/rules.md) as validated models.
 
 Parsing checks shape only (types, value lists, required and unknown fields, NHS number check
 digit, Villalta items); rules that need the record (dates against presentation, MDT quorum,

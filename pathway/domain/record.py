@@ -28,7 +28,7 @@ from pathway.domain.vocabulary import (
 
 
 def extent_of(veins: frozenset[Segment] | set[Segment] | tuple[Segment, ...]) -> Extent:
-    """Thrombus extent from the vein map (interface.md, 'Vein segments, extent and the NICE route')."""
+    """Thrombus extent from the vein map (docs/rules.md, 'Extent and route')."""
     involved = set(veins)
     if involved & ILIOFEMORAL_SEGMENTS:
         return Extent.iliofemoral

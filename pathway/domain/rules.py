@@ -1,6 +1,6 @@
 """The pathway rules: pure functions of a PathwayRecord, the policy and (for flags) a date.
 
-Each flag of interface.md is expressed as *windows*: a severity that stands from one date to
+Each flag of docs/rules.md ('The flags') is expressed as *windows*: a severity that stands from one date to
 another while the record stays as it is. `flags_at` reads the windows at a date, and the same
 windows are materialised in the database so the worklist is an indexed query. One definition
 serves both, so the worklist and `pathway show` cannot disagree.

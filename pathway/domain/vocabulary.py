@@ -1,4 +1,4 @@
-"""The clinical vocabulary of the pathway: every enumerated value in docs/interface.md.
+"""The clinical vocabulary of the pathway: every enumerated value the commands take (docs/rules.md).
 
 Values are plain strings (StrEnum) so they serialise as the interface spells them.
 """

@@ -442,7 +442,7 @@ class Case:
 
 
 def date_bounds(name: str, payload: dict[str, Any], today: date) -> dict[str, tuple[date, date]]:
-    """Where each event date of a command may lie in its prepared state (interface.md, 'Rejected')."""
+    """Where each event date of a command may lie in its prepared state (docs/rules.md, 'Timing rules')."""
     if name == "register_patient":
         return {"date_of_birth": (oldest_birth(today), today)}
     if name == "notify_governance":
