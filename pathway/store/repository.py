@@ -204,8 +204,11 @@ def _load_batch(session: Session, pathways: Sequence[Pathway]) -> dict[int, Reco
     for name, kind in RECORD_KINDS.items():
         table = table_of(kind)
         query = table.select().where(table.c.pathway_id.in_(ids)).order_by(table.c.pathway_id, table.c.id)
-        for row in session.execute(query).mappings():
-            getattr(found[row["pathway_id"]], name).append(dict(row))
+        result = session.execute(query)
+        columns = list(result.keys())  # zip per row: a mapping per row costs a keys() call each
+        for values in result.tuples():
+            row = dict(zip(columns, values, strict=True))
+            getattr(found[row["pathway_id"]], name).append(row)
     return found
 
 
