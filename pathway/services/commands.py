@@ -138,22 +138,29 @@ def open_record(
     A role that may not read gets the same NotFound as an unknown reference, so a refusal does not
     reveal that the pathway exists; the refusal is audited all the same.
     """
-    allowed = may_read(actor.role)
+    audit_read(session_factory, actor, ref, command="read_pathway", allowed=may_read(actor.role), at=recorded_at)
+    with session_factory() as session:
+        return pathway_detail(session, ref, as_of)
+
+
+def audit_read(
+    session_factory: SessionFactory, actor: Actor, ref: str, *, command: str, allowed: bool, at: datetime
+) -> None:
+    """Audit one read of a pathway (outcome `read`, or `denied`) in its own transaction; then raise
+    NotFound unless it was allowed and the pathway exists, so a refusal looks like an unknown reference."""
     with writing(session_factory) as session:
         found = session.exec(select(Pathway.id).where(Pathway.ref == ref)).first() is not None
         audit.append(
             session,
-            at=recorded_at,
+            at=at,
             actor=actor.name,
             role=actor.role.value,
-            command="read_pathway",
+            command=command,
             outcome="read" if allowed and found else "denied",
             pathway_ref=ref if found else None,
         )
     if not (allowed and found):
         raise NotFound("pathway", "no pathway has this reference")
-    with session_factory() as session:
-        return pathway_detail(session, ref, as_of)
 
 
 def replan_under_policy(

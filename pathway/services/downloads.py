@@ -4,14 +4,9 @@ the page): one pathway as a FHIR bundle holds the NHS number, name and date of b
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import select
-
 from pathway.domain.roles import Actor
-from pathway.errors import NotFound
-from pathway.store import audit
+from pathway.services.commands import audit_read
 from pathway.store.db import SessionFactory
-from pathway.store.models import Pathway
-from pathway.store.unit_of_work import writing
 
 if TYPE_CHECKING:
     from fhir.resources.R4B.bundle import Bundle
@@ -29,19 +24,6 @@ def export_fhir(
     """
     from pathway.exports.fhir import export_pathway  # fhir.resources takes seconds to import
 
-    allowed = actor.sees_identifiers
-    with writing(session_factory) as session:
-        found = session.exec(select(Pathway.id).where(Pathway.ref == ref)).first() is not None
-        audit.append(
-            session,
-            at=recorded_at,
-            actor=actor.name,
-            role=actor.role.value,
-            command=FHIR_EXPORT,
-            outcome="read" if allowed and found else "denied",
-            pathway_ref=ref if found else None,
-        )
-    if not (allowed and found):
-        raise NotFound("pathway", "no pathway has this reference")
+    audit_read(session_factory, actor, ref, command=FHIR_EXPORT, allowed=actor.sees_identifiers, at=recorded_at)
     with session_factory() as session:
         return export_pathway(session, ref, as_of)
