@@ -32,7 +32,7 @@ from pathway.store import audit
 from pathway.store.db import SessionFactory
 from pathway.store.models import AuditEvent
 from tests.conftest import NHS, RECORDED_AT, open_pathway
-from tests.test_rejections import OTHER_NHS, TODAY, database_state, prepare, valid_command
+from tests.support.commands import OTHER_NHS, TODAY, database_state, prepare, valid_command
 
 ALL_COMMANDS = frozenset(COMMANDS)
 # Coordinators: referrals, MDT minutes, governance, research enrolment, scheduling, the registry, closure.

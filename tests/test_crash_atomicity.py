@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from pathway.store import audit
 from pathway.store.db import SessionFactory
 from tests.conftest import RECORDED_AT, run
-from tests.test_rejections import ALL_COMMANDS, database_state, prepare, valid_command
+from tests.support.commands import ALL_COMMANDS, database_state, prepare, valid_command
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import pytest
 from pathway.domain.policy import load_policy, policy_in_force
 from pathway.store.db import SessionFactory
 from tests.conftest import diagnose, register, run
-from tests.test_rejections import assert_rejected
+from tests.support.commands import assert_rejected
 
 TODAY = date(2026, 6, 15)  # RECORDED_AT in Europe/London
 IMPLAUSIBLE = ("not plausible", "policy maximum_age_years")

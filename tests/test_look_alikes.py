@@ -36,7 +36,7 @@ from tests.conftest import (
     run,
     start_anticoagulation,
 )
-from tests.test_rejections import OTHER_NHS, assert_rejected
+from tests.support.commands import OTHER_NHS, assert_rejected
 
 TODAY = date(2026, 6, 15)
 

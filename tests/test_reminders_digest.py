@@ -9,7 +9,7 @@ from pathway.reminders.digest import build_digest, send_digest, week_of
 from pathway.reminders.settings import ReminderSettings
 from pathway.store.db import SessionFactory
 from tests.conftest import consent, governance, mdt, open_pathway, procedure, run, start_anticoagulation
-from tests.test_reminders import clock_at, nhs_number, outbox
+from tests.support.reminders import clock_at, nhs_number, outbox
 
 DAY = date(2026, 6, 15)  # a Monday
 AT = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)

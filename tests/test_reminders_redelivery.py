@@ -24,8 +24,8 @@ from pathway.store.db import SessionFactory
 from pathway.store.reminder_models import Notification
 from pathway.views.notifications import failed_notifications
 from tests.conftest import consent, governance, mdt, run, safety_check
-from tests.flows.mailbox import Mailbox, mailto, smtp_server
-from tests.test_reminders import SWEPT_AT, awaiting_mdt, clock_at, outbox, settings_for
+from tests.support.mailbox import Mailbox, mailto, smtp_server
+from tests.support.reminders import SWEPT_AT, awaiting_mdt, clock_at, outbox, settings_for
 
 DAY = date(2026, 6, 5)  # MDT_OVERDUE stands red on P1 (see awaiting_mdt)
 

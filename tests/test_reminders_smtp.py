@@ -22,8 +22,8 @@ from pathway.services.demo import cohort
 from pathway.store.db import SessionFactory
 from pathway.store.reminder_models import Notification
 from tests.conftest import ADMIN
-from tests.flows.mailbox import Mailbox, mailto, smtp_server
-from tests.test_reminders import awaiting_mdt, clock_at, outbox
+from tests.support.mailbox import Mailbox, mailto, smtp_server
+from tests.support.reminders import awaiting_mdt, clock_at, outbox
 
 ROOT = Path(__file__).resolve().parents[1]
 COHORT_DAY = date(2026, 6, 15)

@@ -26,7 +26,15 @@ from pathway.reminders.claimer import CLAIM_LOCKS, claim_key, lock_folder
 from pathway.reminders.sweep import run_sweep
 from pathway.store.db import SessionFactory
 from pathway.store.reminder_models import Notification
-from tests.test_reminders import SWEPT_AT, FakeChannels, RecordingChannel, awaiting_mdt, clock_at, outbox, settings_for
+from tests.support.reminders import (
+    SWEPT_AT,
+    FakeChannels,
+    RecordingChannel,
+    awaiting_mdt,
+    clock_at,
+    outbox,
+    settings_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 6, 12)  # three pathways: MDT overdue (first and escalation) and window at risk: 9 messages

@@ -28,7 +28,7 @@ from tests.conftest import (
     safety_check,
     start_anticoagulation,
 )
-from tests.test_reminders import outbox, sweep
+from tests.support.reminders import outbox, sweep
 
 POLICY = load_policy()
 P = date(2026, 1, 15)  # presented: P + 3 months = 2026-04-15

@@ -24,7 +24,7 @@ from tests.conftest import (
     safety_check,
     start_anticoagulation,
 )
-from tests.test_rejections import assert_rejected, without
+from tests.support.commands import assert_rejected, without
 
 P = date(2026, 6, 1)
 

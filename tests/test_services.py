@@ -36,7 +36,7 @@ from tests.conftest import (
     run,
     start_anticoagulation,
 )
-from tests.test_rejections import (
+from tests.support.commands import (
     ALL_COMMANDS,
     OTHER_NHS,
     PATHWAY_COMMANDS,

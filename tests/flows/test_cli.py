@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from pathway.cli.main import app
 from pathway.store.db import SessionFactory
-from tests.test_reminders import awaiting_mdt
+from tests.support.reminders import awaiting_mdt
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 

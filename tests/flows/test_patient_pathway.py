@@ -15,8 +15,8 @@ from pathway.domain.stages import STAGES
 from pathway.reminders.automation import load_plan
 from pathway.store.db import SessionFactory
 from tests.conftest import treated_pathway
+from tests.support.reminders import outbox
 from tests.support.statements import counting
-from tests.test_reminders import outbox
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 DAY = date(2026, 6, 15)

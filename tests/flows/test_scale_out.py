@@ -18,8 +18,8 @@ from flows.serve import deploy_to_work_pool
 from pathway.domain.clock import LONDON
 from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.store.reminder_models import Notification
-from tests.flows.mailbox import free_port
-from tests.test_reminders import awaiting_mdt
+from tests.support.mailbox import free_port
+from tests.support.reminders import awaiting_mdt
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 POOL = "dvt-process-pool"

@@ -15,7 +15,7 @@ from pathway.reminders.settings import ReminderSettings
 from pathway.reminders.sweep import run_sweep
 from pathway.store.db import SessionFactory
 from tests.conftest import diagnose, register, run, start_anticoagulation
-from tests.test_reminders import outbox
+from tests.support.reminders import outbox
 
 pytestmark = pytest.mark.prefect
 ROOT = Path(__file__).resolve().parents[2]

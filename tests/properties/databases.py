@@ -29,7 +29,7 @@ from pathway.store import audit
 from pathway.store.db import SessionFactory, make_engine, make_session_factory
 from pathway.store.schema import metadata
 from tests.conftest import register, run
-from tests.test_rejections import close, database_state, prepare
+from tests.support.commands import close, database_state, prepare
 
 TABLES = tuple(table.name for table in metadata.sorted_tables)
 # One statement for the counts and the audit chain's head; one for the versions.

@@ -90,7 +90,7 @@ from tests.properties.strategies import (
     valid_case,
     valid_nhs_number,
 )
-from tests.test_rejections import valid_command
+from tests.support.commands import valid_command
 
 ALL_COMMANDS = tuple(COMMANDS)
 # Hypothesis warns when the global `random` module's state moves while it draws an example, taking it
