@@ -103,7 +103,7 @@ class BatchRows:
     commands: int
     refused: Counter[str]
     # Clinical table name (and pathway_closure): the fingerprints of its rows (pathway.store.fingerprint),
-    # taken from the values before conversion, which read back the same (tests/test_audit_anchor.py).
+    # taken from the values before conversion, which read back the same (tests/store/test_audit_anchor.py).
     prints: dict[str, list[str]] = field(default_factory=dict)
 
 

@@ -1,4 +1,4 @@
-"""Generated command payloads: valid ones for the state `tests.test_rejections.prepare` builds, and
+"""Generated command payloads: valid ones for the state `tests.support.commands.prepare` builds, and
 invalid ones made by one mutation of a valid payload (or of the state it runs against).
 
 The state of `prepare(factory, name)`: a governance notice for North Vale dated 2026-01-10, patient

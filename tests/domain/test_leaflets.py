@@ -170,7 +170,9 @@ def test_committee_comments_are_not_called_nice_recommendations(key: str) -> Non
 
 
 SEED_SHINGLES = frozenset(
-    line for line in (Path(__file__).parent / "data" / "seed_shingles.txt").read_text().splitlines() if line[:1] != "#"
+    line
+    for line in (Path(__file__).parents[1] / "data" / "seed_shingles.txt").read_text().splitlines()
+    if line[:1] != "#"
 )
 
 

@@ -35,7 +35,7 @@ def day(base: date, n: int) -> date:
 
 
 # NG158's CDT criteria recorded as met, so the thrombolysis flag here turns on the symptom days alone
-# (tests/test_safety_net.py covers the other criteria).
+# (tests/domain/test_safety_net.py covers the other criteria).
 CRITERIA_MET: dict[str, Any] = {"functional_status": "good", "life_expectancy_ge_1y": "yes", "bleeding_risk": "low"}
 
 
