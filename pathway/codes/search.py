@@ -6,7 +6,7 @@ import dataclasses
 import heapq
 import re
 
-from pathway.codes import icd
+import pathway.codes.icd as icd
 from pathway.codes.about import about_procedure
 from pathway.codes.index import search_index
 from pathway.codes.models import SYSTEMS, CodeDetail, CodeEntry, System, check_system
