@@ -18,7 +18,15 @@ from pathway.domain.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES, STEPS
 from pathway.domain.text import markdown_literal
 from pathway.domain.timeline import Timeline, build_timeline
 from pathway.domain.vocabulary import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, Role, Route
-from pathway.errors import AccessDenied, CommandRejected, ConflictError, DatabaseBusy, NotFound, PathwayError
+from pathway.errors import (
+    AccessDenied,
+    CommandRejected,
+    ConflictError,
+    DatabaseBusy,
+    NotFound,
+    PathwayError,
+    PolicyError,
+)
 from pathway.services.audit_trail import AnchorStore, AuditCheck, anchor_store_for, check_audit
 from pathway.services.commands import Outcome, execute, open_record
 from pathway.store.db import Database, SessionFactory, open_database, session_factory_for
@@ -54,6 +62,7 @@ __all__ = [
     "PathwayDetail",
     "PathwayError",
     "Policy",
+    "PolicyError",
     "Role",
     "Route",
     "SessionFactory",

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from pathway.cli.main import app
 from pathway.domain import pts
 from pathway.domain.policy import DEFAULT_POLICY_FILE, load_policy
 from pathway.domain.rules import FLAG_BY_CODE
@@ -329,7 +331,9 @@ def test_every_flag_code_is_one_of_the_contract() -> None:
     assert all(with_words.values())
 
 
-def test_show_says_which_scores_are_acute_and_whether_pts_is_confirmed(sqlite_factory: SessionFactory) -> None:
+def test_show_says_which_scores_are_acute_and_whether_pts_is_confirmed(
+    sqlite_factory: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(sqlite_factory, governance())
     run(sqlite_factory, register())
     run(sqlite_factory, diagnose())
@@ -351,3 +355,10 @@ def test_show_says_which_scores_are_acute_and_whether_pts_is_confirmed(sqlite_fa
     }
     assert shown["pts"]["status"] == "confirmed"
     assert "2026-11-20" in shown["pts"]["basis"] and "2027-03-01" in shown["pts"]["basis"]
+    # The command line's table says it per visit too: the acute-phase score carries no category.
+    monkeypatch.setenv("PATHWAY_DATABASE_URL", f"sqlite:///{tmp_path / 'pathway.db'}")
+    table = CliRunner().invoke(app, ["show", "P1", "--as-of", "2027-03-01"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    rows = {line.split("│")[1].strip(): line for line in table.stdout.splitlines() if line.count("│") == 5}
+    assert "acute phase, not diagnostic" in rows["early"] and "mild" not in rows["early"]
+    assert "mild" in rows["month6"] and "mild" in rows["month12"]

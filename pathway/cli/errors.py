@@ -21,7 +21,14 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from pathway import DatabaseFailure, database_label, error_kind, failed_statement, unreachable
+from pathway import (
+    DatabaseFailure,
+    PolicyError,
+    database_label,
+    error_kind,
+    failed_statement,
+    unreachable,
+)
 from pathway.settings import Settings
 
 DATABASE_EXIT = 3
@@ -81,6 +88,8 @@ def one_line(error: BaseException, url: str | None, log: Path | None) -> tuple[s
         if unreachable(error):
             return f"cannot reach the database ({database_label(url)}): nothing was changed{where}", DATABASE_EXIT
         return f"database error ({error_kind(error)}){where}", DATABASE_EXIT
+    if isinstance(error, PolicyError):  # the operator's own file: the number, its allowed range, why
+        return f"{error}: nothing was changed", 1
     if isinstance(error, OSError):
         subject = f" {error.filename}" if error.filename else ""
         return f"cannot use the file{subject}: {error.strerror or type(error).__name__}{where}", 1

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pathway import DatabaseFailure, error_kind, execute, london_today, pathway_detail, unreachable, utc_now
@@ -113,7 +114,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return ", ".join(f"[{'red' if f['severity'] == 'red' else 'yellow'}]{f['code']}[/]" for f in value)
-    return str(value)
+    return escape(str(value))  # recorded text is printed as text, never as console markup
 
 
 @app.command()
@@ -172,6 +173,8 @@ def show(
             f"Thrombolysis outside NG158 criteria ({given['performed_on']}): {given['rationale']}", markup=False
         )
     console.print(f"PTS: {data['pts']['status']} ({data['pts']['basis']})", markup=False)
+    if data["pts"]["scores"]:  # each Villalta score with its reading: acute-phase scores say so, never a category
+        _emit(data["pts"]["scores"], OutputFormat.table, ["visit", "seen_on", "villalta_total", "reading"])
     _emit(data["steps"], OutputFormat.table, ["stage", "step", "owner_role", "warn_on", "due_on", "done_on"])
     _emit(data["flags"], OutputFormat.table, ["code", "severity", "due_on"])
     _emit(data["audit"], OutputFormat.table, ["at", "actor", "role", "command", "clinician"])
