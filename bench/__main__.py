@@ -131,6 +131,7 @@ def one_cohort(plan: Plan, space: Scratch, size: int) -> dict[str, Any]:
         entry["load_average_before_reads"] = load_average()
         entry |= guarded("worklist", lambda: measure.worklist_pages(engine, plan.as_of, plan.repeats))
         entry |= guarded("count_open", lambda: measure.severity_counts(engine, plan.as_of, plan.repeats))
+        entry |= guarded("registry_export", lambda: measure.registry(engine, plan.as_of, plan.repeats))
         refs = measure.sample_pathways(engine, plan.commands + 5 + plan.detail_pathways)
         details, commanded = refs[: plan.detail_pathways], refs[plan.detail_pathways :]
         entry |= guarded("pathway_detail", lambda: measure.patient_page(engine, plan.as_of, details))
