@@ -5,25 +5,27 @@ active). The rules (lockout, timeouts) live in pathway.accounts; this module onl
 A full rerun of the app is user activity; a fragment's timed refresh is not.
 """
 
-from datetime import datetime
-
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
 from dashboard import components, deps, outage
 from pathway.accounts import (
     AuthenticationFailed,
+    SessionEnded,
+    SignedIn,
     account_policy,
-    active_role,
-    authenticate,
+    end_session,
+    resume_session,
     session_end,
     session_end_message,
+    sign_in,
 )
 from pathway.roles import Actor
 from pathway.vocabulary import Role
 
 USER = "auth_user"
 ROLE = "auth_role"
+TOKEN = "auth_token"  # the server-side session's secret (pathway.accounts); never shown or logged
 SIGNED_IN_AT = "auth_signed_in_at"
 LAST_ACTIVE_AT = "auth_last_active_at"
 NOTICE = "auth_notice"
@@ -34,14 +36,17 @@ def current_actor() -> Actor | None:
     return Actor(name, Role(role)) if name and role else None
 
 
-def sign_in(actor: Actor, at: datetime) -> None:
-    st.session_state[USER] = actor.name
-    st.session_state[ROLE] = actor.role.value
-    st.session_state[SIGNED_IN_AT] = at
-    st.session_state[LAST_ACTIVE_AT] = at
+def start(signed: SignedIn) -> None:
+    """Remember a session that pathway.accounts opened (the login form's or single sign-on's)."""
+    clear()  # nothing of a previous user stays behind
+    st.session_state[USER] = signed.actor.name
+    st.session_state[ROLE] = signed.actor.role.value
+    st.session_state[TOKEN] = signed.token
+    st.session_state[SIGNED_IN_AT] = signed.started_at
+    st.session_state[LAST_ACTIVE_AT] = signed.started_at
 
 
-def sign_out(notice: str | None = None) -> None:
+def clear(notice: str | None = None) -> None:
     """Forget the account and every page's state (nothing of the last user stays behind)."""
     for key in list(st.session_state.keys()):
         del st.session_state[key]
@@ -49,17 +54,37 @@ def sign_out(notice: str | None = None) -> None:
         st.session_state[NOTICE] = notice
 
 
+def sign_out(notice: str | None = None, *, reason: str = "signed_out") -> None:
+    """End the server-side session (audited once) and forget the page state."""
+    token = st.session_state.get(TOKEN)
+    if token:
+        try:
+            end_session(deps.session_factory(), token, deps.now(), reason=reason)
+        except Exception as error:
+            if not outage.unreachable(error):
+                raise
+            # The database is down: the session is forgotten here; on the server it ends at its time limit.
+            outage.note(error, "sign-out")
+    clear(notice)
+
+
 def enforce_session(*, activity: bool) -> Actor | None:
     """Apply the timeouts and the account's current state; returns the signed-in actor or None.
 
-    `activity` is True for a full run (a click or an entry) and False for a timed refresh, which
-    must not keep an idle session alive.
+    The server-side session (pathway.accounts.resume_session) decides: ended on sign-out, when the
+    account is disabled or its password reset, and by the time limits. `activity` is True for a full
+    run (a click or an entry) and False for a timed refresh, which must not keep an idle session alive.
     """
     actor = current_actor()
-    if actor is None:
+    token = st.session_state.get(TOKEN)
+    if actor is None or not token:
+        if actor is not None:
+            clear()  # page state without a server-side session is no session
         return None
     policy = account_policy()
     now = deps.now()
+    # This page's own clock first: a timed refresh that is not activity must not outlive the limit
+    # even between the server's (coarser) writes of the last activity.
     ended = session_end(
         signed_in_at=st.session_state[SIGNED_IN_AT],
         last_active_at=st.session_state[LAST_ACTIVE_AT],
@@ -67,11 +92,13 @@ def enforce_session(*, activity: bool) -> Actor | None:
         policy=policy,
     )
     if ended is not None:
-        sign_out(session_end_message(ended, policy))
+        sign_out(session_end_message(ended, policy), reason=ended.value)
         return None
-    # A disabled account loses its open sessions; a changed role applies at once.
     try:
-        role = active_role(deps.session_factory(), actor.name)
+        current = resume_session(deps.session_factory(), token, now, activity=activity, policy=policy)
+    except SessionEnded as over:
+        clear(str(over))
+        return None
     except Exception as error:
         if not outage.unreachable(error):
             raise
@@ -79,14 +106,11 @@ def enforce_session(*, activity: bool) -> Actor | None:
         # on its last run (no page can read or write anything until the database answers again, and
         # the next run checks again). Signing out here would lose what the user was typing.
         outage.note(error, "account check")
-        role = actor.role
-    if role is None:
-        sign_out("Your account has been disabled. Ask an administrator.")
-        return None
-    st.session_state[ROLE] = role.value
+        current = actor
+    st.session_state[ROLE] = current.role.value  # a changed role applies at once
     if activity:
         st.session_state[LAST_ACTIVE_AT] = now
-    return Actor(actor.name, role)
+    return current
 
 
 def require_actor() -> Actor:
@@ -136,7 +160,7 @@ def _load_table_component() -> None:
 def _attempt(name: str, password: str) -> None:
     now = deps.now()
     try:
-        actor = authenticate(deps.session_factory(), name, password, now)
+        signed = sign_in(deps.session_factory(), name, password, now, address=client_address())
     except AuthenticationFailed as failure:
         st.error(str(failure))
         return None
@@ -146,9 +170,19 @@ def _attempt(name: str, password: str) -> None:
         outage.note(error, "sign-in")
         outage.show(outage.SIGN_IN)
         return None
-    sign_out()  # start from a clean session state
-    sign_in(actor, now)
+    start(signed)
     st.rerun()
+
+
+def client_address() -> str | None:
+    """The browser's network address for per-address throttling: the first X-Forwarded-For hop when a
+    trusted proxy sets it (PATHWAY_TRUST_PROXY=1), else the socket's peer (st.context.ip_address)."""
+    if account_policy().trust_proxy:
+        forwarded = st.context.headers.get("X-Forwarded-For", "")
+        if first := forwarded.split(",")[0].strip():
+            return first
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None  # AppTest has no socket: no address
 
 
 def sidebar(actor: Actor) -> None:

@@ -1,4 +1,5 @@
-"""Named accounts for the dashboard (issue 4): argon2 password hashes, lockout, roles, session policy."""
+"""Named accounts for the dashboard (issues 4 and 14): argon2 password hashes, lockout, per-address
+throttling, roles and sites, server-side sessions, and an audit row for every account event."""
 
 from pathway.accounts.service import (
     AccountError,
@@ -7,14 +8,26 @@ from pathway.accounts.service import (
     AccountView,
     AuthenticationFailed,
     SessionEnd,
+    SessionEnded,
+    SignedIn,
+    SignInThrottled,
     account_policy,
     active_role,
     add_user,
+    address_key,
     authenticate,
     disable_user,
+    end_session,
     list_users,
+    open_sessions,
+    reset_password,
+    resume_session,
     session_end,
     session_end_message,
+    set_role,
+    set_sites,
+    sign_in,
+    start_session,
 )
 
 __all__ = [
@@ -24,12 +37,24 @@ __all__ = [
     "AccountView",
     "AuthenticationFailed",
     "SessionEnd",
+    "SessionEnded",
+    "SignInThrottled",
+    "SignedIn",
     "account_policy",
     "active_role",
     "add_user",
+    "address_key",
     "authenticate",
     "disable_user",
+    "end_session",
     "list_users",
+    "open_sessions",
+    "reset_password",
+    "resume_session",
     "session_end",
     "session_end_message",
+    "set_role",
+    "set_sites",
+    "sign_in",
+    "start_session",
 ]
