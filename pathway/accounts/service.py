@@ -122,6 +122,7 @@ class AccountView:
     locked_until: datetime | None
     created_at: datetime
     last_login_at: datetime | None
+    sites: list[str] | None = None  # None: every site
 
     def as_dict(self) -> dict[str, object]:
         def iso(value: datetime | None) -> str | None:
@@ -135,6 +136,7 @@ class AccountView:
             "locked_until": iso(self.locked_until),
             "created_at": iso(self.created_at),
             "last_login_at": iso(self.last_login_at),
+            "sites": ", ".join(self.sites) if self.sites else "all",
         }
 
 
@@ -147,6 +149,7 @@ def _view(account: Account) -> AccountView:
         account.locked_until,
         account.created_at,
         account.last_login_at,
+        account.sites,
     )
 
 

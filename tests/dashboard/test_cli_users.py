@@ -102,3 +102,39 @@ def test_dashboard_runs_streamlit_headless_on_the_port_with_the_database(
     assert options["--server.headless"] == "true"
     assert options["--browser.gatherUsageStats"] == "false"
     assert seen["env"]["PATHWAY_DATABASE_URL"] == f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+def test_role_sites_and_password_reset_are_audited_under_the_operator(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlmodel import col, select
+
+    from pathway.db import make_engine, make_session_factory
+    from pathway.models import AuditEvent
+
+    monkeypatch.setenv("PATHWAY_OPERATOR", "it.desk")
+    add = ["users", "add", "a.b", "--role", "clinician", "--site", "North Vale", "--password-stdin"]
+    assert cli.invoke(app, add, input="long enough pw\n").exit_code == 0
+    assert "a.b is now coordinator" in cli.invoke(app, ["users", "role", "a.b", "coordinator"]).output
+    assert "a.b sees every site" in cli.invoke(app, ["users", "sites", "a.b"]).output
+    assert (
+        "a.b sees Harbour Royal, North Vale"
+        in cli.invoke(app, ["users", "sites", "a.b", "North Vale", "Harbour Royal"]).output
+    )
+    reset = cli.invoke(app, ["users", "reset-password", "a.b", "--password-stdin"], input="another long one\n")
+    assert reset.exit_code == 0 and "password reset for a.b" in reset.output
+    weak = cli.invoke(app, ["users", "reset-password", "a.b", "--password-stdin"], input="short\n")
+    assert weak.exit_code == 1 and "password: at least 10 characters" in weak.output
+    assert _users(cli)[0]["sites"] == "Harbour Royal, North Vale"
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with make_session_factory(engine)() as session:
+        rows = session.exec(select(AuditEvent).where(col(AuditEvent.command).not_in(["init", "replan"]))).all()
+    engine.dispose()
+    assert [(r.command, r.actor) for r in rows] == [
+        ("add_user", "it.desk"),
+        ("change_role", "it.desk"),
+        ("change_sites", "it.desk"),
+        ("change_sites", "it.desk"),
+        ("reset_password", "it.desk"),
+    ]
+    assert "long enough" not in repr([(r.before, r.after) for r in rows])
