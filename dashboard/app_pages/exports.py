@@ -9,6 +9,7 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-s
 import streamlit as st
 
 from dashboard import auth, components, deps
+from pathway.accounts.downloads import audited
 from pathway.errors import NotFound
 from pathway.exports.audit_report import AuditReport, audit_csv, audit_html, build_audit
 from pathway.exports.registry import registry_export, write_csv, write_json
@@ -70,10 +71,16 @@ if rows:
     )
     st.dataframe(missing, hide_index=True, key="exports_missing")
 
+# The registry file names no one but lists pathway references: each file made is audited (on the click).
+registry: dict[str, Any] = {
+    "rows": lambda _content: len(rows),
+    "site": site,
+    "filters": {"from": start.isoformat(), "to": end.isoformat()},
+}
 downloads = st.columns(4)
 downloads[0].download_button(
     "Registry file (CSV)",
-    write_csv(rows),
+    audited(deps.session_factory(), actor, "registry_csv", lambda: write_csv(rows), clock=deps.now, **registry),
     f"registry-{stem}.csv",
     "text/csv",
     key="exports_registry_csv",
@@ -81,7 +88,7 @@ downloads[0].download_button(
 )
 downloads[1].download_button(
     "Registry file (JSON)",
-    write_json(rows),
+    audited(deps.session_factory(), actor, "registry_json", lambda: write_json(rows), clock=deps.now, **registry),
     f"registry-{stem}.json",
     "application/json",
     key="exports_registry_json",
@@ -118,7 +125,14 @@ kinds = pd.Series([entry.resource.get_resource_type() for entry in bundle.entry 
 st.dataframe(kinds.rename_axis("resource").reset_index(name="count"), hide_index=True, key="exports_fhir_resources")
 st.download_button(
     "FHIR bundle (JSON)",
-    bundle.model_dump_json(indent=2),
+    audited(
+        deps.session_factory(),
+        actor,
+        "fhir_bundle",
+        lambda: bundle.model_dump_json(indent=2),
+        clock=deps.now,
+        pathway=ref,
+    ),
     f"{ref}-fhir-{as_of.isoformat()}.json",
     "application/fhir+json",
     key="exports_fhir_json",

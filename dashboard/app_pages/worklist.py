@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import auth, components, deps, outage
 from pathway import queries
+from pathway.accounts.downloads import audited, csv_rows
 from pathway.db import SessionFactory
 from pathway.policy import policy_in_force
 from pathway.rules import FLAGS
@@ -137,7 +138,16 @@ with below[0]:
 # Outside the timed fragment: a download registered by a fragment run can be dropped by the next run.
 below[1].download_button(
     "Download CSV",
-    data=_csv_maker(deps.session_factory(), deps.today(), actor.sees_identifiers),
+    # Audited when made (on the click): pathway.accounts.downloads.
+    data=audited(
+        deps.session_factory(),
+        actor,
+        "worklist_csv",
+        _csv_maker(deps.session_factory(), deps.today(), actor.sees_identifiers),
+        clock=deps.now,
+        rows=csv_rows,
+        filters={"site": site, "flag": flag, "stage": stage, "route": route, "flagged_only": flagged_only},
+    ),
     file_name=f"worklist-{deps.today().isoformat()}.csv",
     mime="text/csv",
     key="worklist_download",
