@@ -1,14 +1,19 @@
 """The login gate: sign in with a named account, session timeouts, and the actor every page uses.
 
-Session state holds only the account's name and role and two UTC instants (signed in, last
-active). The rules (lockout, timeouts) live in pathway.accounts; this module only applies them.
-A full rerun of the app is user activity; a fragment's timed refresh is not.
+The session lives on the server (pathway.accounts: a random token stored hashed, ended by sign-out,
+a disabled account, a password reset and the time limits); session state holds the account's name
+and role, the token and two UTC instants (signed in, last active), and the browser holds the token in
+an HttpOnly cookie (dashboard.session_cookie) so a reload resumes the session. The rules live in
+pathway.accounts; this module only applies them. A full rerun of the app is user activity; a
+fragment's timed refresh is not.
 """
+
+from datetime import datetime
 
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from dashboard import components, deps, outage
+from dashboard import components, deps, outage, session_cookie
 from pathway.accounts import (
     AuthenticationFailed,
     SessionEnded,
@@ -18,6 +23,7 @@ from pathway.accounts import (
     resume_session,
     session_end,
     session_end_message,
+    session_started_at,
     sign_in,
 )
 from pathway.roles import Actor
@@ -29,6 +35,9 @@ TOKEN = "auth_token"  # the server-side session's secret (pathway.accounts); nev
 SIGNED_IN_AT = "auth_signed_in_at"
 LAST_ACTIVE_AT = "auth_last_active_at"
 NOTICE = "auth_notice"
+COOKIE_CODE = "auth_cookie_code"  # the one-time code the next run hands the browser for its cookie
+COOKIE_CLEAR = "auth_cookie_clear"  # the next run asks the browser to drop its cookie
+COOKIE_TRIED = "auth_cookie_tried"  # the cookie this connection arrived with, once tried (kept across sign-out)
 
 
 def current_actor() -> Actor | None:
@@ -36,22 +45,72 @@ def current_actor() -> Actor | None:
     return Actor(name, Role(role)) if name and role else None
 
 
-def start(signed: SignedIn) -> None:
-    """Remember a session that pathway.accounts opened (the login form's or single sign-on's)."""
+def start(signed: SignedIn, *, carry: bool = True) -> None:
+    """Remember a session that pathway.accounts opened (the login form's or single sign-on's); with
+    `carry`, the next run hands the browser its HttpOnly cookie, so a reload keeps the session."""
     clear()  # nothing of a previous user stays behind
-    st.session_state[USER] = signed.actor.name
-    st.session_state[ROLE] = signed.actor.role.value
-    st.session_state[TOKEN] = signed.token
-    st.session_state[SIGNED_IN_AT] = signed.started_at
-    st.session_state[LAST_ACTIVE_AT] = signed.started_at
+    _remember(signed.actor, signed.token, signed.started_at, signed.started_at)
+    if carry:
+        st.session_state[COOKIE_CODE] = session_cookie.offer(
+            signed.token, int(account_policy().absolute.total_seconds())
+        )
 
 
-def clear(notice: str | None = None) -> None:
+def _remember(actor: Actor, token: str, signed_in_at: datetime, last_active_at: datetime) -> None:
+    st.session_state[USER] = actor.name
+    st.session_state[ROLE] = actor.role.value
+    st.session_state[TOKEN] = token
+    st.session_state[SIGNED_IN_AT] = signed_in_at
+    st.session_state[LAST_ACTIVE_AT] = last_active_at
+
+
+def clear(notice: str | None = None, *, drop_cookie: bool = False) -> None:
     """Forget the account and every page's state (nothing of the last user stays behind)."""
+    tried = st.session_state.get(COOKIE_TRIED)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    if tried:
+        st.session_state[COOKIE_TRIED] = tried
     if notice:
         st.session_state[NOTICE] = notice
+    if drop_cookie:
+        st.session_state[COOKIE_CLEAR] = True
+
+
+def cookie_token() -> str | None:
+    """The session cookie this browser connection came with (read by the server, never by the page)."""
+    try:
+        found = st.context.cookies.get(session_cookie.COOKIE)
+    except Exception:  # AppTest has no browser request behind it
+        return None
+    return found if isinstance(found, str) and found else None
+
+
+def _resume_from_cookie(*, activity: bool) -> Actor | None:
+    """After a reload or in a new tab: the session the cookie names, if it is still open."""
+    token = cookie_token()
+    if token is None or st.session_state.get(COOKIE_TRIED) == token:
+        return None
+    st.session_state[COOKIE_TRIED] = token  # once per connection: its cookie never changes
+    factory, now = deps.session_factory(), deps.now()
+    try:
+        actor = resume_session(factory, token, now, activity=activity)
+        started = session_started_at(factory, token)
+    except SessionEnded as over:
+        clear(str(over), drop_cookie=True)
+        return None
+    if started is None:
+        return None
+    _remember(actor, token, started, now)
+    return actor
+
+
+def browser_cookie_step() -> None:
+    """Hand the browser its cookie, or have it drop one, once (invisible; the code is used once)."""
+    if code := st.session_state.pop(COOKIE_CODE, None):
+        st.html(session_cookie.claim_script(code), unsafe_allow_javascript=True, width="content")
+    if st.session_state.pop(COOKIE_CLEAR, False):
+        st.html(session_cookie.clear_script(), unsafe_allow_javascript=True, width="content")
 
 
 def sign_out(notice: str | None = None, *, reason: str = "signed_out") -> None:
@@ -65,7 +124,7 @@ def sign_out(notice: str | None = None, *, reason: str = "signed_out") -> None:
                 raise
             # The database is down: the session is forgotten here; on the server it ends at its time limit.
             outage.note(error, "sign-out")
-    clear(notice)
+    clear(notice, drop_cookie=True)
 
 
 def enforce_session(*, activity: bool) -> Actor | None:
@@ -80,7 +139,13 @@ def enforce_session(*, activity: bool) -> Actor | None:
     if actor is None or not token:
         if actor is not None:
             clear()  # page state without a server-side session is no session
-        return None
+        try:
+            return _resume_from_cookie(activity=activity)
+        except Exception as error:
+            if not outage.unreachable(error):
+                raise
+            outage.note(error, "session cookie")
+            return None
     policy = account_policy()
     now = deps.now()
     # This page's own clock first: a timed refresh that is not activity must not outlive the limit
@@ -97,7 +162,7 @@ def enforce_session(*, activity: bool) -> Actor | None:
     try:
         current = resume_session(deps.session_factory(), token, now, activity=activity, policy=policy)
     except SessionEnded as over:
-        clear(str(over))
+        clear(str(over), drop_cookie=True)
         return None
     except Exception as error:
         if not outage.unreachable(error):
@@ -133,6 +198,7 @@ def login_page() -> None:
     st.caption("Sign in with your own named account.")
     if notice := st.session_state.pop(NOTICE, None):
         st.info(notice)
+    browser_cookie_step()
     with st.form("login_form"):
         name = st.text_input("Username", key="login_username", autocomplete="username")
         password = st.text_input("Password", type="password", key="login_password", autocomplete="current-password")
@@ -187,6 +253,7 @@ def client_address() -> str | None:
 
 def sidebar(actor: Actor) -> None:
     with st.sidebar:
+        browser_cookie_step()
         st.markdown(f"Signed in as **{components.plain(actor.name)}** ({actor.role.value})")
         if not actor.sees_identifiers:
             st.caption("Pseudonymised view: no names, NHS numbers or dates of birth.")

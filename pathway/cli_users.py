@@ -26,7 +26,8 @@ from pathway.vocabulary import Role
 users_app = typer.Typer(help="Named dashboard accounts.", no_args_is_help=True)
 console = Console()
 
-DASHBOARD_APP = Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py"
+# Streamlit's ASGI server with the session cookie's routes (dashboard/server.py runs dashboard/streamlit_app.py).
+DASHBOARD_APP = Path(__file__).resolve().parents[1] / "dashboard" / "server.py"
 # One demo account per role; passwords are random, made on first use and kept in PATHWAY_HOME.
 DEMO_ACCOUNTS = {f"demo-{role.value}": role for role in Role}
 

@@ -684,3 +684,11 @@ def open_sessions(factory: SessionFactory, name: str) -> int:
             .where(AccountSession.account_name == normalise_name(name), col(AccountSession.ended_at).is_(None))
         ).one()
     return int(found)
+
+
+def session_started_at(factory: SessionFactory, token: str) -> datetime | None:
+    """When the session behind a token began (to restore a page's clock after a reload), or None."""
+    with factory() as session:
+        return session.exec(
+            select(AccountSession.started_at).where(AccountSession.token_hash == _token_hash(token))
+        ).first()

@@ -96,7 +96,7 @@ def test_dashboard_runs_streamlit_headless_on_the_port_with_the_database(
     assert result.exit_code == 0, result.output
     command = seen["command"]
     assert command[:4] == [sys.executable, "-m", "streamlit", "run"]
-    assert command[4].endswith("dashboard/streamlit_app.py") and Path(command[4]).exists()
+    assert command[4].endswith("dashboard/server.py") and Path(command[4]).exists()
     options = dict(zip(command[5::2], command[6::2], strict=True))
     assert options["--server.port"] == "8765"
     assert options["--server.headless"] == "true"
