@@ -13,18 +13,20 @@ from datetime import datetime
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from dashboard import components, deps, outage, session_cookie
+from dashboard import components, deps, outage, session_cookie, sso
 from pathway.accounts import (
     AuthenticationFailed,
     SessionEnded,
     SignedIn,
     account_policy,
     end_session,
+    refuse_sso,
     resume_session,
     session_end,
     session_end_message,
     session_started_at,
     sign_in,
+    sso_sign_in,
 )
 from pathway.roles import Actor
 from pathway.vocabulary import Role
@@ -38,6 +40,8 @@ NOTICE = "auth_notice"
 COOKIE_CODE = "auth_cookie_code"  # the one-time code the next run hands the browser for its cookie
 COOKIE_CLEAR = "auth_cookie_clear"  # the next run asks the browser to drop its cookie
 COOKIE_TRIED = "auth_cookie_tried"  # the cookie this connection arrived with, once tried (kept across sign-out)
+SSO_REFUSED = "auth_sso_refused"  # why this connection's single sign-on was refused (audited once)
+KEPT = (COOKIE_TRIED, SSO_REFUSED)  # what a sign-out or a refusal leaves in place for this connection
 
 
 def current_actor() -> Actor | None:
@@ -66,21 +70,20 @@ def _remember(actor: Actor, token: str, signed_in_at: datetime, last_active_at: 
 
 def clear(notice: str | None = None, *, drop_cookie: bool = False) -> None:
     """Forget the account and every page's state (nothing of the last user stays behind)."""
-    tried = st.session_state.get(COOKIE_TRIED)
+    kept = {key: st.session_state[key] for key in KEPT if key in st.session_state}
     for key in list(st.session_state.keys()):
         del st.session_state[key]
-    if tried:
-        st.session_state[COOKIE_TRIED] = tried
+    st.session_state.update(kept)
     if notice:
         st.session_state[NOTICE] = notice
     if drop_cookie:
         st.session_state[COOKIE_CLEAR] = True
 
 
-def cookie_token() -> str | None:
-    """The session cookie this browser connection came with (read by the server, never by the page)."""
+def cookie_token(name: str = session_cookie.COOKIE) -> str | None:
+    """A cookie this browser connection came with (read by the server, never by the page)."""
     try:
-        found = st.context.cookies.get(session_cookie.COOKIE)
+        found = st.context.cookies.get(name)
     except Exception:  # AppTest has no browser request behind it
         return None
     return found if isinstance(found, str) and found else None
@@ -105,6 +108,50 @@ def _resume_from_cookie(*, activity: bool) -> Actor | None:
     return actor
 
 
+def sso_configured() -> bool:
+    try:
+        return bool(st.secrets.get("auth"))
+    except Exception:  # no secrets at all
+        return False
+
+
+def _sso_user() -> dict[str, object] | None:
+    if not sso_configured():
+        return None
+    try:
+        return dict(st.user.to_dict()) if st.user.is_logged_in else None
+    except Exception:  # AppTest: no browser, no login cookie
+        return None
+
+
+def _resume_from_sso() -> Actor | None:
+    """A login Streamlit accepted through single sign-on: checked again (dashboard.sso.problem), then
+    the linked account's own session (pathway.accounts.sso_sign_in), carried by our cookie."""
+    claims = _sso_user()
+    if SSO_REFUSED in st.session_state:
+        return None
+    factory, now = deps.session_factory(), deps.now()
+    if claims is None:
+        if sso_configured() and cookie_token(session_cookie.SSO_FAILED_COOKIE):
+            # Streamlit refused the provider's answer and landed here anonymous: say so, audit it once.
+            refuse_sso(factory, now, "callback_refused", address=client_address())
+            st.session_state[SSO_REFUSED] = sso.CALLBACK_FAILED
+            st.session_state[COOKIE_CLEAR] = True
+        return None
+    reason = sso.problem(claims, str(st.secrets["auth"].get("client_id") or ""), now)
+    if reason is None:
+        try:
+            signed = sso_sign_in(factory, str(claims["sub"]), now, address=client_address())
+        except AuthenticationFailed:
+            st.session_state[SSO_REFUSED] = sso.PROBLEMS["unknown_identity"]  # audited by sso_sign_in
+            return None
+        start(signed)
+        return signed.actor
+    refuse_sso(factory, now, reason, address=client_address())
+    st.session_state[SSO_REFUSED] = sso.PROBLEMS[reason]
+    return None
+
+
 def browser_cookie_step() -> None:
     """Hand the browser its cookie, or have it drop one, once (invisible; the code is used once)."""
     if code := st.session_state.pop(COOKIE_CODE, None):
@@ -125,6 +172,9 @@ def sign_out(notice: str | None = None, *, reason: str = "signed_out") -> None:
             # The database is down: the session is forgotten here; on the server it ends at its time limit.
             outage.note(error, "sign-out")
     clear(notice, drop_cookie=True)
+    if reason == "signed_out" and _sso_user() is not None:
+        st.session_state.pop(SSO_REFUSED, None)
+        st.logout()  # Streamlit's login cookie too (and the provider's session where it offers logout)
 
 
 def enforce_session(*, activity: bool) -> Actor | None:
@@ -140,7 +190,7 @@ def enforce_session(*, activity: bool) -> Actor | None:
         if actor is not None:
             clear()  # page state without a server-side session is no session
         try:
-            return _resume_from_cookie(activity=activity)
+            return _resume_from_cookie(activity=activity) or _resume_from_sso()
         except Exception as error:
             if not outage.unreachable(error):
                 raise
@@ -199,6 +249,8 @@ def login_page() -> None:
     if notice := st.session_state.pop(NOTICE, None):
         st.info(notice)
     browser_cookie_step()
+    if sso_configured():
+        _sso_buttons()
     with st.form("login_form"):
         name = st.text_input("Username", key="login_username", autocomplete="username")
         password = st.text_input("Password", type="password", key="login_password", autocomplete="current-password")
@@ -212,6 +264,18 @@ def login_page() -> None:
     _load_table_component()
     if submitted:
         _attempt(name, password)
+
+
+def _sso_buttons() -> None:
+    if refused := st.session_state.get(SSO_REFUSED):
+        st.error(refused)
+    if _sso_user() is not None:
+        # Signed in at the provider but not here (refused, or ended by our limits): start over there.
+        if st.button("Sign out of single sign-on", key="auth_sso_logout"):
+            st.session_state.pop(SSO_REFUSED, None)
+            st.logout()
+    elif st.button("Sign in with single sign-on", key="auth_sso_login", type="primary"):
+        st.login()
 
 
 def _load_table_component() -> None:

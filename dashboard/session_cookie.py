@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 COOKIE = "pathway_session"
+SSO_FAILED_COOKIE = "pathway_sso_failed"  # dashboard.sso.CallbackOutcome's note of a failed login
 CLAIM_PATH = "/api/session/claim"
 CLEAR_PATH = "/api/session/clear"
 HANDOFF_SECONDS = 30.0
@@ -76,6 +77,7 @@ async def _clear(request: Request) -> Response:
     """Forget the cookie (the session itself is ended on the server by the sign-out)."""
     answer = Response(status_code=204, headers={"Cache-Control": "no-store"})
     answer.delete_cookie(COOKIE, path="/", secure=_secure(request), httponly=True, samesite="strict")
+    answer.delete_cookie(SSO_FAILED_COOKIE, path="/", httponly=True, samesite="lax")
     return answer
 
 

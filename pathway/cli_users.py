@@ -17,7 +17,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pathway.accounts import AccountError, add_user, disable_user, list_users, reset_password, set_role, set_sites
+from pathway.accounts import (
+    AccountError,
+    add_user,
+    disable_user,
+    link_sso,
+    list_users,
+    reset_password,
+    set_role,
+    set_sites,
+)
 from pathway.clock import utc_now
 from pathway.db import SessionFactory
 from pathway.roles import Actor
@@ -129,6 +138,21 @@ def sites_(
     except AccountError as error:
         raise _fail(error) from None
     typer.echo(f"{view.name} sees {', '.join(view.sites) if view.sites else 'every site'}")
+
+
+@users_app.command("sso")
+def sso_(
+    name: Annotated[str, typer.Argument(help="The account.")],
+    subject: Annotated[
+        str | None, typer.Argument(help="The identity provider's `sub` for this person; none given: unlink.")
+    ] = None,
+) -> None:
+    """Link a single sign-on identity to an account (its role and sites apply), or unlink it."""
+    try:
+        view = link_sso(_factory(), name, subject, at=utc_now(), by=_operator())
+    except AccountError as error:
+        raise _fail(error) from None
+    typer.echo(f"{view.name} {'signs in as ' + repr(subject) if subject else 'has no single sign-on identity'}")
 
 
 @users_app.command("reset-password")

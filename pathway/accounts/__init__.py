@@ -18,8 +18,10 @@ from pathway.accounts.service import (
     authenticate,
     disable_user,
     end_session,
+    link_sso,
     list_users,
     open_sessions,
+    refuse_sso,
     reset_password,
     resume_session,
     session_end,
@@ -28,6 +30,7 @@ from pathway.accounts.service import (
     set_role,
     set_sites,
     sign_in,
+    sso_sign_in,
     start_session,
 )
 
@@ -48,8 +51,10 @@ __all__ = [
     "authenticate",
     "disable_user",
     "end_session",
+    "link_sso",
     "list_users",
     "open_sessions",
+    "refuse_sso",
     "reset_password",
     "resume_session",
     "session_end",
@@ -58,5 +63,6 @@ __all__ = [
     "set_role",
     "set_sites",
     "sign_in",
+    "sso_sign_in",
     "start_session",
 ]

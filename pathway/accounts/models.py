@@ -25,6 +25,8 @@ class Account(SQLModel, table=True):
     # The sites (as registered, compared by pathway.text.site_key) whose patients this account sees;
     # None: every site (regional roles). Admins and auditors see every site whatever this holds.
     sites: list[str] | None = json_column(nullable=True)
+    # The single sign-on identity (the OpenID provider's `sub`) that signs in as this account, if any.
+    sso_subject: str | None = Field(default=None, max_length=255, unique=True)
 
     __table_args__ = (
         CheckConstraint("role IN ('coordinator', 'clinician', 'auditor', 'admin')", name="role"),

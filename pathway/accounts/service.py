@@ -692,3 +692,74 @@ def session_started_at(factory: SessionFactory, token: str) -> datetime | None:
         return session.exec(
             select(AccountSession.started_at).where(AccountSession.token_hash == _token_hash(token))
         ).first()
+
+
+def link_sso(
+    factory: SessionFactory,
+    name: str,
+    subject: str | None,
+    *,
+    at: datetime | None = None,
+    by: Actor | None = None,
+) -> AccountView:
+    """Let the single sign-on identity `subject` (the provider's `sub`) sign in as this account (None:
+    unlink). The account's role and sites apply, whatever the provider says."""
+    subject = subject.strip() if subject else None
+    if subject is not None and not 1 <= len(subject) <= 255:
+        raise AccountError("subject: 1-255 characters")
+
+    def assign(session: Session, account: Account, _when: datetime) -> None:
+        if subject is not None:
+            holder = session.exec(select(Account.name).where(Account.sso_subject == subject)).first()
+            if holder is not None and holder != account.name:
+                raise AccountError(f"subject: already linked to the account {holder}")
+        account.sso_subject = subject
+
+    return _change(factory, name, "link_sso", assign, at=at, by=by)
+
+
+def sso_sign_in(factory: SessionFactory, subject: str, at: datetime, *, address: str | None = None) -> SignedIn:
+    """A server-side session for the account linked to a single sign-on identity; one audit row either
+    way. An identity linked to no account, or to a disabled one, is refused (AuthenticationFailed)."""
+    source = address_key(address)
+    with factory() as session:
+        account = session.exec(select(Account).where(Account.sso_subject == subject)).first()
+    if account is None or account.disabled:
+        reason = "unknown_identity" if account is None else "disabled"
+        refuse_sso(factory, at, reason, account_name=account.name if account else None, address=address)
+        raise AuthenticationFailed()
+    token = secrets.token_urlsafe(32)
+    with factory() as session, session.begin():
+        _writing(session)
+        session.execute(update(Account).where(col(Account.id) == account.id).values(last_login_at=at))
+        session.add(
+            AccountSession(
+                token_hash=_token_hash(token), account_name=account.name, kind="sso", started_at=at, last_active_at=at
+            )
+        )
+        _audit(
+            session,
+            at,
+            "sign_in",
+            actor=account.name,
+            role=account.role,
+            after={"via": "sso"} | (_source(source) or {}),
+        )
+    return SignedIn(Actor(account.name, Role(account.role)), token, at)
+
+
+def refuse_sso(
+    factory: SessionFactory,
+    at: datetime,
+    reason: str,
+    *,
+    account_name: str | None = None,
+    address: str | None = None,
+) -> None:
+    """A refused single sign-on (unknown identity, wrong audience, stale login, ...): one audit row."""
+    with factory() as session, session.begin():
+        _writing(session)
+        account = _find(session, account_name) if account_name else None
+        actor, role = (account.name, account.role) if account is not None else (UNKNOWN, NO_ROLE)
+        after = {"reason": reason, "via": "sso"} | (_source(address_key(address)) or {})
+        _audit(session, at, "sign_in_failed", actor=actor, role=role, outcome="denied", after=after)

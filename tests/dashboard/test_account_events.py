@@ -20,12 +20,14 @@ from pathway.accounts import (
     address_key,
     disable_user,
     end_session,
+    link_sso,
     open_sessions,
     reset_password,
     resume_session,
     set_role,
     set_sites,
     sign_in,
+    sso_sign_in,
 )
 from pathway.accounts.models import AccountSession
 from pathway.db import SessionFactory
@@ -200,3 +202,25 @@ def test_rejected_administration_writes_nothing(accounts: SessionFactory) -> Non
     with pytest.raises(AccountError, match="no account called ghost"):
         set_role(accounts, "ghost", Role.admin, by=ADMIN)
     assert len(_rows(accounts)) == start
+
+
+def test_single_sign_on_opens_the_linked_accounts_session_and_refuses_the_rest(accounts: SessionFactory) -> None:
+    add_user(accounts, "dr.smith", Role.coordinator, PASSWORD, at=AT, by=ADMIN)
+    link_sso(accounts, "nurse.jones", "sub-123", at=AT, by=ADMIN)
+    with pytest.raises(AccountError, match=r"subject: already linked to the account nurse\.jones"):
+        link_sso(accounts, "dr.smith", "sub-123", at=AT, by=ADMIN)
+    start = len(_rows(accounts))
+    signed = sso_sign_in(accounts, "sub-123", AT)
+    assert signed.actor == Actor("nurse.jones", Role.clinician)  # the account's role, not the provider's
+    assert resume_session(accounts, signed.token, AT + timedelta(minutes=1)).name == "nurse.jones"
+    with pytest.raises(AuthenticationFailed):
+        sso_sign_in(accounts, "sub-unknown", AT)
+    disable_user(accounts, "nurse.jones", at=AT, by=ADMIN)
+    with pytest.raises(AuthenticationFailed):
+        sso_sign_in(accounts, "sub-123", AT)
+    assert [(c, a, o, (after or {}).get("reason")) for c, a, o, after in _new_rows(accounts, start)] == [
+        ("sign_in", "nurse.jones", "accepted", None),
+        ("sign_in_failed", "(unknown)", "denied", "unknown_identity"),
+        ("disable_user", "boss", "accepted", None),
+        ("sign_in_failed", "nurse.jones", "denied", "disabled"),
+    ]

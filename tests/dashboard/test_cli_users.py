@@ -126,6 +126,9 @@ def test_role_sites_and_password_reset_are_audited_under_the_operator(
     weak = cli.invoke(app, ["users", "reset-password", "a.b", "--password-stdin"], input="short\n")
     assert weak.exit_code == 1 and "password: at least 10 characters" in weak.output
     assert _users(cli)[0]["sites"] == "Harbour Royal, North Vale"
+    linked = cli.invoke(app, ["users", "sso", "a.b", "sub-42"])
+    assert linked.exit_code == 0 and "a.b signs in as 'sub-42'" in linked.output
+    assert "a.b has no single sign-on identity" in cli.invoke(app, ["users", "sso", "a.b"]).output
     engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
     with make_session_factory(engine)() as session:
         rows = session.exec(select(AuditEvent).where(col(AuditEvent.command).not_in(["init", "replan"]))).all()
@@ -136,5 +139,7 @@ def test_role_sites_and_password_reset_are_audited_under_the_operator(
         ("change_sites", "it.desk"),
         ("change_sites", "it.desk"),
         ("reset_password", "it.desk"),
+        ("link_sso", "it.desk"),
+        ("link_sso", "it.desk"),
     ]
     assert "long enough" not in repr([(r.before, r.after) for r in rows])

@@ -3,8 +3,8 @@
 Revision ID: 0010
 Revises: 0009
 
-Only adds: two tables and a nullable column (`account.sites`: None means every site, which is what
-every existing account could see before).
+Only adds: two tables and two nullable columns (`account.sites`: None means every site, which is
+what every existing account could see before; `account.sso_subject`: the single sign-on identity).
 """
 
 from collections.abc import Sequence
@@ -45,11 +45,17 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_sign_in_failure_at"), "sign_in_failure", ["at"], unique=False)
     op.create_index(op.f("ix_sign_in_failure_source"), "sign_in_failure", ["source"], unique=False)
-    op.add_column("account", sa.Column("sites", sa.JSON(), nullable=True))
+    with op.batch_alter_table("account") as batch:  # SQLite adds a unique constraint by a table copy
+        batch.add_column(sa.Column("sites", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("sso_subject", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True))
+        batch.create_unique_constraint(batch.f("uq_account_sso_subject"), ["sso_subject"])
 
 
 def downgrade() -> None:
-    op.drop_column("account", "sites")
+    with op.batch_alter_table("account") as batch:
+        batch.drop_constraint(batch.f("uq_account_sso_subject"), type_="unique")
+        batch.drop_column("sso_subject")
+        batch.drop_column("sites")
     op.drop_index(op.f("ix_sign_in_failure_source"), table_name="sign_in_failure")
     op.drop_index(op.f("ix_sign_in_failure_at"), table_name="sign_in_failure")
     op.drop_table("sign_in_failure")
