@@ -142,3 +142,16 @@ def test_a_refused_identity_gets_a_message_not_a_silent_anonymous_page(
     page.reload()  # the message was for that attempt only
     expect(page.get_by_role("button", name="Sign in with single sign-on")).to_be_visible(timeout=FIRST_RENDER_MS)
     expect(page.get_by_text(message)).to_have_count(0)
+
+
+def test_a_denied_login_gets_a_message(context: BrowserContext, served: tuple[str, Path]) -> None:
+    base, database = served
+    refused = ("sign_in_failed", "(unknown)", "callback_refused")
+    before = _audit(database).count(refused)
+    page = context.new_page()
+    page.goto(base)
+    page.get_by_role("button", name="Sign in with single sign-on").click(timeout=FIRST_RENDER_MS)
+    page.get_by_role("button", name="Deny").click()  # the provider answers error=access_denied
+    expect(page.get_by_text("Single sign-on did not complete")).to_be_visible(timeout=FIRST_RENDER_MS)
+    expect(page.get_by_role("heading", name="Worklist")).to_have_count(0)
+    assert _audit(database).count(refused) == before + 1
