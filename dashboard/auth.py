@@ -33,6 +33,7 @@ from pathway.vocabulary import Role
 
 USER = "auth_user"
 ROLE = "auth_role"
+SITES = "auth_sites"  # the site keys the account sees (a sorted list), or None for every site
 TOKEN = "auth_token"  # the server-side session's secret (pathway.accounts); never shown or logged
 SIGNED_IN_AT = "auth_signed_in_at"
 LAST_ACTIVE_AT = "auth_last_active_at"
@@ -46,7 +47,13 @@ KEPT = (COOKIE_TRIED, SSO_REFUSED)  # what a sign-out or a refusal leaves in pla
 
 def current_actor() -> Actor | None:
     name, role = st.session_state.get(USER), st.session_state.get(ROLE)
-    return Actor(name, Role(role)) if name and role else None
+    sites = st.session_state.get(SITES)
+    return Actor(name, Role(role), None if sites is None else frozenset(sites)) if name and role else None
+
+
+def _keep_role_and_sites(actor: Actor) -> None:
+    st.session_state[ROLE] = actor.role.value
+    st.session_state[SITES] = None if actor.sites is None else sorted(actor.sites)
 
 
 def start(signed: SignedIn, *, carry: bool = True) -> None:
@@ -62,7 +69,7 @@ def start(signed: SignedIn, *, carry: bool = True) -> None:
 
 def _remember(actor: Actor, token: str, signed_in_at: datetime, last_active_at: datetime) -> None:
     st.session_state[USER] = actor.name
-    st.session_state[ROLE] = actor.role.value
+    _keep_role_and_sites(actor)
     st.session_state[TOKEN] = token
     st.session_state[SIGNED_IN_AT] = signed_in_at
     st.session_state[LAST_ACTIVE_AT] = last_active_at
@@ -222,7 +229,7 @@ def enforce_session(*, activity: bool) -> Actor | None:
         # the next run checks again). Signing out here would lose what the user was typing.
         outage.note(error, "account check")
         current = actor
-    st.session_state[ROLE] = current.role.value  # a changed role applies at once
+    _keep_role_and_sites(current)  # a changed role or change of sites applies at once
     if activity:
         st.session_state[LAST_ACTIVE_AT] = now
     return current

@@ -72,7 +72,10 @@ def worklist_page(
     flagged_only: bool,
     limit: int,
     offset: int,
+    *,
+    sites: tuple[str, ...] | None = None,
 ) -> list[queries.WorklistRow]:
+    """`sites`: the reader's sites (per-site access; None: every site), part of the cache key."""
     with session_factory()() as session:
         return queries.worklist(
             session,
@@ -84,23 +87,36 @@ def worklist_page(
             flagged_only=flagged_only,
             limit=limit,
             offset=offset,
+            sites=sites,
         )
 
 
 @st.cache_data(ttl=WORKLIST_TTL, max_entries=200, show_spinner=False)
 def worklist_count(
-    as_of: date, site: str | None, flag: str | None, stage: str | None, route: str | None, flagged_only: bool
+    as_of: date,
+    site: str | None,
+    flag: str | None,
+    stage: str | None,
+    route: str | None,
+    flagged_only: bool,
+    *,
+    sites: tuple[str, ...] | None = None,
 ) -> int:
     with session_factory()() as session:
         return reports.count_worklist(
-            session, as_of, site=site, flag=flag, stage=stage, route=route, flagged_only=flagged_only
+            session, as_of, site=site, flag=flag, stage=stage, route=route, flagged_only=flagged_only, sites=sites
         )
 
 
 @st.cache_data(ttl=WORKLIST_TTL, max_entries=50, show_spinner=False)
-def severity_counts(as_of: date, site: str | None) -> dict[str, int]:
+def severity_counts(as_of: date, site: str | None, *, sites: tuple[str, ...] | None = None) -> dict[str, int]:
     with session_factory()() as session:
-        return queries.count_open(session, as_of, site=site)
+        return queries.count_open(session, as_of, site=site, sites=sites)
+
+
+def sites_of(actor: Actor) -> tuple[str, ...] | None:
+    """The reader's sites as a cache key (per-site access), or None for every site."""
+    return None if actor.sites is None else tuple(sorted(actor.sites))
 
 
 @st.cache_data(ttl=REPORT_TTL, max_entries=4, show_spinner=False)

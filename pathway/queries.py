@@ -5,6 +5,7 @@ right; a page of it is read in index order and stops when full, so its cost foll
 shown, not the number of patients (docs/benchmarks.md).
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -79,6 +80,7 @@ def worklist(
     flagged_only: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    sites: Collection[str] | None = None,
 ) -> list[WorklistRow]:
     """Open pathways, most urgent first: red, then amber, then none; then earliest due.
 
@@ -89,7 +91,7 @@ def worklist(
     (docs/benchmarks.md). A flag filter, a deeper page or no limit groups every matching
     pathway's standing flags at once instead (the same order; its cost follows the matches).
     """
-    shown = _Shown(site, stage, route)
+    shown = _Shown(site, stage, route, None if sites is None else frozenset(sites))
     if flag is None and limit is not None and offset <= _DEEP_OFFSET:
         return _worklist_rows(session, _urgent_first(session, as_of, shown, flagged_only, limit, offset), as_of)
     standing = (
@@ -134,20 +136,43 @@ class _Shown:
     site: str | None
     stage: str | None
     route: str | None
+    # The sites the reader may see (site keys; per-site access, pathway.accounts); None: every site.
+    sites: frozenset[str] | None = None
 
-    def values(self) -> dict[str, str]:
+    def values(self) -> dict[str, Any]:
         """The filters in use, by column name (a site by its key: any spelling of it matches)."""
         given = {"site_key": site_key(self.site) if self.site else None, "stage": self.stage, "route": self.route}
-        return {name: value for name, value in given.items() if value}
+        found: dict[str, Any] = {name: value for name, value in given.items() if value}
+        if self.sites is not None:
+            found[_SITES] = sorted(self.sites)
+        return found
 
     def conditions(self, pathway: Any) -> list[Any]:
         """Open, and each filter in use."""
-        return [pathway.c.closed_on.is_(None), *(pathway.c[name] == value for name, value in self.values().items())]
+        return [
+            pathway.c.closed_on.is_(None),
+            *(_matches(pathway, name, value) for name, value in self.values().items()),
+        ]
+
+
+_SITES = "site_keys"  # the filter "any of these sites"
+
+
+def _matches(pathway: Any, name: str, value: Any) -> Any:
+    return pathway.c.site_key.in_(value) if name == _SITES else pathway.c[name] == value
 
 
 def _listed(pathway: Any, filters: tuple[str, ...]) -> list[Any]:
     """Open, and these filters as parameters named after their columns (for statements built once)."""
-    return [pathway.c.closed_on.is_(None), *(pathway.c[name] == bindparam(name, type_=String) for name in filters)]
+    return [
+        pathway.c.closed_on.is_(None),
+        *(
+            pathway.c.site_key.in_(bindparam(name, expanding=True))
+            if name == _SITES
+            else pathway.c[name] == bindparam(name, type_=String)
+            for name in filters
+        ),
+    ]
 
 
 def _standing_in(window: Any, as_of: Any) -> Any:
@@ -305,12 +330,14 @@ _WORKLIST_COLUMNS = (
 )
 
 
-def count_open(session: Session, as_of: date, *, site: str | None = None) -> dict[str, int]:
+def count_open(
+    session: Session, as_of: date, *, site: str | None = None, sites: Collection[str] | None = None
+) -> dict[str, int]:
     """Open pathways by worst standing severity at `as_of` (red, amber, none).
 
     Reads the standing windows and the open pathways' index only: no join of every open pathway.
     """
-    shown = _Shown(site, None, None)
+    shown = _Shown(site, None, None, None if sites is None else frozenset(sites))
     pathway = table_of(Pathway)
     total = session.exec(select(func.count()).select_from(pathway).where(*shown.conditions(pathway))).one()
     worst = (

@@ -7,6 +7,7 @@ days between two dates and the month of a date.
 """
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -57,11 +58,14 @@ def count_worklist(
     stage: str | None = None,
     route: str | None = None,
     flagged_only: bool = False,
+    sites: Collection[str] | None = None,
 ) -> int:
     """How many rows `queries.worklist` returns with the same filters (for 'page N of M')."""
     query = select(func.count()).select_from(Pathway).where(col(Pathway.closed_on).is_(None))
     if site:
         query = query.where(Pathway.site_key == site_key(site))
+    if sites is not None:
+        query = query.where(col(Pathway.site_key).in_(sorted(sites)))
     if stage:
         query = query.where(Pathway.stage == stage)
     if route:

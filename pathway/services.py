@@ -109,7 +109,13 @@ def execute(
         try:
             with session.begin():
                 session.connection(execution_options={WRITE_OPTION: True})
+                if (refusal := _other_site(session, actor, command)) is not None:
+                    raise refusal
                 return handler(context, command)
+        except _OtherSite as refusal:
+            # Another site's record looks exactly like an unknown one; the attempt is audited.
+            _audit_denial(session_factory, actor, command, recorded_at)
+            raise refusal.shown from None
         except StaleDataError:
             # Someone else's transaction committed first: a newer pathway version.
             raise ConflictError(_subject(command)) from None
@@ -134,7 +140,10 @@ def open_record(
     allowed = may_read(actor.role)
     with session_factory() as session, session.begin():
         session.connection(execution_options={WRITE_OPTION: True})
-        found = session.exec(select(Pathway.id).where(Pathway.ref == ref)).first() is not None
+        site = session.exec(select(Pathway.site).where(Pathway.ref == ref)).first()
+        found = site is not None
+        # Another site's pathway (per-site access, pathway.accounts) is refused like an unknown one.
+        allowed = allowed and actor.sees_site(site)
         audit.append(
             session,
             at=recorded_at,
@@ -181,6 +190,32 @@ def replan_under_policy(
                 after={"pathways": len(stale), "policy_version": policy.version},
             )
     return len(stale)
+
+
+class _OtherSite(Exception):
+    """A command on a record of a site the actor does not see (rolled back, audited, then shown)."""
+
+    def __init__(self, shown: Exception) -> None:
+        super().__init__(str(shown))
+        self.shown = shown
+
+
+def _other_site(session: Session, actor: Actor, command: c.Command) -> _OtherSite | None:
+    """Per-site access: a pathway or patient of another site is refused as unknown, a site-level
+    command (registration, governance) for another site as not allowed."""
+    if actor.sites is None:
+        return None
+    if (ref := getattr(command, "pathway", None)) is not None:
+        site = session.exec(select(Pathway.site).where(Pathway.ref == ref)).first()
+        if not actor.sees_site(site):
+            return _OtherSite(NotFound("pathway", "no pathway has this reference"))
+    if (patient := getattr(command, "patient", None)) is not None:
+        site = session.exec(select(Patient.site).where(Patient.ref == patient)).first()
+        if not actor.sees_site(site):
+            return _OtherSite(NotFound("patient", "no patient has this reference"))
+    if (site := getattr(command, "site", None)) is not None and not actor.sees_site(site):
+        return _OtherSite(AccessDenied(f"site: {actor.name} does not work at {site}"))
+    return None
 
 
 def _audit_denial(session_factory: SessionFactory, actor: Actor, command: c.Command, at: datetime) -> None:

@@ -9,7 +9,7 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-s
 import streamlit as st
 
 from dashboard import auth, components, deps
-from pathway.accounts.downloads import audited
+from pathway.accounts.downloads import audited, check_pathway_visible
 from pathway.errors import NotFound
 from pathway.exports.audit_report import AuditReport, audit_csv, audit_html, build_audit
 from pathway.exports.registry import registry_export, write_csv, write_json
@@ -43,7 +43,17 @@ st.caption(
     "No names, NHS numbers or dates of birth: age only."
 )
 left, middle, right = st.columns(3)
-site = left.selectbox("Site", [None, *deps.sites()], format_func=lambda s: s or "All sites", key="exports_site")
+# Per-site access: an account limited to some sites chooses among them only ("All sites" is regional).
+own_sites = [s for s in deps.sites() if actor.sees_site(s)]
+site = left.selectbox(
+    "Site",
+    [None, *own_sites] if actor.sites is None else own_sites,
+    format_func=lambda s: s or "All sites",
+    key="exports_site",
+)
+if site is None and actor.sites is not None:
+    st.info("None of your sites has a pathway yet.")
+    st.stop()
 start = middle.date_input("First procedure date", value=as_of - timedelta(days=365), key="exports_from")
 end = right.date_input("Last procedure date", value=as_of, key="exports_to")
 if not isinstance(start, date) or not isinstance(end, date) or start > end:
@@ -117,6 +127,7 @@ if not ref:
     st.info("Type a pathway reference to export it as a FHIR R4B bundle.")
     st.stop()
 try:
+    check_pathway_visible(deps.session_factory(), actor, ref, at=deps.now())  # per-site access
     bundle = fhir_bundle(ref, as_of)
 except NotFound:
     st.error(f"No pathway has the reference {components.plain(ref)}.")

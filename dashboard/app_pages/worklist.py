@@ -74,6 +74,7 @@ def _csv_maker(factory: SessionFactory, as_of: date, identifiers: bool) -> Calla
                     flagged_only=flagged_only,
                     limit=CSV_CHUNK,
                     offset=len(rows),
+                    sites=actor.sites,
                 )
                 rows += chunk
                 if len(chunk) < CSV_CHUNK:
@@ -96,8 +97,8 @@ def _live_worklist(page: int) -> None:
     auth.keep_alive_or_stop()
     now = deps.now()
     as_of = deps.today()
-    total = deps.worklist_count(as_of, *filters)
-    counts = deps.severity_counts(as_of, site)
+    total = deps.worklist_count(as_of, *filters, sites=deps.sites_of(actor))
+    counts = deps.severity_counts(as_of, site, sites=deps.sites_of(actor))
     metrics = st.columns(4)
     metrics[0].metric(":red[Red]", counts["red"], border=True)
     metrics[1].metric(":orange[Amber]", counts["amber"], border=True)
@@ -105,7 +106,7 @@ def _live_worklist(page: int) -> None:
     metrics[3].metric("Matching filters", total, border=True)
     pages = max(1, ceil(total / PAGE_SIZE))
     page = min(page, pages)
-    rows = deps.worklist_page(as_of, *filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows = deps.worklist_page(as_of, *filters, PAGE_SIZE, (page - 1) * PAGE_SIZE, sites=deps.sites_of(actor))
     shown = f"{(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(rows)} of {total}" if rows else "none"
     st.caption(
         f"As of **{components.london_time(now)}** (Europe/London), refreshed every minute · "
@@ -128,7 +129,7 @@ def _live_worklist(page: int) -> None:
         st.switch_page("app_pages/patient.py")
 
 
-page_count = max(1, ceil(deps.worklist_count(deps.today(), *filters) / PAGE_SIZE))
+page_count = max(1, ceil(deps.worklist_count(deps.today(), *filters, sites=deps.sites_of(actor)) / PAGE_SIZE))
 if st.session_state.get("worklist_page", 1) > page_count:  # the data shrank under the page shown
     _first_page()
 live_worklist(int(st.session_state.get("worklist_page", 1)))

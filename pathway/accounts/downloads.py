@@ -8,8 +8,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import select
+
 from pathway import audit
 from pathway.db import WRITE_OPTION, SessionFactory
+from pathway.errors import NotFound
+from pathway.models import Pathway
 from pathway.roles import Actor
 
 KINDS = frozenset({"worklist_csv", "registry_csv", "registry_json", "fhir_bundle"})
@@ -85,3 +89,25 @@ def audited(
 def csv_rows(content: str) -> int:
     """Data rows of a CSV file (its records less the header; a quoted cell may hold a line break)."""
     return max(sum(1 for _ in csv.reader(io.StringIO(content))) - 1, 0)
+
+
+def check_pathway_visible(factory: SessionFactory, actor: Actor, ref: str, *, at: datetime) -> None:
+    """Before an export of one pathway: another site's pathway (per-site access) is refused exactly
+    like an unknown reference (NotFound), and the attempt is audited (`download`, outcome denied)."""
+    with factory() as session:
+        site = session.exec(select(Pathway.site).where(Pathway.ref == ref)).first()
+    if site is None or actor.sees_site(site):
+        return  # unknown references are the exporter's own NotFound
+    with factory() as session, session.begin():
+        session.connection(execution_options={WRITE_OPTION: True})
+        audit.append(
+            session,
+            at=at,
+            actor=actor.name,
+            role=actor.role.value,
+            command="download",
+            outcome="denied",
+            pathway_ref=ref,
+            after={"kind": "fhir_bundle", "reason": "other_site"},
+        )
+    raise NotFound("pathway", "no pathway has this reference")

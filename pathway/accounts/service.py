@@ -203,6 +203,13 @@ def _audit(
     audit.append(session, at=at, actor=actor, role=role, command=command, outcome=outcome, before=before, after=after)
 
 
+def actor_of(account: Account) -> Actor:
+    """The account as the services see it: name, role and the sites it sees (admins and auditors: all)."""
+    role = Role(account.role)
+    regional = role in (Role.admin, Role.auditor) or account.sites is None
+    return Actor(account.name, role, None if regional else frozenset(site_key(s) for s in account.sites or ()))
+
+
 def _by(by: Actor | None) -> tuple[str, str]:
     return (by.name, by.role.value) if by else (SYSTEM, Role.admin.value)
 
@@ -473,7 +480,7 @@ def sign_in(
     # Raised after the transaction commits, so the failure count is kept.
     if failure is not None:
         raise failure
-    return SignedIn(Actor(account.name, Role(account.role)), token, at)
+    return SignedIn(actor_of(account), token, at)
 
 
 def _source(source: str | None) -> dict[str, Any] | None:
@@ -638,7 +645,7 @@ def resume_session(
                 .where(col(AccountSession.id) == found.id, col(AccountSession.ended_at).is_(None))
                 .values(last_active_at=now)
             )
-    return Actor(account.name, Role(account.role))
+    return actor_of(account)
 
 
 def end_session(factory: SessionFactory, token: str, at: datetime, *, reason: str = "signed_out") -> None:
@@ -745,7 +752,7 @@ def sso_sign_in(factory: SessionFactory, subject: str, at: datetime, *, address:
             role=account.role,
             after={"via": "sso"} | (_source(source) or {}),
         )
-    return SignedIn(Actor(account.name, Role(account.role)), token, at)
+    return SignedIn(actor_of(account), token, at)
 
 
 def refuse_sso(
