@@ -19,6 +19,7 @@ from pathway.accounts import (
     SessionEnded,
     SignedIn,
     account_policy,
+    address_key,
     end_session,
     refuse_sso,
     resume_session,
@@ -99,9 +100,9 @@ def cookie_token(name: str = session_cookie.COOKIE) -> str | None:
 def _resume_from_cookie(*, activity: bool) -> Actor | None:
     """After a reload or in a new tab: the session the cookie names, if it is still open."""
     token = cookie_token()
-    if token is None or st.session_state.get(COOKIE_TRIED) == token:
+    if token is None or st.session_state.get(COOKIE_TRIED) == address_key(token):
         return None
-    st.session_state[COOKIE_TRIED] = token  # once per connection: its cookie never changes
+    st.session_state[COOKIE_TRIED] = address_key(token)  # its hash; once per connection: its cookie never changes
     factory, now = deps.session_factory(), deps.now()
     try:
         actor = resume_session(factory, token, now, activity=activity)

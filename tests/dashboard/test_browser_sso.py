@@ -1,13 +1,17 @@
 """Single sign-on end to end in chromium against a real OpenID provider started here
 (oidc-provider-mock 0.3.4, bound to 127.0.0.1): sign-in to the worklist, a reload, sign-out; an
-identity linked to no account and a token for another audience are refused with a message, audited.
+identity linked to no account, a token for another audience, a denied login and an expired token are
+refused with a message, audited.
 The audience check of our own (dashboard.sso.problem) is tested on claims in test_sso.py."""
 
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
@@ -30,16 +34,16 @@ USERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("sso")
+@contextmanager
+def _serving(seeded_template: Path, folder: Path, **provider: Any) -> Iterator[tuple[str, Path]]:
+    """A dashboard on a copy of the seeded database, signing in through a provider of its own."""
     database = folder / "pathway.db"
     shutil.copy(seeded_template, database)
     engine = make_engine(f"sqlite:///{database}")
     link_sso(make_session_factory(engine), "clin", "sso-clin")
     link_sso(make_session_factory(engine), "coord", "sso-elsewhere")
     engine.dispose()
-    with run_server_in_thread(port=0, user_claims=USERS) as provider:
+    with run_server_in_thread(port=0, user_claims=USERS, **provider) as issuer:
         port = _free_port()
         env = os.environ | CHEAP_HASH
         env |= {"PATHWAY_DATABASE_URL": f"sqlite:///{database}", "PATHWAY_HOME": str(folder)}
@@ -48,9 +52,7 @@ def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             "PATHWAY_OIDC_CLIENT_SECRET": secrets.token_urlsafe(16),
             "PATHWAY_OIDC_COOKIE_SECRET": secrets.token_urlsafe(32),
             "PATHWAY_OIDC_REDIRECT_URI": f"http://127.0.0.1:{port}/oauth2callback",
-            "PATHWAY_OIDC_SERVER_METADATA_URL": (
-                f"http://127.0.0.1:{provider.server_port}/.well-known/openid-configuration"
-            ),
+            "PATHWAY_OIDC_SERVER_METADATA_URL": f"http://127.0.0.1:{issuer.server_port}/.well-known/openid-configuration",
         }
         with (folder / "streamlit.log").open("wb") as log:
             proc = start_dashboard(port, env, address="127.0.0.1", timeout=90, log=log)
@@ -58,6 +60,12 @@ def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
                 yield f"http://127.0.0.1:{port}", database
             finally:
                 stop_dashboard(proc)
+
+
+@pytest.fixture(scope="module")
+def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    with _serving(seeded_template, tmp_path_factory.mktemp("sso")) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +163,17 @@ def test_a_denied_login_gets_a_message(context: BrowserContext, served: tuple[st
     expect(page.get_by_text("Single sign-on did not complete")).to_be_visible(timeout=FIRST_RENDER_MS)
     expect(page.get_by_role("heading", name="Worklist")).to_have_count(0)
     assert _audit(database).count(refused) == before + 1
+
+
+def test_an_expired_token_gets_a_message(
+    context: BrowserContext, seeded_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # A provider whose ID tokens expired two minutes before they were issued.
+    folder = tmp_path_factory.mktemp("sso-expired")
+    with _serving(seeded_template, folder, access_token_max_age=timedelta(minutes=-2)) as (base, database):
+        page = context.new_page()
+        _sso(page, base, "sso-clin")
+        expect(page.get_by_text("Single sign-on did not complete")).to_be_visible(timeout=FIRST_RENDER_MS)
+        expect(page.get_by_role("heading", name="Worklist")).to_have_count(0)
+        assert ("sign_in_failed", "(unknown)", "callback_refused") in _audit(database)
+        assert ("sign_in", "clin", "sso") not in _audit(database)
