@@ -4,17 +4,21 @@ identity linked to no account, a token for another audience, a denied login and 
 refused with a message, audited.
 The audience check of our own (dashboard.sso.problem) is tested on claims in test_sso.py."""
 
+import json
 import os
 import secrets
 import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from oidc_provider_mock import User, run_server_in_thread
+from oidc_provider_mock import User
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from sqlmodel import col, select
 
@@ -35,7 +39,36 @@ USERS = [
 
 
 @contextmanager
-def _serving(seeded_template: Path, folder: Path, **provider: Any) -> Iterator[tuple[str, Path]]:
+def _provider(token_max_age: int | None = None) -> Iterator[int]:
+    """The provider as a process of its own on 127.0.0.1 (in a thread, its server's use of the global
+    `random` leaked into hypothesis' strategies in later tests); yields its port once it answers."""
+    port = _free_port()
+    command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
+    command += [f"--user-claims={json.dumps({'sub': user.sub} | user.claims)}" for user in USERS]
+    if token_max_age is not None:
+        command.append(f"--token-max-age={token_max_age}")
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(port):
+            assert proc.poll() is None and time.monotonic() < deadline, "the OpenID provider did not start"
+            time.sleep(0.2)  # polling interval, not a wait for readiness
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/openid-configuration", timeout=2):
+            return True
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@contextmanager
+def _serving(seeded_template: Path, folder: Path, token_max_age: int | None = None) -> Iterator[tuple[str, Path]]:
     """A dashboard on a copy of the seeded database, signing in through a provider of its own."""
     database = folder / "pathway.db"
     shutil.copy(seeded_template, database)
@@ -43,7 +76,7 @@ def _serving(seeded_template: Path, folder: Path, **provider: Any) -> Iterator[t
     link_sso(make_session_factory(engine), "clin", "sso-clin")
     link_sso(make_session_factory(engine), "coord", "sso-elsewhere")
     engine.dispose()
-    with run_server_in_thread(port=0, user_claims=USERS, **provider) as issuer:
+    with _provider(token_max_age) as issuer_port:
         port = _free_port()
         env = os.environ | CHEAP_HASH
         env |= {"PATHWAY_DATABASE_URL": f"sqlite:///{database}", "PATHWAY_HOME": str(folder)}
@@ -52,7 +85,7 @@ def _serving(seeded_template: Path, folder: Path, **provider: Any) -> Iterator[t
             "PATHWAY_OIDC_CLIENT_SECRET": secrets.token_urlsafe(16),
             "PATHWAY_OIDC_COOKIE_SECRET": secrets.token_urlsafe(32),
             "PATHWAY_OIDC_REDIRECT_URI": f"http://127.0.0.1:{port}/oauth2callback",
-            "PATHWAY_OIDC_SERVER_METADATA_URL": f"http://127.0.0.1:{issuer.server_port}/.well-known/openid-configuration",
+            "PATHWAY_OIDC_SERVER_METADATA_URL": f"http://127.0.0.1:{issuer_port}/.well-known/openid-configuration",
         }
         with (folder / "streamlit.log").open("wb") as log:
             proc = start_dashboard(port, env, address="127.0.0.1", timeout=90, log=log)
@@ -170,7 +203,7 @@ def test_an_expired_token_gets_a_message(
 ) -> None:
     # A provider whose ID tokens expired two minutes before they were issued.
     folder = tmp_path_factory.mktemp("sso-expired")
-    with _serving(seeded_template, folder, access_token_max_age=timedelta(minutes=-2)) as (base, database):
+    with _serving(seeded_template, folder, token_max_age=-120) as (base, database):
         page = context.new_page()
         _sso(page, base, "sso-clin")
         expect(page.get_by_text("Single sign-on did not complete")).to_be_visible(timeout=FIRST_RENDER_MS)
