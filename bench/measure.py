@@ -12,13 +12,13 @@ from sqlalchemy.engine import Engine
 
 from bench import floors
 from bench.timing import Timed, repeat
-from pathway import queries
-from pathway.db import make_session_factory
-from pathway.models import Pathway
-from pathway.repository import table_of
-from pathway.roles import Actor
-from pathway.services import execute
-from pathway.vocabulary import Role
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
+from pathway.services.commands import execute
+from pathway.store.db import make_session_factory
+from pathway.store.models import Pathway
+from pathway.store.repository import table_of
+from pathway.views import queries
 
 BENCH_ACTOR = Actor("bench", Role.admin)
 PAGES: dict[str, dict[str, Any]] = {

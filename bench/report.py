@@ -237,7 +237,7 @@ def markdown(machine: dict[str, Any], settings: dict[str, Any], results: list[di
         "(index `ix_flag_window_due`), each pathway taken at its first standing window and kept when a red",
         "window stands on it; then amber the same way; then pathways with nothing standing by next due date",
         "(index `ix_pathway_open_due`). Each tier stops once the page is full, so the cost follows the rows",
-        "shown, not the open pathways. The order is the one interface.md gives (red, amber, none, then",
+        "shown, not the open pathways. The order is the one docs/rules.md gives (red, amber, none, then",
         "earliest due, then reference), checked against the earlier query on every filter. A flag filter",
         "reads only the pathways that flag stands on; no limit (the whole list) still reads everything.",
         "Nothing is cached: every read sees the flags standing at its as-of date.",

@@ -1,10 +1,10 @@
 """The login gate: sign in with a named account, session timeouts, and the actor every page uses.
 
-The session lives on the server (pathway.accounts: a random token stored hashed, ended by sign-out,
+The session lives on the server (pathway.services.accounts: a random token stored hashed, ended by sign-out,
 a disabled account, a password reset and the time limits); session state holds the account's name
 and role, the token and two UTC instants (signed in, last active), and the browser holds the token in
 an HttpOnly cookie (dashboard.session_cookie) so a reload resumes the session. The rules live in
-pathway.accounts; this module only applies them. A full rerun of the app is user activity; a
+pathway.services.accounts; this module only applies them. A full rerun of the app is user activity; a
 fragment's timed refresh is not.
 """
 
@@ -14,9 +14,9 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-s
 import streamlit as st
 
 from dashboard import components, deps, outage, session_cookie, sso
-from pathway.accounts import (
-    AuthenticationFailed,
-    SessionEnded,
+from pathway import Actor, Role
+from pathway.errors import AuthenticationFailed, SessionEnded
+from pathway.services.accounts import (
     SignedIn,
     account_policy,
     address_key,
@@ -29,13 +29,11 @@ from pathway.accounts import (
     sign_in,
     sso_sign_in,
 )
-from pathway.roles import Actor
-from pathway.vocabulary import Role
 
 USER = "auth_user"
 ROLE = "auth_role"
 SITES = "auth_sites"  # the site keys the account sees (a sorted list), or None for every site
-TOKEN = "auth_token"  # the server-side session's secret (pathway.accounts); never shown or logged
+TOKEN = "auth_token"  # the server-side session's secret (pathway.services.accounts); never shown or logged
 SIGNED_IN_AT = "auth_signed_in_at"
 LAST_ACTIVE_AT = "auth_last_active_at"
 NOTICE = "auth_notice"
@@ -58,7 +56,7 @@ def _keep_role_and_sites(actor: Actor) -> None:
 
 
 def start(signed: SignedIn, *, carry: bool = True) -> None:
-    """Remember a session that pathway.accounts opened (the login form's or single sign-on's); with
+    """Remember a session that pathway.services.accounts opened (the login form's or single sign-on's); with
     `carry`, the next run hands the browser its HttpOnly cookie, so a reload keeps the session."""
     clear()  # nothing of a previous user stays behind
     _remember(signed.actor, signed.token, signed.started_at, signed.started_at)
@@ -134,7 +132,7 @@ def _sso_user() -> dict[str, object] | None:
 
 def _resume_from_sso() -> Actor | None:
     """A login Streamlit accepted through single sign-on: checked again (dashboard.sso.problem), then
-    the linked account's own session (pathway.accounts.sso_sign_in), carried by our cookie."""
+    the linked account's own session (pathway.services.accounts.sso_sign_in), carried by our cookie."""
     claims = _sso_user()
     if SSO_REFUSED in st.session_state:
         return None
@@ -188,7 +186,7 @@ def sign_out(notice: str | None = None, *, reason: str = "signed_out") -> None:
 def enforce_session(*, activity: bool) -> Actor | None:
     """Apply the timeouts and the account's current state; returns the signed-in actor or None.
 
-    The server-side session (pathway.accounts.resume_session) decides: ended on sign-out, when the
+    The server-side session (pathway.services.accounts.resume_session) decides: ended on sign-out, when the
     account is disabled or its password reset, and by the time limits. `activity` is True for a full
     run (a click or an entry) and False for a timed refresh, which must not keep an idle session alive.
     """

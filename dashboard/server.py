@@ -9,7 +9,7 @@ from starlette.middleware import Middleware
 from streamlit.web.server.starlette import starlette_auth_routes
 
 from dashboard import session_cookie, sso
-from pathway.accounts import account_policy
+from pathway.services.accounts import account_policy
 
 # Streamlit's login cookie lives 30 days; ours never outlives the absolute session limit. The session
 # itself is checked on the server at every run (dashboard.auth), so this only keeps the browser tidy.

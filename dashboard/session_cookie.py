@@ -1,5 +1,5 @@
 """How a local account's sign-in survives a reload: an HttpOnly cookie holding the server-side
-session's token (pathway.accounts), set by a route of our own next to Streamlit's.
+session's token (pathway.services.accounts), set by a route of our own next to Streamlit's.
 
 Streamlit's scripts cannot set cookies (`st.context.cookies` is read-only), and a token in the URL
 would leak through links, history and logs. So the sign-in hands the browser a one-time code (random,

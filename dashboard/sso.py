@@ -6,7 +6,7 @@ An identity signs in as the named account linked to it (`pathway users sso NAME 
 and sites are the account's. What Streamlit accepted is checked again here, because Authlib 1.9.10
 accepted an ID token whose `aud` was wrong when its `azp` matched: `aud` must hold our client id, and
 the login must be fresh (issued within FRESH_LOGIN): Streamlit's own cookie lasts up to 30 days, so an
-old one opens nothing; the session it opens is ours (pathway.accounts), with our time limits.
+old one opens nothing; the session it opens is ours (pathway.services.accounts), with our time limits.
 """
 
 from datetime import datetime, timedelta

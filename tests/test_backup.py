@@ -16,12 +16,12 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from pathway import audit
-from pathway.backup import backup
-from pathway.bulk_load import load_cohort
-from pathway.cli import app
-from pathway.db import make_engine, make_session_factory, migrate
-from pathway.schema import metadata
+from pathway.cli.main import app
+from pathway.services.backup import backup
+from pathway.services.bulk_load import load_cohort
+from pathway.store import audit
+from pathway.store.db import make_engine, make_session_factory, migrate
+from pathway.store.schema import metadata
 from tests.conftest import ADMIN, POSTGRES_URL, register, run
 
 AS_OF = date(2026, 6, 15)
@@ -43,7 +43,7 @@ def _round_trip(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     runner = CliRunner()
     before = _worklist(runner)
     assert len(before) > 50
-    file = tmp_path / "pathway.backup"
+    file = tmp_path / "pathway.services.backup"
     assert runner.invoke(app, ["backup", str(file)]).exit_code == 0
     run(factory, register(patient="AFTER", nhs="9434765870"))  # a change made after the backup
     load_cohort(factory, patients=5, seed=99, today=AS_OF, actor=ADMIN)
@@ -262,7 +262,7 @@ def test_restore_keeps_the_replaced_database_as_a_dated_copy(live_url: str, tmp_
     else:
         copy = _scratch_database("pathway_kept")
         kept_url = next(copy)
-        from pathway.backup import restore
+        from pathway.services.backup import restore
 
         restore(kept_url, kept, keep_dir=tmp_path / "unused")
         assert database_state(kept_url) == replaced

@@ -9,10 +9,11 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-s
 import streamlit as st
 
 from dashboard import auth, components, deps
-from pathway.accounts.downloads import audited, check_pathway_visible
 from pathway.errors import NotFound
 from pathway.exports.audit_report import AuditReport, audit_csv, audit_html, build_audit
 from pathway.exports.registry import registry_export, write_csv, write_json
+from pathway.services.downloads import audited, export_fhir
+from pathway.views.reading import read
 
 actor = auth.require_actor()
 st.title("Exports")
@@ -22,19 +23,15 @@ as_of = deps.today()
 @st.cache_data(ttl="5m", max_entries=20, show_spinner="Reading PMT cases…")
 def exports(as_of: date, site: str | None, start: date, end: date) -> dict[str, Any]:
     """The registry rows and the audit report for one choice of site and period, as plain values."""
-    with deps.session_factory()() as session:
-        rows = registry_export(session, as_of, start=start, end=end, site=site)
-        report = build_audit(session, as_of, site=site, start=start, end=end)
+    rows = read(deps.session_factory(), registry_export, as_of, start=start, end=end, site=site)
+    report = read(deps.session_factory(), build_audit, as_of, site=site, start=start, end=end)
     return {"registry": rows, "report": report}
 
 
 def fhir_bundle(ref: str, as_of: date) -> Any:
-    """One pathway's Bundle, read fresh (never cached: it holds identifiers)."""
-    # fhir.resources takes seconds to import: only when a bundle is asked for.
-    from pathway.exports.fhir import export_pathway
-
-    with deps.session_factory()() as session:
-        return export_pathway(session, ref, as_of)
+    """One pathway's Bundle, read fresh (never cached: it holds identifiers); the service audits it
+    (one `export_fhir` row) and refuses another site's pathway like an unknown one."""
+    return export_fhir(deps.session_factory(), actor, ref, as_of=as_of, recorded_at=deps.now())
 
 
 st.subheader("Registry file and audit report")
@@ -127,7 +124,6 @@ if not ref:
     st.info("Type a pathway reference to export it as a FHIR R4B bundle.")
     st.stop()
 try:
-    check_pathway_visible(deps.session_factory(), actor, ref, at=deps.now())  # per-site access
     bundle = fhir_bundle(ref, as_of)
 except NotFound:
     st.error(f"No pathway has the reference {components.plain(ref)}.")
@@ -136,14 +132,7 @@ kinds = pd.Series([entry.resource.get_resource_type() for entry in bundle.entry 
 st.dataframe(kinds.rename_axis("resource").reset_index(name="count"), hide_index=True, key="exports_fhir_resources")
 st.download_button(
     "FHIR bundle (JSON)",
-    audited(
-        deps.session_factory(),
-        actor,
-        "fhir_bundle",
-        lambda: bundle.model_dump_json(indent=2),
-        clock=deps.now,
-        pathway=ref,
-    ),
+    bundle.model_dump_json(indent=2),
     f"{ref}-fhir-{as_of.isoformat()}.json",
     "application/fhir+json",
     key="exports_fhir_json",

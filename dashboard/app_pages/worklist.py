@@ -7,13 +7,9 @@ from math import ceil
 import streamlit as st
 
 from dashboard import auth, components, deps, outage
-from pathway import queries
-from pathway.accounts.downloads import audited, csv_rows
-from pathway.db import SessionFactory
-from pathway.policy import policy_in_force
-from pathway.rules import FLAGS
-from pathway.stages import STAGE_COMPLETE, STAGES
-from pathway.vocabulary import Route
+from pathway import FLAGS, STAGE_COMPLETE, STAGES, Route, SessionFactory, policy_in_force
+from pathway.services.downloads import audited, csv_rows
+from pathway.views import queries
 
 PAGE_SIZE = 50
 REFRESH_SECONDS = 60
@@ -139,7 +135,7 @@ with below[0]:
 # Outside the timed fragment: a download registered by a fragment run can be dropped by the next run.
 below[1].download_button(
     "Download CSV",
-    # Audited when made (on the click): pathway.accounts.downloads.
+    # Audited when made (on the click): pathway.services.downloads.
     data=audited(
         deps.session_factory(),
         actor,

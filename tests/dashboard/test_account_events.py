@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from pathway import audit
-from pathway.accounts import (
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
+from pathway.services.accounts import (
     AccountError,
     AccountLocked,
     AccountPolicy,
@@ -29,11 +30,10 @@ from pathway.accounts import (
     sign_in,
     sso_sign_in,
 )
-from pathway.accounts.models import AccountSession
-from pathway.db import SessionFactory
-from pathway.models import AuditEvent
-from pathway.roles import Actor
-from pathway.vocabulary import Role
+from pathway.store import audit
+from pathway.store.account_models import AccountSession
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import CHEAP_HASH
 
 AT = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)

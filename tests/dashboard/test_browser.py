@@ -17,9 +17,9 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from dashboard.launch import start_dashboard, stop_dashboard
-from pathway import queries
-from pathway.bulk_load import load_cohort
-from pathway.db import make_engine, make_session_factory
+from pathway.services.bulk_load import load_cohort
+from pathway.store.db import make_engine, make_session_factory
+from pathway.views import queries
 from tests.dashboard.conftest import CHEAP_HASH, PASSWORD, SEEDER, today
 
 pytestmark = pytest.mark.browser

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from dashboard.launch import start_dashboard, stop_dashboard
-from pathway.db import make_engine, make_session_factory
+from pathway.store.db import make_engine, make_session_factory
 from tests.dashboard.conftest import CHEAP_HASH
 from tests.dashboard.test_browser import (  # noqa: F401  (`browser` is a fixture, used by name)
     FIRST_RENDER_MS,

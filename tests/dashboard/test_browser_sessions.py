@@ -11,9 +11,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlmodel import col, select
 
 from dashboard.session_cookie import CLAIM_PATH, CLEAR_PATH, COOKIE
-from pathway.accounts import disable_user
-from pathway.db import make_engine, make_session_factory
-from pathway.models import AuditEvent
+from pathway.services.accounts import disable_user
+from pathway.store.db import make_engine, make_session_factory
+from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import PASSWORD
 from tests.dashboard.test_browser import CHROMIUM_ARGS, FIRST_RENDER_MS, served
 

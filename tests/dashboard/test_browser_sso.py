@@ -23,9 +23,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlmodel import col, select
 
 from dashboard.launch import start_dashboard, stop_dashboard
-from pathway.accounts import link_sso
-from pathway.db import make_engine, make_session_factory
-from pathway.models import AuditEvent
+from pathway.services.accounts import link_sso
+from pathway.store.db import make_engine, make_session_factory
+from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import CHEAP_HASH
 from tests.dashboard.test_browser import CHROMIUM_ARGS, FIRST_RENDER_MS, _free_port
 

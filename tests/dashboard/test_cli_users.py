@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pathway import cli_users
-from pathway.cli import app
+from pathway.cli import users as cli_users
+from pathway.cli.main import app
 from tests.dashboard.conftest import CHEAP_HASH
 
 
@@ -109,8 +109,8 @@ def test_role_sites_and_password_reset_are_audited_under_the_operator(
 ) -> None:
     from sqlmodel import col, select
 
-    from pathway.db import make_engine, make_session_factory
-    from pathway.models import AuditEvent
+    from pathway.store.db import make_engine, make_session_factory
+    from pathway.store.models import AuditEvent
 
     monkeypatch.setenv("PATHWAY_OPERATOR", "it.desk")
     add = ["users", "add", "a.b", "--role", "clinician", "--site", "North Vale", "--password-stdin"]

@@ -10,8 +10,8 @@ from sqlmodel import col, select
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from pathway.db import SessionFactory
-from pathway.models import AuditEvent
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import NHS, page, texts, today
 
 IDENTIFIERS = ("Cy Example", NHS[2], "1970-03-04", "H3")  # P-TREATED's patient
@@ -150,8 +150,12 @@ def test_each_identifying_file_is_audited_when_made_not_when_offered(
     downloads[f"P-TREATED-fhir-{today()}.json"]
     downloads[f"registry-{stem}.csv"]
     downloads[f"registry-{stem}.json"]
+    # The FHIR bundle has one audited path, services.downloads.export_fhir (its `export_fhir` row,
+    # written when the service read it for the page); no second `download` row for it.
+    with database() as session:
+        fhir = session.exec(select(AuditEvent).where(col(AuditEvent.command) == "export_fhir")).all()
+    assert [(r.actor, r.outcome, r.pathway_ref) for r in fhir] == [("clin", "read", "P-TREATED")]
     assert _downloads_audited(database) == [
-        ("clin", "fhir_bundle", "P-TREATED", None),
         ("clin", "registry_csv", None, 1),
         ("clin", "registry_json", None, 1),
     ]

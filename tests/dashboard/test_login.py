@@ -6,10 +6,10 @@ import pytest
 from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
-from pathway.accounts import disable_user, end_session, open_sessions
-from pathway.clock import utc_now
-from pathway.db import SessionFactory
-from pathway.models import AuditEvent
+from pathway.domain.clock import utc_now
+from pathway.services.accounts import disable_user, end_session, open_sessions
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import APP, NHS, PASSWORD, TIMEOUT, app, texts
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pathway.clock import utc_now
-from pathway.db import SessionFactory
-from pathway.services import execute
+from pathway.domain.clock import utc_now
+from pathway.services.commands import execute
+from pathway.store.db import SessionFactory
 from tests.conftest import MDT_ATTENDEES
 from tests.dashboard.conftest import NHS, SEEDER, app, day, page
 

@@ -10,13 +10,13 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Error
 
 from dashboard.forms import COMMAND_TITLES
-from pathway import queries
-from pathway.clock import utc_now
-from pathway.commands import COMMANDS
-from pathway.db import SessionFactory
-from pathway.policy import policy_in_force
-from pathway.roles import COORDINATOR_COMMANDS
-from pathway.services import execute
+from pathway.domain.clock import utc_now
+from pathway.domain.commands import COMMANDS
+from pathway.domain.policy import policy_in_force
+from pathway.domain.roles import COORDINATOR_COMMANDS
+from pathway.services.commands import execute
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.dashboard.conftest import SEEDER, element_after, page, today, tree
 
 

@@ -3,9 +3,9 @@ Vale coordinator's worklist has no Harbour Royal pathway, and its reference open
 
 from sqlmodel import col, select
 
-from pathway.accounts import set_sites
-from pathway.db import SessionFactory
-from pathway.models import AuditEvent
+from pathway.services.accounts import set_sites
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import app, texts
 
 
