@@ -63,7 +63,10 @@ def worklist_page(
     flagged_only: bool,
     limit: int,
     offset: int,
+    *,
+    sites: tuple[str, ...] | None = None,
 ) -> list[queries.WorklistRow]:
+    """`sites`: the reader's sites (per-site access; None: every site), part of the cache key."""
     return read(
         session_factory(),
         queries.worklist,
@@ -75,12 +78,20 @@ def worklist_page(
         flagged_only=flagged_only,
         limit=limit,
         offset=offset,
+        sites=sites,
     )
 
 
 @st.cache_data(ttl=WORKLIST_TTL, max_entries=200, show_spinner=False)
 def worklist_count(
-    as_of: date, site: str | None, flag: str | None, stage: str | None, route: str | None, flagged_only: bool
+    as_of: date,
+    site: str | None,
+    flag: str | None,
+    stage: str | None,
+    route: str | None,
+    flagged_only: bool,
+    *,
+    sites: tuple[str, ...] | None = None,
 ) -> int:
     return read(
         session_factory(),
@@ -91,12 +102,18 @@ def worklist_count(
         stage=stage,
         route=route,
         flagged_only=flagged_only,
+        sites=sites,
     )
 
 
 @st.cache_data(ttl=WORKLIST_TTL, max_entries=50, show_spinner=False)
-def severity_counts(as_of: date, site: str | None) -> dict[str, int]:
-    return read(session_factory(), queries.count_open, as_of, site=site)
+def severity_counts(as_of: date, site: str | None, *, sites: tuple[str, ...] | None = None) -> dict[str, int]:
+    return read(session_factory(), queries.count_open, as_of, site=site, sites=sites)
+
+
+def sites_of(actor: Actor) -> tuple[str, ...] | None:
+    """The reader's sites as a cache key (per-site access), or None for every site."""
+    return None if actor.sites is None else tuple(sorted(actor.sites))
 
 
 @st.cache_data(ttl=REPORT_TTL, max_entries=4, show_spinner=False)

@@ -15,7 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-DASHBOARD_APP = Path(__file__).resolve().with_name("streamlit_app.py")
+# Streamlit's ASGI server with the session cookie's routes (dashboard/server.py runs dashboard/streamlit_app.py).
+DASHBOARD_APP = Path(__file__).resolve().with_name("server.py")
 APP = DASHBOARD_APP
 # Import the heavy libraries before the server starts, so the first page a user opens does not
 # pay for them (seconds on a busy two-core machine); then hand over to Streamlit's own CLI.

@@ -1,4 +1,4 @@
-"""The dashboard's one entry point: `streamlit run dashboard/streamlit_app.py` (or `pathway dashboard`).
+"""The dashboard's pages: served by dashboard/server.py (`pathway dashboard`), which adds the session cookie's routes.
 
 Before sign-in only the login form is drawn: no page runs, so no patient data can be reached by URL.
 After sign-in the pages offered follow the role: auditors get no recording page. A database outage

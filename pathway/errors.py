@@ -2,8 +2,10 @@
 
 PathwayError
  ├── AccountError           an account command that cannot be done (services.accounts)
+ ├── SessionEnded           a dashboard session that is over: sign in again (the message says why)
  ├── AuthenticationFailed   a login refused, one message whatever the reason
- │    └── AccountLocked     too many failures in a row (the same message)
+ │    ├── AccountLocked     too many failures in a row (the same message)
+ │    └── SignInThrottled   too many failures from one network address (refused before any check)
  ├── CommandRejected        bad input or a broken rule: names the field and the rule; nothing written
  │    └── NotFound          an unknown patient or pathway reference
  ├── AccessDenied           the actor's role may not do this
@@ -17,6 +19,7 @@ CommandLogLineError (a command-log line that is not a command).
 """
 
 FAILED_LOGIN = "Unknown username or wrong password."
+THROTTLED = "Too many failed sign-ins from this network address. Try again in {minutes} minutes."
 
 
 class PathwayError(Exception):
@@ -125,3 +128,17 @@ class AuthenticationFailed(PathwayError):
 
 class AccountLocked(AuthenticationFailed):
     """Too many failures in a row. Same message as any failure, so a lockout reveals no name."""
+
+
+class SignInThrottled(AuthenticationFailed):
+    """Too many failures from one network address: refused before any password is checked."""
+
+    def __init__(self, minutes: int) -> None:
+        PathwayError.__init__(self, THROTTLED.format(minutes=minutes))
+
+
+class SessionEnded(PathwayError):
+    """The session behind a token is over (or never was): sign in again; the message says why."""
+
+    def __init__(self, message: str = "Please sign in.") -> None:
+        super().__init__(message)

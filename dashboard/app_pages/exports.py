@@ -12,7 +12,7 @@ from dashboard import auth, components, deps
 from pathway.errors import NotFound
 from pathway.exports.audit_report import AuditReport, audit_csv, audit_html, build_audit
 from pathway.exports.registry import registry_export, write_csv, write_json
-from pathway.services.downloads import export_fhir
+from pathway.services.downloads import audited, export_fhir
 from pathway.views.reading import read
 
 actor = auth.require_actor()
@@ -29,7 +29,8 @@ def exports(as_of: date, site: str | None, start: date, end: date) -> dict[str, 
 
 
 def fhir_bundle(ref: str, as_of: date) -> Any:
-    """One pathway's Bundle, read fresh (never cached: it holds identifiers); the service audits it."""
+    """One pathway's Bundle, read fresh (never cached: it holds identifiers); the service audits it
+    (one `export_fhir` row) and refuses another site's pathway like an unknown one."""
     return export_fhir(deps.session_factory(), actor, ref, as_of=as_of, recorded_at=deps.now())
 
 
@@ -39,7 +40,17 @@ st.caption(
     "No names, NHS numbers or dates of birth: age only."
 )
 left, middle, right = st.columns(3)
-site = left.selectbox("Site", [None, *deps.sites()], format_func=lambda s: s or "All sites", key="exports_site")
+# Per-site access: an account limited to some sites chooses among them only ("All sites" is regional).
+own_sites = [s for s in deps.sites() if actor.sees_site(s)]
+site = left.selectbox(
+    "Site",
+    [None, *own_sites] if actor.sites is None else own_sites,
+    format_func=lambda s: s or "All sites",
+    key="exports_site",
+)
+if site is None and actor.sites is not None:
+    st.info("None of your sites has a pathway yet.")
+    st.stop()
 start = middle.date_input("First procedure date", value=as_of - timedelta(days=365), key="exports_from")
 end = right.date_input("Last procedure date", value=as_of, key="exports_to")
 if not isinstance(start, date) or not isinstance(end, date) or start > end:
@@ -67,10 +78,16 @@ if rows:
     )
     st.dataframe(missing, hide_index=True, key="exports_missing")
 
+# The registry file names no one but lists pathway references: each file made is audited (on the click).
+registry: dict[str, Any] = {
+    "rows": lambda _content: len(rows),
+    "site": site,
+    "filters": {"from": start.isoformat(), "to": end.isoformat()},
+}
 downloads = st.columns(4)
 downloads[0].download_button(
     "Registry file (CSV)",
-    write_csv(rows),
+    audited(deps.session_factory(), actor, "registry_csv", lambda: write_csv(rows), clock=deps.now, **registry),
     f"registry-{stem}.csv",
     "text/csv",
     key="exports_registry_csv",
@@ -78,7 +95,7 @@ downloads[0].download_button(
 )
 downloads[1].download_button(
     "Registry file (JSON)",
-    write_json(rows),
+    audited(deps.session_factory(), actor, "registry_json", lambda: write_json(rows), clock=deps.now, **registry),
     f"registry-{stem}.json",
     "application/json",
     key="exports_registry_json",

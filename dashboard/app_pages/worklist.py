@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import auth, components, deps, outage
 from pathway import FLAGS, STAGE_COMPLETE, STAGES, Route, SessionFactory, policy_in_force
+from pathway.services.downloads import audited, csv_rows
 from pathway.views import queries
 
 PAGE_SIZE = 50
@@ -69,6 +70,7 @@ def _csv_maker(factory: SessionFactory, as_of: date, identifiers: bool) -> Calla
                     flagged_only=flagged_only,
                     limit=CSV_CHUNK,
                     offset=len(rows),
+                    sites=actor.sites,
                 )
                 rows += chunk
                 if len(chunk) < CSV_CHUNK:
@@ -91,8 +93,8 @@ def _live_worklist(page: int) -> None:
     auth.keep_alive_or_stop()
     now = deps.now()
     as_of = deps.today()
-    total = deps.worklist_count(as_of, *filters)
-    counts = deps.severity_counts(as_of, site)
+    total = deps.worklist_count(as_of, *filters, sites=deps.sites_of(actor))
+    counts = deps.severity_counts(as_of, site, sites=deps.sites_of(actor))
     metrics = st.columns(4)
     metrics[0].metric(":red[Red]", counts["red"], border=True)
     metrics[1].metric(":orange[Amber]", counts["amber"], border=True)
@@ -100,7 +102,7 @@ def _live_worklist(page: int) -> None:
     metrics[3].metric("Matching filters", total, border=True)
     pages = max(1, ceil(total / PAGE_SIZE))
     page = min(page, pages)
-    rows = deps.worklist_page(as_of, *filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows = deps.worklist_page(as_of, *filters, PAGE_SIZE, (page - 1) * PAGE_SIZE, sites=deps.sites_of(actor))
     shown = f"{(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(rows)} of {total}" if rows else "none"
     st.caption(
         f"As of **{components.london_time(now)}** (Europe/London), refreshed every minute · "
@@ -123,7 +125,7 @@ def _live_worklist(page: int) -> None:
         st.switch_page("app_pages/patient.py")
 
 
-page_count = max(1, ceil(deps.worklist_count(deps.today(), *filters) / PAGE_SIZE))
+page_count = max(1, ceil(deps.worklist_count(deps.today(), *filters, sites=deps.sites_of(actor)) / PAGE_SIZE))
 if st.session_state.get("worklist_page", 1) > page_count:  # the data shrank under the page shown
     _first_page()
 live_worklist(int(st.session_state.get("worklist_page", 1)))
@@ -133,7 +135,16 @@ with below[0]:
 # Outside the timed fragment: a download registered by a fragment run can be dropped by the next run.
 below[1].download_button(
     "Download CSV",
-    data=_csv_maker(deps.session_factory(), deps.today(), actor.sees_identifiers),
+    # Audited when made (on the click): pathway.services.downloads.
+    data=audited(
+        deps.session_factory(),
+        actor,
+        "worklist_csv",
+        _csv_maker(deps.session_factory(), deps.today(), actor.sees_identifiers),
+        clock=deps.now,
+        rows=csv_rows,
+        filters={"site": site, "flag": flag, "stage": stage, "route": route, "flagged_only": flagged_only},
+    ),
     file_name=f"worklist-{deps.today().isoformat()}.csv",
     mime="text/csv",
     key="worklist_download",

@@ -18,10 +18,18 @@ from rich.console import Console
 from rich.table import Table
 
 from dashboard.launch import DEFAULT_ADDRESS, dashboard_command
-from pathway import Role, SessionFactory, utc_now
-from pathway.cli.context import database_url, session_factory
+from pathway import Actor, Role, SessionFactory, utc_now
+from pathway.cli.context import database_url, operator, session_factory
 from pathway.errors import AccountError
-from pathway.services.accounts import add_user, disable_user, list_users
+from pathway.services.accounts import (
+    add_user,
+    disable_user,
+    link_sso,
+    list_users,
+    reset_password,
+    set_role,
+    set_sites,
+)
 
 users_app = typer.Typer(help="Named dashboard accounts.", no_args_is_help=True)
 console = Console()
@@ -39,6 +47,10 @@ def _factory() -> SessionFactory:
     return session_factory()
 
 
+def _operator() -> Actor:
+    return operator()  # who runs the command: the audit's actor
+
+
 def _fail(error: Exception) -> typer.Exit:
     typer.echo(str(error), err=True)
     return typer.Exit(1)
@@ -51,14 +63,14 @@ def add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input (first line).")
     ] = False,
+    site: Annotated[
+        list[str] | None, typer.Option("--site", help="A site whose patients the account sees (repeat; none: all).")
+    ] = None,
 ) -> None:
     """Add a named account. The password comes from standard input, never from the command line."""
-    if not password_stdin:
-        typer.echo("give the password on standard input with --password-stdin", err=True)
-        raise typer.Exit(2)
-    password = sys.stdin.readline().rstrip("\r\n")
+    password = _password_from_stdin(password_stdin)
     try:
-        view = add_user(_factory(), name, role, password, at=utc_now())
+        view = add_user(_factory(), name, role, password, at=utc_now(), by=_operator(), sites=site or None)
     except AccountError as error:
         raise _fail(error) from None
     typer.echo(f"added {view.name} ({view.role})")
@@ -82,10 +94,74 @@ def list_(output: Annotated[ListFormat, typer.Option("--format")] = ListFormat.t
 def disable(name: Annotated[str, typer.Argument(help="The account to disable.")]) -> None:
     """Disable an account: it can no longer sign in, and its open sessions end."""
     try:
-        view = disable_user(_factory(), name)
+        view = disable_user(_factory(), name, at=utc_now(), by=_operator())
     except AccountError as error:
         raise _fail(error) from None
     typer.echo(f"disabled {view.name}")
+
+
+def _password_from_stdin(asked: bool) -> str:
+    if not asked:
+        typer.echo("give the password on standard input with --password-stdin", err=True)
+        raise typer.Exit(2)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_app.command("role")
+def role_(
+    name: Annotated[str, typer.Argument(help="The account.")],
+    role: Annotated[Role, typer.Argument(help="coordinator, clinician, auditor or admin.")],
+) -> None:
+    """Change an account's role (open sessions take it at their next page run)."""
+    try:
+        view = set_role(_factory(), name, role, at=utc_now(), by=_operator())
+    except AccountError as error:
+        raise _fail(error) from None
+    typer.echo(f"{view.name} is now {view.role}")
+
+
+@users_app.command("sites")
+def sites_(
+    name: Annotated[str, typer.Argument(help="The account.")],
+    site: Annotated[list[str] | None, typer.Argument(help="The sites it sees; none given: every site.")] = None,
+) -> None:
+    """Set the sites whose patients an account sees (admins and auditors see every site)."""
+    try:
+        view = set_sites(_factory(), name, site or None, at=utc_now(), by=_operator())
+    except AccountError as error:
+        raise _fail(error) from None
+    typer.echo(f"{view.name} sees {', '.join(view.sites) if view.sites else 'every site'}")
+
+
+@users_app.command("sso")
+def sso_(
+    name: Annotated[str, typer.Argument(help="The account.")],
+    subject: Annotated[
+        str | None, typer.Argument(help="The identity provider's `sub` for this person; none given: unlink.")
+    ] = None,
+) -> None:
+    """Link a single sign-on identity to an account (its role and sites apply), or unlink it."""
+    try:
+        view = link_sso(_factory(), name, subject, at=utc_now(), by=_operator())
+    except AccountError as error:
+        raise _fail(error) from None
+    typer.echo(f"{view.name} {'signs in as ' + repr(subject) if subject else 'has no single sign-on identity'}")
+
+
+@users_app.command("reset-password")
+def reset_password_(
+    name: Annotated[str, typer.Argument(help="The account.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from standard input (first line).")
+    ] = False,
+) -> None:
+    """Set a new password, unlock the account and end its open sessions."""
+    password = _password_from_stdin(password_stdin)
+    try:
+        view = reset_password(_factory(), name, password, at=utc_now(), by=_operator())
+    except AccountError as error:
+        raise _fail(error) from None
+    typer.echo(f"password reset for {view.name}")
 
 
 @users_app.command("demo")
@@ -108,7 +184,7 @@ def demo(
             typer.echo(f"{name} exists but its password is not in {path}; left as it is", err=True)
             continue
         logins[name] = secrets.token_urlsafe(12)
-        add_user(factory, name, role, logins[name], at=utc_now())
+        add_user(factory, name, role, logins[name], at=utc_now(), by=_operator())
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written after each account so a failure part-way loses no password; owner-only.
         path.write_text(json.dumps(logins, indent=2))

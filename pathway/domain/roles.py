@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from pathway.domain.text import site_key
 from pathway.domain.vocabulary import Role
 from pathway.errors import AccessDenied
 
@@ -54,6 +55,13 @@ class Actor:
 
     name: str
     role: Role
+    # The sites (pathway.text.site_key) whose patients this person sees; None: every site. Set from
+    # the account (pathway.services.accounts); admins and auditors always see every site.
+    sites: frozenset[str] | None = None
+
+    def sees_site(self, site: str | None) -> bool:
+        """Whether a record of this site is this person's to see (a record with no site: everyone's)."""
+        return self.sites is None or site is None or site_key(site) in self.sites
 
     @property
     def sees_identifiers(self) -> bool:

@@ -117,7 +117,9 @@ def execute(
     handler = HANDLERS[command.command]
     try:
         with writing(session_factory) as session:
-            return handler(Context(session, actor, recorded_at, policy, expected_version), command)
+            refusal = _other_site(session, actor, command)
+            if refusal is None:
+                return handler(Context(session, actor, recorded_at, policy, expected_version), command)
     except StaleDataError:
         # Someone else's transaction committed first: a newer pathway version.
         raise ConflictError(_subject(command)) from None
@@ -129,6 +131,9 @@ def execute(
         if "locked" in str(error).lower():
             raise DatabaseBusy(_subject(command)) from None
         raise
+    # Another site's record looks exactly like an unknown one (nothing was written); the attempt is audited.
+    _audit_denial(session_factory, actor, command, recorded_at)
+    raise refusal
 
 
 def open_record(
@@ -148,9 +153,13 @@ def audit_read(
     session_factory: SessionFactory, actor: Actor, ref: str, *, command: str, allowed: bool, at: datetime
 ) -> None:
     """Audit one read of a pathway (outcome `read`, or `denied`) in its own transaction; then raise
-    NotFound unless it was allowed and the pathway exists, so a refusal looks like an unknown reference."""
+    NotFound unless it was allowed and the pathway exists, so a refusal looks like an unknown reference.
+    A pathway of a site the actor does not work at is refused the same way."""
     with writing(session_factory) as session:
-        found = session.exec(select(Pathway.id).where(Pathway.ref == ref)).first() is not None
+        site = session.exec(select(Pathway.site).where(Pathway.ref == ref)).first()
+        found = site is not None
+        # Another site's pathway (per-site access, services.accounts) is refused like an unknown one.
+        allowed = allowed and actor.sees_site(site)
         audit.append(
             session,
             at=at,
@@ -195,6 +204,24 @@ def replan_under_policy(
                 after={"pathways": len(stale), "policy_version": policy.version},
             )
     return len(stale)
+
+
+def _other_site(session: Session, actor: Actor, command: c.Command) -> NotFound | AccessDenied | None:
+    """Per-site access: a pathway or patient of another site is refused as unknown, a site-level
+    command (registration, governance) for another site as not allowed."""
+    if actor.sites is None:
+        return None
+    if (ref := getattr(command, "pathway", None)) is not None:
+        site = session.exec(select(Pathway.site).where(Pathway.ref == ref)).first()
+        if not actor.sees_site(site):
+            return NotFound("pathway", "no pathway has this reference")
+    if (patient := getattr(command, "patient", None)) is not None:
+        site = session.exec(select(Patient.site).where(Patient.ref == patient)).first()
+        if not actor.sees_site(site):
+            return NotFound("patient", "no patient has this reference")
+    if (site := getattr(command, "site", None)) is not None and not actor.sees_site(site):
+        return AccessDenied(f"site: {actor.name} does not work at {site}")
+    return None
 
 
 def _audit_denial(session_factory: SessionFactory, actor: Actor, command: c.Command, at: datetime) -> None:

@@ -33,15 +33,20 @@ class WorklistFilter:
     stage: str | None = None
     route: str | None = None
     flagged_only: bool = False
+    # The sites the reader may see (site keys; per-site access, services.accounts); None: every site.
+    sites: frozenset[str] | None = None
 
-    def values(self) -> dict[str, str]:
+    def values(self) -> dict[str, Any]:
         """The pathway-row filters in use, by column name (a site by its key: any spelling matches)."""
         given = {"site_key": site_key(self.site) if self.site else None, "stage": self.stage, "route": self.route}
-        return {name: value for name, value in given.items() if value}
+        found: dict[str, Any] = {name: value for name, value in given.items() if value}
+        if self.sites is not None:
+            found[SITES] = sorted(self.sites)
+        return found
 
     def conditions(self, pathway: Any) -> list[Any]:
         """Open, and each pathway-row filter in use."""
-        return [is_open(pathway), *(pathway.c[name] == value for name, value in self.values().items())]
+        return [is_open(pathway), *(matches(pathway, name, value) for name, value in self.values().items())]
 
     def needs_a_standing_flag(self) -> bool:
         return self.flagged_only or self.flag is not None
@@ -51,6 +56,13 @@ class WorklistFilter:
         window = table_of(FlagWindowRow)
         query = sa_select(window.c.pathway_id).where(standing(window, as_of))
         return query.where(window.c.code == self.flag) if self.flag else query
+
+
+SITES = "site_keys"  # the filter "any of these sites"
+
+
+def matches(pathway: Any, name: str, value: Any) -> Any:
+    return pathway.c.site_key.in_(value) if name == SITES else pathway.c[name] == value
 
 
 def standing_on_open(as_of: date, *columns: Any) -> Select[Any]:

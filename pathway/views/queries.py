@@ -5,6 +5,7 @@ right; a page of it is read in index order and stops when full, so its cost foll
 shown, not the number of patients (docs/benchmarks.md).
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -21,7 +22,7 @@ from pathway.domain.vocabulary import SEVERITY_RANK, Severity
 from pathway.errors import NotFound
 from pathway.store.models import AuditEvent, FlagWindowRow, Pathway, Patient, Step
 from pathway.store.repository import load_rows, record_from_rows, table_of
-from pathway.views.filters import WorklistFilter, is_open
+from pathway.views.filters import SITES, WorklistFilter, is_open
 from pathway.views.filters import standing as standing_at
 
 
@@ -76,6 +77,7 @@ def worklist(
     flagged_only: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    sites: Collection[str] | None = None,
 ) -> list[WorklistRow]:
     """Open pathways, most urgent first: red, then amber, then none; then earliest due.
 
@@ -86,7 +88,14 @@ def worklist(
     (docs/benchmarks.md). A flag filter, a deeper page or no limit groups every matching
     pathway's standing flags at once instead (the same order; its cost follows the matches).
     """
-    shown = WorklistFilter(site=site, flag=flag, stage=stage, route=route, flagged_only=flagged_only)
+    shown = WorklistFilter(
+        site=site,
+        flag=flag,
+        stage=stage,
+        route=route,
+        flagged_only=flagged_only,
+        sites=None if sites is None else frozenset(sites),
+    )
     if flag is None and limit is not None and offset <= _DEEP_OFFSET:
         return _worklist_rows(session, _urgent_first(session, as_of, shown, flagged_only, limit, offset), as_of)
     standing = (
@@ -125,7 +134,15 @@ _DEEP_OFFSET = 10_000
 
 def _listed(pathway: Any, filters: tuple[str, ...]) -> list[Any]:
     """Open, and these filters as parameters named after their columns (for statements built once)."""
-    return [is_open(pathway), *(pathway.c[name] == bindparam(name, type_=String) for name in filters)]
+    return [
+        is_open(pathway),
+        *(
+            pathway.c.site_key.in_(bindparam(name, expanding=True))
+            if name == SITES
+            else pathway.c[name] == bindparam(name, type_=String)
+            for name in filters
+        ),
+    ]
 
 
 def _urgent_first(
@@ -279,12 +296,14 @@ _WORKLIST_COLUMNS = (
 )
 
 
-def count_open(session: Session, as_of: date, *, site: str | None = None) -> dict[str, int]:
+def count_open(
+    session: Session, as_of: date, *, site: str | None = None, sites: Collection[str] | None = None
+) -> dict[str, int]:
     """Open pathways by worst standing severity at `as_of` (red, amber, none).
 
     Reads the standing windows and the open pathways' index only: no join of every open pathway.
     """
-    shown = WorklistFilter(site=site)
+    shown = WorklistFilter(site=site, sites=None if sites is None else frozenset(sites))
     pathway = table_of(Pathway)
     total = session.exec(select(func.count()).select_from(pathway).where(*shown.conditions(pathway))).one()
     worst = (

@@ -7,6 +7,7 @@ days between two dates and the month of a date.
 """
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -53,10 +54,18 @@ def count_worklist(
     stage: str | None = None,
     route: str | None = None,
     flagged_only: bool = False,
+    sites: Collection[str] | None = None,
 ) -> int:
     """How many rows `queries.worklist` returns with the same filters (for 'page N of M'): the same
     WorklistFilter builds both WHERE clauses."""
-    chosen = WorklistFilter(site=site, flag=flag, stage=stage, route=route, flagged_only=flagged_only)
+    chosen = WorklistFilter(
+        site=site,
+        flag=flag,
+        stage=stage,
+        route=route,
+        flagged_only=flagged_only,
+        sites=None if sites is None else frozenset(sites),
+    )
     pathway = table_of(Pathway)
     query = select_columns(func.count()).select_from(pathway).where(*chosen.conditions(pathway))
     if chosen.needs_a_standing_flag():

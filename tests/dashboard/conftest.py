@@ -20,8 +20,9 @@ from streamlit.testing.v1 import AppTest
 from pathway.domain.clock import london_today, utc_now
 from pathway.domain.roles import Actor
 from pathway.domain.vocabulary import Role
-from pathway.services.accounts import add_user
+from pathway.services.accounts import add_user, start_session
 from pathway.services.commands import execute
+from pathway.settings import Settings
 from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from tests.conftest import MDT_ATTENDEES
 
@@ -197,8 +198,16 @@ def _clear_streamlit_caches() -> None:
 
 
 def signed_in(at: AppTest, name: str) -> AppTest:
-    """Start an AppTest with `name` signed in a moment ago (as the login form would leave it)."""
+    """Start an AppTest with `name` signed in a moment ago (as the login form would leave it): a real
+    server-side session in the database the dashboard reads (PATHWAY_DATABASE_URL)."""
     now = utc_now()
+    engine = make_engine(Settings().resolved_database_url())
+    try:
+        at.session_state["auth_token"] = start_session(
+            make_session_factory(engine), Actor(name, ACCOUNTS[name]), now, kind="test"
+        )
+    finally:
+        engine.dispose()
     at.session_state["auth_user"] = name
     at.session_state["auth_role"] = ACCOUNTS[name].value
     at.session_state["auth_signed_in_at"] = now

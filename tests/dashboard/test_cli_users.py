@@ -96,9 +96,50 @@ def test_dashboard_runs_streamlit_headless_on_the_port_with_the_database(
     assert result.exit_code == 0, result.output
     command = seen["command"]
     assert command[:4] == [sys.executable, "-m", "streamlit", "run"]
-    assert command[4].endswith("dashboard/streamlit_app.py") and Path(command[4]).exists()
+    assert command[4].endswith("dashboard/server.py") and Path(command[4]).exists()
     options = dict(zip(command[5::2], command[6::2], strict=True))
     assert options["--server.port"] == "8765"
     assert options["--server.headless"] == "true"
     assert options["--browser.gatherUsageStats"] == "false"
     assert seen["env"]["PATHWAY_DATABASE_URL"] == f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+def test_role_sites_and_password_reset_are_audited_under_the_operator(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlmodel import col, select
+
+    from pathway.store.db import make_engine, make_session_factory
+    from pathway.store.models import AuditEvent
+
+    monkeypatch.setenv("PATHWAY_OPERATOR", "it.desk")
+    add = ["users", "add", "a.b", "--role", "clinician", "--site", "North Vale", "--password-stdin"]
+    assert cli.invoke(app, add, input="long enough pw\n").exit_code == 0
+    assert "a.b is now coordinator" in cli.invoke(app, ["users", "role", "a.b", "coordinator"]).output
+    assert "a.b sees every site" in cli.invoke(app, ["users", "sites", "a.b"]).output
+    assert (
+        "a.b sees Harbour Royal, North Vale"
+        in cli.invoke(app, ["users", "sites", "a.b", "North Vale", "Harbour Royal"]).output
+    )
+    reset = cli.invoke(app, ["users", "reset-password", "a.b", "--password-stdin"], input="another long one\n")
+    assert reset.exit_code == 0 and "password reset for a.b" in reset.output
+    weak = cli.invoke(app, ["users", "reset-password", "a.b", "--password-stdin"], input="short\n")
+    assert weak.exit_code == 1 and "password: at least 10 characters" in weak.output
+    assert _users(cli)[0]["sites"] == "Harbour Royal, North Vale"
+    linked = cli.invoke(app, ["users", "sso", "a.b", "sub-42"])
+    assert linked.exit_code == 0 and "a.b signs in as 'sub-42'" in linked.output
+    assert "a.b has no single sign-on identity" in cli.invoke(app, ["users", "sso", "a.b"]).output
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with make_session_factory(engine)() as session:
+        rows = session.exec(select(AuditEvent).where(col(AuditEvent.command).not_in(["init", "replan"]))).all()
+    engine.dispose()
+    assert [(r.command, r.actor) for r in rows] == [
+        ("add_user", "it.desk"),
+        ("change_role", "it.desk"),
+        ("change_sites", "it.desk"),
+        ("change_sites", "it.desk"),
+        ("reset_password", "it.desk"),
+        ("link_sso", "it.desk"),
+        ("link_sso", "it.desk"),
+    ]
+    assert "long enough" not in repr([(r.before, r.after) for r in rows])

@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from pathway.domain.clock import utc_now
-from pathway.services.accounts import disable_user
+from pathway.services.accounts import disable_user, end_session, open_sessions
 from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import APP, NHS, PASSWORD, TIMEOUT, app, texts
 
 
@@ -99,6 +101,28 @@ def test_sign_out_clears_the_session(database: SessionFactory) -> None:
     at.sidebar.button(key="auth_sign_out").click().run()
     assert "auth_user" not in at.session_state and "patient_selected" not in at.session_state
     assert [w.label for w in at.text_input] == ["Username", "Password"]
+
+
+def test_sign_in_and_sign_out_through_the_form_reach_the_audit_chain(database: SessionFactory) -> None:
+    at = sign_in(app(), "coord", "wrong password")
+    at = sign_in(at, "coord")
+    at.sidebar.button(key="auth_sign_out").click().run()
+    with database() as session:
+        rows = session.exec(select(AuditEvent).where(col(AuditEvent.actor) == "coord")).all()
+    assert [(r.command, r.outcome) for r in rows] == [
+        ("sign_in_failed", "denied"),
+        ("sign_in", "accepted"),
+        ("sign_out", "accepted"),
+    ]
+    assert open_sessions(database, "coord") == 0
+
+
+def test_a_session_ended_on_the_server_signs_the_page_out(database: SessionFactory) -> None:
+    at = _signed_in_app("coord")
+    end_session(database, at.session_state["auth_token"], utc_now(), reason="revoked")
+    at.run()
+    assert "auth_user" not in at.session_state
+    assert "ended by an administrator" in at.info[0].value
 
 
 def test_auditors_get_no_recording_page(database: SessionFactory) -> None:

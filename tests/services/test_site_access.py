@@ -1,0 +1,107 @@
+"""Per-site access in the service layer: an account limited to some sites sees and records only their
+patients; another site's pathway looks exactly like an unknown reference, and the attempt is audited.
+Every command is tried by a clinician of the other site (Harbour Royal) on North Vale's records."""
+
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from pathway.domain.commands import COMMANDS
+from pathway.domain.roles import Actor
+from pathway.domain.text import site_key
+from pathway.domain.vocabulary import Role
+from pathway.errors import AccessDenied, NotFound
+from pathway.services.commands import execute, open_record
+from pathway.services.downloads import export_fhir
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent
+from pathway.views import queries, reports
+from tests.conftest import RECORDED_AT, diagnose, open_pathway, register, run
+from tests.services.test_rejections import OTHER_NHS, TODAY, database_state, prepare, valid_command
+
+HARBOUR = Actor("h.clin", Role.clinician, frozenset({site_key("Harbour Royal")}))
+NORTH = Actor("n.clin", Role.clinician, frozenset({site_key("north vale")}))  # any spelling of the site
+REGIONAL = Actor("r.clin", Role.clinician)
+SITE_LEVEL = {"register_patient", "notify_governance"}
+
+
+def _audit(factory: SessionFactory) -> list[AuditEvent]:
+    with factory() as session:
+        return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_another_sites_clinician_can_run_no_command_on_its_records(factory: SessionFactory, name: str) -> None:
+    prepare(factory, name)
+    before = database_state(factory)
+    rows_before = len(_audit(factory))
+    expected = AccessDenied if name in SITE_LEVEL else NotFound
+    with pytest.raises(expected) as refused:
+        execute(factory, HARBOUR, valid_command(name), recorded_at=RECORDED_AT)
+    if expected is NotFound:  # the same words as a reference that does not exist
+        assert str(refused.value) in (
+            "pathway: no pathway has this reference",
+            "patient: no patient has this reference",
+        )
+    after = database_state(factory)
+    assert after["rows"] | {"audit_event": rows_before} == before["rows"]
+    (row,) = _audit(factory)[rows_before:]
+    assert (row.actor, row.command, row.outcome) == ("h.clin", name, "denied")
+    # The same command by a clinician of the record's own site is accepted.
+    payload = valid_command(name)
+    own = Actor("own", Role.clinician, frozenset({site_key(payload["site"])})) if "site" in payload else NORTH
+    execute(factory, own, payload, recorded_at=RECORDED_AT)
+
+
+def test_opening_another_sites_pathway_looks_unknown_and_is_audited(factory: SessionFactory) -> None:
+    open_pathway(factory)
+    with pytest.raises(NotFound) as other:
+        open_record(factory, HARBOUR, "P1", as_of=TODAY, recorded_at=RECORDED_AT)
+    with pytest.raises(NotFound) as unknown:
+        open_record(factory, HARBOUR, "P-NONE", as_of=TODAY, recorded_at=RECORDED_AT)
+    assert str(other.value) == str(unknown.value)
+    denied = _audit(factory)[-2]
+    assert (denied.command, denied.outcome, denied.pathway_ref, denied.actor) == (
+        "read_pathway",
+        "denied",
+        "P1",
+        "h.clin",
+    )
+    assert open_record(factory, NORTH, "P1", as_of=TODAY, recorded_at=RECORDED_AT).pathway.ref == "P1"
+    assert open_record(factory, REGIONAL, "P1", as_of=TODAY, recorded_at=RECORDED_AT).pathway.ref == "P1"
+
+
+def test_the_worklist_and_its_counts_show_only_the_readers_sites(factory: SessionFactory) -> None:
+    open_pathway(factory)
+    run(factory, register(patient="H900", nhs=OTHER_NHS, site="Harbour Royal"))
+    run(factory, diagnose(pathway="P9", patient="H900"))
+    as_of = TODAY
+    with factory() as session:
+
+        def refs(actor: Actor, **filters: Any) -> list[str]:
+            return [r.pathway for r in queries.worklist(session, as_of, sites=actor.sites, limit=50, **filters)]
+
+        assert set(refs(REGIONAL)) == {"P1", "P9"}
+        assert refs(NORTH) == ["P1"] and refs(HARBOUR) == ["P9"]
+        assert refs(NORTH, site="Harbour Royal") == []  # a filter cannot widen what the reader sees
+        assert [r.pathway for r in queries.worklist(session, as_of, sites=NORTH.sites)] == ["P1"]  # ungrouped path too
+        assert reports.count_worklist(session, as_of, sites=NORTH.sites) == 1
+        assert sum(queries.count_open(session, as_of, sites=HARBOUR.sites).values()) == 1
+        assert sum(queries.count_open(session, as_of).values()) == 2
+
+
+def test_a_fhir_export_of_another_sites_pathway_is_refused_and_audited(factory: SessionFactory) -> None:
+    open_pathway(factory)
+    # One audited path for a FHIR bundle (services.downloads.export_fhir): per-site access is checked there.
+    assert export_fhir(factory, NORTH, "P1", as_of=TODAY, recorded_at=RECORDED_AT).entry
+    with pytest.raises(NotFound, match="no pathway has this reference"):
+        export_fhir(factory, HARBOUR, "P1", as_of=TODAY, recorded_at=RECORDED_AT)
+    allowed, denied = _audit(factory)[-2:]
+    assert (allowed.command, allowed.outcome, allowed.actor) == ("export_fhir", "read", "n.clin")
+    assert (denied.command, denied.outcome, denied.pathway_ref, denied.actor) == (
+        "export_fhir",
+        "denied",
+        "P1",
+        "h.clin",
+    )
