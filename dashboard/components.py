@@ -67,8 +67,84 @@ FLAG_LABELS = [flag_label(code, severity) for code in FLAG_BY_CODE for severity 
 FLAG_LABEL_COLOURS = [COLOURS[severity] for _code in FLAG_BY_CODE for severity in SEVERITIES]
 
 
+SELECTED = "patient_selected"  # session state: the pathway last opened, for the pages that follow
+
+
+def pathway_in_url(key: str, label: str = "Pathway reference") -> str:
+    """The pathway this page is about, kept in the URL (?pathway=REF) so a reload or a shared link opens it.
+
+    The URL wins (a link, the back button), then the pathway last opened in this session; what the
+    user types goes back into the URL and the session.
+    """
+    url = st.query_params.get("pathway", "")
+    if url and url != st.session_state.get(SELECTED):
+        st.session_state[SELECTED] = url
+        st.session_state[key] = url
+    st.session_state.setdefault(key, st.session_state.get(SELECTED, ""))
+    ref = st.text_input(label, key=key, placeholder="Pick a row on the worklist, or type").strip()
+    st.session_state[SELECTED] = ref
+    if ref:
+        st.query_params["pathway"] = ref
+    else:
+        st.query_params.pop("pathway", None)
+    return ref
+
+
+def nhs_number(digits: str | None) -> str:
+    """An NHS number as it is read aloud and printed: 943 476 5919."""
+    if not digits:
+        return ""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}" if len(digits) == 10 and digits.isdigit() else digits
+
+
+def age_on(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def identity_line(detail: Any, as_of: date, *, identifiers: bool) -> str:
+    """Who this pathway belongs to, for st.text (plain text, no markdown): NHS number first (hazard H7).
+
+    A name or a site cannot restyle the line or put another number before the real one; runs of
+    white space in them are closed up so a typed line break cannot push the number out of view.
+    """
+    patient = detail.patient
+    if identifiers:
+        born = patient.date_of_birth
+        parts = [
+            f"NHS {nhs_number(patient.nhs_number)}",
+            patient.name or "(no name recorded)",
+            f"born {uk_date(born)} ({age_on(born, as_of)})",
+            f"hospital number {patient.ref}",
+            patient.sex,
+            patient.site,
+        ]
+    else:
+        parts = [f"Site: {patient.site}", f"Sex: {patient.sex}"]
+    return " · ".join(" ".join(str(part).split()) for part in parts)
+
+
 def london_time(instant: datetime) -> str:
     return instant.astimezone(LONDON).strftime("%d %b %Y %H:%M")
+
+
+def uk_date(value: date | None) -> str:
+    """A calendar date as UK readers write it: 6 Dec 2026 (blank when there is none)."""
+    return f"{value.day} {value:%b %Y}" if value else ""
+
+
+def days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def window_words(days_left: int | None) -> str:
+    """The treatment window in words: never '0 days left' for a missed one, never '1 days'."""
+    if days_left is None:
+        return ""
+    if days_left < 0:
+        return f"missed by {days(-days_left)}"
+    if days_left == 0:
+        return "closes today"
+    return f"{days(days_left)} left"
 
 
 def worklist_frame(rows: Sequence[WorklistRow], *, identifiers: bool) -> pd.DataFrame:
@@ -82,8 +158,8 @@ def worklist_frame(rows: Sequence[WorklistRow], *, identifiers: bool) -> pd.Data
             "patient": row.patient,
             "site": row.site,
             "flags": [flag_label(f.code, f.severity.value) for f in row.flags],
-            # The bar runs from 14 days down to 0; a missed window shows empty (and carries its red flag).
-            "window": max(left, 0) if left is not None else None,
+            # Words, not a bar: a missed window reads "missed by N days", never "0 days left".
+            "window": window_words(left),
             "next_step": words(row.next_step),
             "next_due_on": row.next_due_on,
             "owner_role": row.owner_role or "",
@@ -130,15 +206,12 @@ def worklist_columns(window_days: int) -> dict[str, Any]:
         "flags": cc.MultiselectColumn(
             "Flags", width="large", options=FLAG_LABELS, color=FLAG_LABEL_COLOURS, help="Plain words, code beside"
         ),
-        "window": cc.ProgressColumn(
+        "window": cc.TextColumn(
             f"{window_days}-day window",
-            help="Days left in the treatment window (empty once missed; blank when no procedure is planned)",
-            min_value=0,
-            max_value=window_days,
-            format="%d days left",
+            help="Days left in the treatment window, or by how many days it was missed (blank: none planned)",
         ),
         "next_step": cc.TextColumn("Next step"),
-        "next_due_on": cc.DateColumn("Due", format="YYYY-MM-DD"),
+        "next_due_on": cc.DateColumn("Due", format="D MMM YYYY"),
         "owner_role": cc.TextColumn("Owner"),
         "route": cc.TextColumn("Route"),
         "stage": cc.TextColumn("Stage"),

@@ -84,6 +84,7 @@ def worklist_page(
             flagged_only=flagged_only,
             limit=limit,
             offset=offset,
+            window_first=True,  # today's 14-day cases before the older red backlog
         )
 
 

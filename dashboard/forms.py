@@ -39,6 +39,22 @@ COMMAND_TITLES = {
     "close_pathway": "Close the pathway",
     "record_safety_check": "Record the pre-procedure safety check",
 }
+# The form that answers each step (pathway.stages), for "Record for this pathway".
+STEP_COMMANDS = {
+    "anticoagulation_start": "start_anticoagulation",
+    "mdt": "record_mdt",
+    "governance_notice": "notify_governance",
+    "research_enrolment": "enrol_research",
+    "consent": "record_consent",
+    "procedure": "record_procedure",
+    "registry_submission": "submit_registry",
+    "follow_up_early": "record_follow_up",
+    "follow_up_week6": "record_follow_up",
+    "follow_up_month6": "record_follow_up",
+    "follow_up_month12": "record_follow_up",
+    "filter_retrieval": "record_filter_outcome",
+    "anticoagulation_review": "record_anticoagulation_review",
+}
 LABELS = {
     "by": "Clinician who did it (optional)",
     "nhs_number": "NHS number",

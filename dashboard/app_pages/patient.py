@@ -3,7 +3,7 @@
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from dashboard import auth, charts, components, deps
+from dashboard import auth, charts, components, deps, forms
 from pathway.commands import COMMANDS
 from pathway.errors import NotFound
 from pathway.policy import policy_in_force
@@ -27,12 +27,7 @@ RECORD_KINDS = {
 actor = auth.require_actor()
 st.title("Patient pathway")
 
-selected = st.session_state.get("patient_selected", "")
-ref = st.text_input(
-    "Pathway reference", value=selected, key="patient_ref_input", placeholder="Pick a row on the worklist, or type"
-).strip()
-if ref != selected:
-    st.session_state["patient_selected"] = ref
+ref = components.pathway_in_url("patient_ref_input")
 if not ref:
     st.info("Choose a pathway on the worklist (select its row) or type its reference above.")
     st.stop()
@@ -48,14 +43,16 @@ if not actor.sees_identifiers:
     data = components.without_identifiers(data)
 
 st.subheader(f"Pathway {components.plain(data['pathway'])}")
-# The identity line is plain text (st.text: no markdown), the NHS number first: whatever a name or a
-# site holds, it cannot restyle the line or put another number before the real one (hazard H7).
-person = [f"Site: {data['site']}", f"Sex: {data['sex']}"]
-if actor.sees_identifiers:
-    born = data["date_of_birth"]
-    person = [f"NHS {data['nhs_number']}", f"Patient {data['patient']}", data["name"] or "(no name recorded)"]
-    person += [f"born {born}", f"{data['sex']}", data["site"]]
-st.text(" · ".join(" ".join(str(part).split()) for part in person))
+# The identity line is plain text (st.text: no markdown), the NHS number first (components.identity_line).
+st.text(components.identity_line(detail, as_of, identifiers=actor.sees_identifiers))
+records = any(may_run(actor.role, name) for name in COMMANDS)
+if records and data["status"] == "open":
+    # Near the top: the recording page for this pathway, its next step's form chosen.
+    next_command = forms.STEP_COMMANDS.get(detail.pathway.next_step or "")
+    query = {"pathway": ref} | ({"command": next_command} if next_command else {})
+    if st.button("Record for this pathway", key="patient_record", type="primary"):
+        st.session_state[components.SELECTED] = ref
+        st.switch_page("app_pages/record.py", query_params=query)
 st.caption(
     f"{data['leg'].capitalize()} leg, {data['extent']} DVT · route **{components.words(data['route'])}** "
     f"(NICE HTG516 1.1) · presented {data['presented_on']}"
@@ -162,8 +159,3 @@ st.markdown("#### Audit history")
 audit = pd.DataFrame(data["audit"])
 audit["at"] = [components.london_time(event.at) for event in detail.audit]  # Europe/London, to the minute
 st.dataframe(audit, hide_index=True, key="patient_audit")
-
-records = any(may_run(actor.role, name) for name in COMMANDS)
-if records and data["status"] == "open" and st.button("Record for this pathway", key="patient_record", type="primary"):
-    st.session_state["record_pathway"] = ref
-    st.switch_page("app_pages/record.py")

@@ -22,15 +22,16 @@ if not allowed:
 if saved := st.session_state.pop("record_saved", None):
     st.success(saved)
 
-command = st.selectbox("What to record", allowed, key="record_command", format_func=forms.COMMAND_TITLES.__getitem__)
+# The form chosen is in the URL (?command=record_consent&pathway=REF): a reload or a link keeps it.
+command = st.selectbox(
+    "What to record", allowed, key="command", format_func=forms.COMMAND_TITLES.__getitem__, bind="query-params"
+)
 versions: dict[str, int] = st.session_state.setdefault("record_versions", {})
 on_pathway = issubclass(COMMANDS[command], PathwayCommand)
 ref = ""
 if on_pathway:
-    default = st.session_state.get("record_pathway") or st.session_state.get("patient_selected", "")
-    ref = st.text_input("Pathway reference", value=default, key="record_pathway_input").strip()
+    ref = components.pathway_in_url("record_pathway_input")
     pathway_slot = st.empty()
-    st.session_state["record_pathway"] = ref
     if not ref:
         st.info("Type the pathway's reference, or open it from the Patient page.")
         st.stop()
@@ -45,6 +46,8 @@ if on_pathway:
             pathway_slot.error(components.plain(missing.rule))
             st.stop()
     if detail is not None:
+        # Whose record this is, as plain text above the form (wrong-patient risk, hazard H7).
+        st.text(components.identity_line(detail, deps.today(), identifiers=actor.sees_identifiers))
         if reload or ref not in versions:
             versions[ref] = detail.pathway.version
         flags = ", ".join(components.flag_text(f) for f in detail.flags) or "none"

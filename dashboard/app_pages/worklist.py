@@ -23,36 +23,57 @@ actor = auth.require_actor()
 st.title("Worklist")
 
 
-def _first_page() -> None:
-    st.session_state.pop("worklist_page", None)  # back to the pagination's default, page 1
+# The filters and the page live in the URL (bound widgets: ?site=...&flag=...&page=2), so a reload
+# or a shared link opens the same view; they are also kept for the session, so leaving the worklist
+# and coming back (the sidebar drops the URL's parameters) finds them as they were.
+FILTER_KEYS = ("site", "flag", "stage", "route", "flagged", "page")
+KEPT = "worklist_kept"
 
+
+def _first_page() -> None:
+    st.session_state["page"] = 1
+
+
+# Back from another page (the widgets' own state is gone) with nothing in the URL: as they were.
+arrived = not any(key in st.session_state for key in FILTER_KEYS)
+if arrived and not any(key in st.query_params for key in FILTER_KEYS):
+    for key, value in st.session_state.get(KEPT, {}).items():
+        st.session_state[key] = value
 
 columns = st.columns([2, 3, 2, 2, 1.5])
 site = columns[0].selectbox(
-    "Site", [None, *deps.sites()], key="worklist_site", format_func=lambda v: v or "All sites", on_change=_first_page
+    "Site",
+    [None, *deps.sites()],
+    key="site",
+    format_func=lambda v: v or "All sites",
+    on_change=_first_page,
+    bind="query-params",
 )
 flag = columns[1].selectbox(
     "Flag",
     [None, *(f.code for f in FLAGS)],
-    key="worklist_flag",
+    key="flag",
     format_func=lambda v: f"{components.words(v)} ({v})" if v else "Any flag or none",
     on_change=_first_page,
+    bind="query-params",
 )
 stage = columns[2].selectbox(
     "Stage",
     [None, *(s.code for s in STAGES), STAGE_COMPLETE],
-    key="worklist_stage",
+    key="stage",
     format_func=lambda v: components.stage_words(v) if v else "All stages",
     on_change=_first_page,
+    bind="query-params",
 )
 route = columns[3].selectbox(
     "Route",
     [None, *(r.value for r in Route)],
-    key="worklist_route",
+    key="route",
     format_func=lambda v: components.words(v) if v else "All routes",
     on_change=_first_page,
+    bind="query-params",
 )
-flagged_only = columns[4].toggle("Flagged only", key="worklist_flagged_only", on_change=_first_page)
+flagged_only = columns[4].toggle("Flagged only", key="flagged", on_change=_first_page, bind="query-params")
 filters = (site, flag, stage, route, flagged_only)
 
 
@@ -73,6 +94,7 @@ def _csv_maker(factory: SessionFactory, as_of: date, identifiers: bool) -> Calla
                     flagged_only=flagged_only,
                     limit=CSV_CHUNK,
                     offset=len(rows),
+                    window_first=True,
                 )
                 rows += chunk
                 if len(chunk) < CSV_CHUNK:
@@ -108,7 +130,8 @@ def _live_worklist(page: int) -> None:
     shown = f"{(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(rows)} of {total}" if rows else "none"
     st.caption(
         f"As of **{components.london_time(now)}** (Europe/London), refreshed every minute · "
-        f"showing {shown} · select a row to open the patient's pathway"
+        f"showing {shown} · open treatment windows first (fewest days left), then red, amber and the rest · "
+        "select a row to open the patient's pathway"
     )
     table = components.worklist_frame(rows, identifiers=actor.sees_identifiers)
     window_days = policy_in_force().n("treatment_window_days")
@@ -123,17 +146,26 @@ def _live_worklist(page: int) -> None:
     )
     selected = event.selection.rows if event is not None else []
     if selected:
-        st.session_state["patient_selected"] = table.iloc[selected[0]]["pathway"]
-        st.switch_page("app_pages/patient.py")
+        ref = str(table.iloc[selected[0]]["pathway"])
+        _keep_filters()
+        st.session_state["patient_selected"] = ref
+        st.switch_page("app_pages/patient.py", query_params={"pathway": ref})
+
+
+def _keep_filters() -> None:
+    st.session_state[KEPT] = {key: st.session_state[key] for key in FILTER_KEYS if key in st.session_state}
 
 
 page_count = max(1, ceil(deps.worklist_count(deps.today(), *filters) / PAGE_SIZE))
-if st.session_state.get("worklist_page", 1) > page_count:  # the data shrank under the page shown
+if int(st.session_state.get("page") or 1) > page_count:  # the data shrank under the page shown (or a stale link)
     _first_page()
-live_worklist(int(st.session_state.get("worklist_page", 1)))
+table_slot = st.container()  # the table above its pagination; the page number is read first
 below = st.columns([4, 1])
 with below[0]:
-    st.pagination(page_count, key="worklist_page", max_visible_pages=9)
+    page_number = st.pagination(page_count, key="page", max_visible_pages=9, bind="query-params")
+with table_slot:
+    live_worklist(page_number)
+_keep_filters()  # for the sidebar's way back, which drops the URL
 # Outside the timed fragment: a download registered by a fragment run can be dropped by the next run.
 below[1].download_button(
     "Download CSV",

@@ -6,6 +6,7 @@ worklist. No fixed sleeps: the server is polled on /_stcore/health and every wai
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -87,6 +88,11 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def sign_in(page: Page, base: str, name: str, password: str = PASSWORD) -> None:
     page.goto(base)
+    fill_sign_in(page, name, password)
+
+
+def fill_sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
+    """The login form on the page shown now (a link keeps its address through the form)."""
     page.get_by_label("Username").fill(name)
     page.get_by_label("Password", exact=True).fill(password)  # plain "Password" also matches "Show password"
     page.get_by_role("button", name="Sign in").click()
@@ -163,7 +169,17 @@ def test_a_flagged_pathway_on_the_worklist_and_its_timeline(page: Page, served: 
     frame = page.get_by_test_id("stDataFrame").bounding_box()
     assert frame is not None
     page.mouse.click(frame["x"] + 12, frame["y"] + 35 + 17)
-    expect(page.get_by_role("heading", name="Pathway P-MISSED")).to_be_visible()
+    expect(page.get_by_role("heading", name="Patient pathway")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/patient\?pathway=[^&]+$"))  # the link names the pathway opened
+    opened = page.url.rsplit("=", 1)[1]
+    expect(page.get_by_role("heading", name=f"Pathway {opened}")).to_be_visible()
+    # A shared link opens the same pathway in a fresh page load (after signing in there, if asked to).
+    page.goto(f"{base}/patient?pathway=P-MISSED")
+    heading = page.get_by_role("heading", name="Pathway P-MISSED")
+    expect(heading.or_(page.get_by_label("Username"))).to_be_visible(timeout=FIRST_RENDER_MS)
+    if page.get_by_label("Username").is_visible():
+        fill_sign_in(page, "coord")
+    expect(heading).to_be_visible()
     expect(page.get_by_text("missed by 6 days")).to_be_visible()
     reference = page.get_by_label("Pathway reference")
     reference.fill("P-TREATED")

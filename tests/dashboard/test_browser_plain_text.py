@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from dashboard.components import nhs_number
 from dashboard.launch import start_dashboard, stop_dashboard
 from pathway.db import make_engine, make_session_factory
 from tests.dashboard.conftest import CHEAP_HASH
@@ -148,5 +149,5 @@ def test_the_identity_line_shows_the_real_nhs_number_first(tab: Page, served: st
     identity = tab.get_by_test_id("stMain").get_by_test_id("stText").filter(has_text="NHS")
     expect(identity).to_have_count(1)
     line = identity.inner_text()
-    assert line.startswith(f"NHS {HOSTILE_NHS} · ")
+    assert line.startswith(f"NHS {nhs_number(HOSTILE_NHS)} · ")
     assert NAME in line  # the name as typed, directive and all, after the real number

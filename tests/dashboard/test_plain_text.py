@@ -97,7 +97,7 @@ def test_the_patient_page_shows_recorded_text_as_text_and_the_real_nhs_number_fi
     assert_no_active_text(at)
     (identity,) = [t.value for t in at.text if "NHS" in t.value]
     # The real number is the line's first: the name's fake one can only come after it.
-    assert identity.startswith(f"NHS {HOSTILE_NHS} · ")
+    assert identity.startswith("NHS 999 000 0050 · ")
     assert NAME in identity and IMAGE in identity  # shown whole, as typed
     recorded = "".join(frame.value.to_csv() for frame in at.dataframe)
     assert RATIONALE in recorded  # the record's tables hold the text as it was typed
@@ -123,9 +123,9 @@ def test_an_unknown_reference_typed_is_echoed_as_text(database: SessionFactory, 
 
 
 def test_the_record_page_shows_the_hostile_pathway_and_its_rejections_as_text(hostile: SessionFactory) -> None:
-    at = page("record", "clin", record_pathway="P-HOSTILE")
+    at = page("record", "clin", patient_selected="P-HOSTILE")
     assert_no_active_text(at)
-    at.selectbox(key="record_command").set_value("register_patient").run()
+    at.selectbox(key="command").set_value("register_patient").run()
     at.text_input(key="record_register_patient_patient").input("H-HOSTILE")
     at.text_input(key="record_register_patient_nhs_number").input(NHS[0])
     at.text_input(key="record_register_patient_site").input(IMAGE)

@@ -25,9 +25,9 @@ def key(command: str, field: str) -> str:
 
 
 def recording(user: str, command: str, pathway: str | None = None) -> AppTest:
-    state: dict[str, Any] = {"record_pathway": pathway} if pathway else {}
+    state: dict[str, Any] = {"patient_selected": pathway} if pathway else {}
     at = page("record", user, **state)
-    return at.selectbox(key="record_command").set_value(command).run()
+    return at.selectbox(key="command").set_value(command).run()
 
 
 def fill_consent(at: AppTest, consented_on: date) -> AppTest:
@@ -52,10 +52,10 @@ def consents(factory: SessionFactory, pathway: str) -> int:
 
 
 def test_each_role_is_offered_only_the_commands_it_may_run(database: SessionFactory) -> None:
-    coordinator = page("record", "coord").selectbox(key="record_command").options
+    coordinator = page("record", "coord").selectbox(key="command").options
     assert coordinator == [COMMAND_TITLES[c] for c in COMMANDS if c in COORDINATOR_COMMANDS]
     assert "Record consent" not in coordinator and "Record the MDT outcome" in coordinator
-    clinician = page("record", "clin").selectbox(key="record_command").options
+    clinician = page("record", "clin").selectbox(key="command").options
     assert clinician == [COMMAND_TITLES[c] for c in COMMANDS]
     auditor = page("record", "audit")
     assert auditor.info[0].value == "The auditor role reads only: it records nothing."
@@ -212,7 +212,7 @@ def test_the_safety_check_form_lists_contraindications_as_checkboxes_absolute_th
 
 
 def test_a_coordinator_is_not_offered_the_safety_check(database: SessionFactory) -> None:
-    options = page("record", "coord").selectbox(key="record_command").options
+    options = page("record", "coord").selectbox(key="command").options
     assert COMMAND_TITLES["record_safety_check"] not in options
 
 
