@@ -49,7 +49,8 @@ records = any(may_run(actor.role, name) for name in COMMANDS)
 if records and data["status"] == "open":
     # Near the top: the recording page for this pathway, its next step's form chosen.
     next_command = forms.STEP_COMMANDS.get(detail.pathway.next_step or "")
-    query = {"pathway": ref} | ({"command": next_command} if next_command else {})
+    # A bound selectbox carries its option's label in the URL (readable links: ?command=Record+consent).
+    query = {"pathway": ref} | ({"command": forms.COMMAND_TITLES[next_command]} if next_command else {})
     if st.button("Record for this pathway", key="patient_record", type="primary"):
         st.session_state[components.SELECTED] = ref
         st.switch_page("app_pages/record.py", query_params=query)
