@@ -62,9 +62,24 @@ if on_pathway:
                 f"(now version {detail.pathway.version}). Press **Reload pathway** before saving."
             )
 
-form = forms.command_form(command, deps.today())
+# Sites on record, only for a form that names a site (a new one must be confirmed as new).
+known_sites = deps.sites() if "site" in COMMANDS[command].model_fields else []
+form = forms.command_form(command, deps.today(), known_sites)
+refused = form.problems
 if form.submitted:
     payload = form.payload | ({"pathway": ref} if on_pathway else {})
+    # Every broken rule of the form at once, each under its field; nothing is sent until all are fixed.
+    for field_name, rule in forms.every_problem(payload):
+        refused.setdefault(field_name.split(".")[0], rule)
+    for field_name, rule in refused.items():
+        slot = form.slots.get(field_name) or (pathway_slot if on_pathway and field_name == "pathway" else form.general)
+        slot.error(f"{forms.label(field_name)}: {components.plain(forms.plain_words(rule))}")
+    if refused:
+        form.general.error(
+            f"Not saved: {len(refused)} {'entry needs' if len(refused) == 1 else 'entries need'} "
+            "attention (shown beside each)."
+        )
+if form.submitted and not refused:
     # One command is one transaction (pathway.services.execute): an outage before its commit leaves
     # nothing written, and the form keeps the entries for the next try.
     with outage.reported("save", message=outage.NOT_RECORDED, slot=form.general):
@@ -96,7 +111,7 @@ if form.submitted:
         except CommandRejected as rejected:
             field = rejected.field.split(".")[0]
             slot = form.slots.get(field) or (pathway_slot if on_pathway and field == "pathway" else form.general)
-            slot.error(f"{forms.label(field)}: {components.plain(rejected.rule)}")
+            slot.error(f"{forms.label(field)}: {components.plain(forms.plain_words(rejected.rule))}")
         except AccessDenied as denied:
             form.general.error(f"Not allowed: {components.plain(denied)}")
         else:

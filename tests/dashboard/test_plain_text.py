@@ -5,6 +5,7 @@ it, or echoes what was typed, is run: no element that Streamlit renders as markd
 user's text unescaped, and the identity line puts the real NHS number first.
 """
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -129,6 +130,8 @@ def test_the_record_page_shows_the_hostile_pathway_and_its_rejections_as_text(ho
     at.text_input(key="record_register_patient_patient").input("H-HOSTILE")
     at.text_input(key="record_register_patient_nhs_number").input(NHS[0])
     at.text_input(key="record_register_patient_site").input(IMAGE)
+    at.date_input(key="record_register_patient_date_of_birth").set_value(date(1970, 3, 4))
+    at.selectbox(key="record_register_patient_sex").set_value("female")
     at = at.button(key="FormSubmitter:record_form_register_patient-Save").click().run()
     assert_no_active_text(at)
     assert any("already registered" in e.value for e in at.error)

@@ -112,6 +112,8 @@ def test_a_save_that_crosses_another_users_says_so_and_keeps_the_entries(databas
 
 def test_mdt_quorum_rejection_then_a_complete_mdt(database: SessionFactory) -> None:
     at = recording("coord", "record_mdt", "P-QUIET")
+    at.date_input(key=key("record_mdt", "held_on")).set_value(today())
+    at.radio(key=key("record_mdt", "thrombolysis")).set_value("no")
     at.selectbox(key=key("record_mdt", "decision")).set_value("pmt")
     at.text_area(key=key("record_mdt", "rationale")).input("Iliofemoral DVT, fit for PMT.")
     at.text_input(key=key("record_mdt", "attendee_vascular_surgeon")).input("Dr V")
@@ -136,6 +138,7 @@ def test_register_patient_rejects_a_bad_nhs_number_beside_it(database: SessionFa
     at.text_input(key=key("register_patient", "patient")).input("H9")
     at.text_input(key=key("register_patient", "nhs_number")).input("9434765918")
     at.date_input(key=key("register_patient", "date_of_birth")).set_value(date(1960, 1, 2))
+    at.selectbox(key=key("register_patient", "sex")).set_value("male")
     at.text_input(key=key("register_patient", "site")).input("North Vale")
     at = save(at, "register_patient")
     assert element_after(at, key("register_patient", "nhs_number")).value.startswith("NHS number: check digit")
@@ -149,6 +152,10 @@ def test_a_diagnosis_opens_a_pathway_from_the_form(database: SessionFactory) -> 
     at.text_input(key=key("record_diagnosis", "pathway")).input("P-NEW")
     at.text_input(key=key("record_diagnosis", "patient")).input("H4")
     at.multiselect(key=key("record_diagnosis", "veins")).set_value(["external_iliac", "common_femoral"])
+    for field in ("presented_on", "symptom_onset_on", "referred_on"):
+        at.date_input(key=key("record_diagnosis", field)).set_value(today())
+    at.selectbox(key=key("record_diagnosis", "leg")).set_value("left")
+    at.selectbox(key=key("record_diagnosis", "imaging")).set_value("duplex")
     at = save(at, "record_diagnosis")
     assert [s.value for s in at.success] == ["Saved: record the diagnosis (opens a pathway) for pathway P-NEW."]
     with database() as session:
@@ -232,7 +239,8 @@ def test_a_procedure_hold_without_its_plan_is_refused_beside_the_restart_field(d
 
 def test_the_new_optional_fields_are_on_their_forms(database: SessionFactory) -> None:
     diagnosis = recording("coord", "record_diagnosis")
-    assert diagnosis.selectbox(key=key("record_diagnosis", "pregnant")).options == ["—", "yes", "no"]
+    assert diagnosis.radio(key=key("record_diagnosis", "pregnant")).options == ["yes", "no"]
+    assert diagnosis.radio(key=key("record_diagnosis", "pregnant")).value is None  # nothing chosen for the user
     mdt = recording("coord", "record_mdt", "P-QUIET")
     assert mdt.text_area(key=key("record_mdt", "outside_scope_plan")) is not None
     procedure = recording("clin", "record_procedure", "P-CONSENT")
