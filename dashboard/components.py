@@ -8,6 +8,7 @@ markdown: a whole line of it goes to `st.text` (no parsing at all), and a piece 
 sentence that Streamlit renders as markdown (titles, captions, alerts) goes through `plain` first.
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
@@ -132,6 +133,16 @@ def uk_date(value: date | None) -> str:
     return f"{value.day} {value:%b %Y}" if value else ""
 
 
+def shown_date(iso_day: str | None) -> str:
+    """A date the read side gives as ISO text (PathwayDetail.as_dict), shown the UK way."""
+    return uk_date(date.fromisoformat(iso_day)) if iso_day else ""
+
+
+def uk_dates_in(text: str) -> str:
+    """ISO dates inside a sentence the read side wrote (never user text), shown the UK way."""
+    return _ISO_DAY.sub(lambda m: shown_date(m[0]), text)
+
+
 def days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
@@ -220,7 +231,7 @@ def worklist_columns(window_days: int) -> dict[str, Any]:
 
 
 def worklist_csv(rows: Iterable[WorklistRow], *, identifiers: bool) -> str:
-    """Every filtered row, plain values (flags as 'CODE severity due' with words), formula-safe."""
+    """Every filtered row, plain values (flags as 'CODE severity due' with words), UK dates, formula-safe."""
     fields = ["pathway", "patient", "site", "severity", "flags", "window_days_left", "next_step", "next_due_on"]
     fields += ["owner_role", "route", "stage", "decision", "presented_on"]
     if not identifiers:
@@ -229,8 +240,10 @@ def worklist_csv(rows: Iterable[WorklistRow], *, identifiers: bool) -> str:
     def shown(row: WorklistRow) -> dict[str, Any]:
         data = row.as_dict()
         data["flags"] = "; ".join(
-            f"{f.code} {f.severity.value} due {f.due_on.isoformat()} ({words(f.code)})" for f in row.flags
+            f"{f.code} {f.severity.value} due {csv_date(f.due_on)} ({words(f.code)})" for f in row.flags
         )
+        data["presented_on"] = csv_date(row.presented_on)
+        data["next_due_on"] = csv_date(row.next_due_on)
         return data
 
     return write_csv((shown(row) for row in rows), fields)
@@ -245,9 +258,53 @@ def frame(items: Iterable[Any]) -> pd.DataFrame:
     return pd.DataFrame([asdict(i) if is_dataclass(i) and not isinstance(i, type) else dict(i) for i in items])
 
 
+def csv_date(value: date | None) -> str:
+    """A date in a CSV download: DD/MM/YYYY, as UK spreadsheets read it (blank when there is none)."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(LONDON).strftime("%d/%m/%Y %H:%M") if value.tzinfo else value
+    if isinstance(value, date):
+        return csv_date(value)
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return csv_date(date.fromisoformat(value))
+    return None if _missing(value) else value
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and other containers
+        return False
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def shown_values(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as shown on screen: UK dates (6 Dec 2026), codes kept, blank (never "None") when empty."""
+
+    def one(value: Any) -> str:
+        if isinstance(value, datetime):
+            return london_time(value)
+        if isinstance(value, date):
+            return uk_date(value)
+        if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+            return uk_date(date.fromisoformat(value))
+        if value is None or _missing(value):
+            return ""
+        if isinstance(value, list):
+            return ", ".join(one(v) for v in value)
+        return str(value)
+
+    return pd.DataFrame([{k: one(v) for k, v in row.items()} for row in records])
+
+
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """A table as a download: the one formula-safe CSV writer (pathway.exports.csv_file)."""
-    records = table.to_dict("records")  # Python values: numbers stay numbers
+    """A table as a download: the one formula-safe CSV writer (pathway.exports.csv_file), UK dates."""
+    records = [{k: _csv_value(v) for k, v in row.items()} for row in table.to_dict("records")]
     return write_csv(records, [str(c) for c in table.columns]).encode("utf-8")
 
 

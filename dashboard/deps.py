@@ -24,6 +24,7 @@ from pathway.settings import Settings
 # The worklist refreshes every minute; its cache is shorter so a refresh always reads anew.
 WORKLIST_TTL = "20s"
 REPORT_TTL = "5m"
+SITE_COMMANDS = {"register_patient", "record_diagnosis", "notify_governance"}
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,20 @@ def today() -> date:
     return london_date(now())
 
 
-def clear_reads() -> None:
-    """After a successful write: every cached read may be stale."""
-    st.cache_data.clear()
+def clear_reads(command: str | None = None) -> None:
+    """After a successful write: clear the reads it can change, not every cache of every user.
+
+    Any command can change the worklist and its counts; only a command naming a site can add one.
+    Reports are summaries over months and expire on their own (REPORT_TTL). With no command (a
+    database outage) every cached read is dropped, so nothing read before it is shown as current.
+    """
+    if command is None:
+        st.cache_data.clear()
+        return
+    for read in (worklist_page, worklist_count, severity_counts):
+        read.clear()
+    if command in SITE_COMMANDS:
+        sites.clear()
 
 
 @st.cache_data(ttl=WORKLIST_TTL, max_entries=200, show_spinner=False)
@@ -138,6 +150,15 @@ def reminder_queries() -> ModuleType | None:
         return None
     wanted = ("recent_notifications", "failed_notifications")
     return module if all(hasattr(module, name) for name in wanted) else None
+
+
+def pathway_notifications(ref: str, limit: int = 200) -> list[Any] | None:
+    """One pathway's notifications, read by pathway in SQL; None when reminders are not configured."""
+    module = reminder_queries()
+    if module is None or not hasattr(module, "pathway_notifications"):
+        return None
+    with session_factory()() as session:
+        return list(module.pathway_notifications(session, ref, limit=limit))
 
 
 def notifications(kind: str, limit: int = 200) -> list[Any] | None:

@@ -115,7 +115,7 @@ if form.submitted and not refused:
         except AccessDenied as denied:
             form.general.error(f"Not allowed: {components.plain(denied)}")
         else:
-            deps.clear_reads()
+            deps.clear_reads(command)
             if outcome.pathway:
                 versions[outcome.pathway] = outcome.version or 0
             where = f" for pathway {components.plain(outcome.pathway)}" if outcome.pathway else ""

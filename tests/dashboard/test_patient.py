@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.components import uk_date
 from pathway.db import SessionFactory
 from pathway.stages import STAGES
 from tests.dashboard.conftest import NHS, page, texts, today
@@ -126,7 +127,7 @@ def test_the_safety_net_is_shown_with_recorded_text_as_text(database: SessionFac
     execute(database, SEEDER, hold, recorded_at=utc_now())
     at = page("patient", "clin", patient_selected="P-CONSENT")
     shown = [t.value for t in at.text]
-    assert f"Latest safety check {today().isoformat()}: platelets 30 x10^9/L (below 50)" in shown
+    assert f"Latest safety check {uk_date(today())}: platelets 30 x10^9/L (below 50)" in shown
     held = next(line for line in shown if line.startswith("Anticoagulation held"))
     assert "Dr *H* <b>Haem</b>" in held  # a typed name is shown as typed, never rendered
     assert any(line.startswith("Post-thrombotic syndrome: not yet assessable") for line in shown)
