@@ -122,6 +122,12 @@ def sites() -> list[str]:
         return reports.sites(session)
 
 
+def find_pathways(text: str, identifiers: bool) -> list[queries.FoundPathway]:
+    """The search box: reference, NHS number or hospital number, over the whole table (never cached)."""
+    with session_factory()() as session:
+        return queries.find_pathways(session, text, identifiers=identifiers)
+
+
 OPENED = "record_opened"  # session state: the (page, pathway) whose opening was last audited
 
 

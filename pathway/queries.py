@@ -547,3 +547,42 @@ def pathway_detail(session: Session, ref: str, as_of: date, *, policy: Policy | 
         as_of=as_of,
         policy=policy,
     )
+
+
+@dataclass(frozen=True)
+class FoundPathway:
+    pathway: str
+    patient: str
+    site: str
+    stage: str
+    status: str  # open or closed
+
+
+def find_pathways(session: Session, text: str, *, identifiers: bool = True, limit: int = 20) -> list[FoundPathway]:
+    """Pathways whose reference (any case) is `text`, or, with `identifiers`, whose patient's NHS number
+    (spaces ignored) or hospital number (any case) is: the whole table, not a page of the worklist.
+
+    Without `identifiers` (a pseudonymised reader) only the pathway reference is looked up, so an
+    NHS number cannot be used to find whose record a pathway is.
+    """
+    wanted = " ".join(text.split())
+    if not wanted:
+        return []
+    pathway, patient = table_of(Pathway), table_of(Patient)
+    matches = [func.lower(pathway.c.ref) == wanted.lower()]
+    if identifiers:
+        digits = wanted.replace(" ", "").replace("-", "")
+        if digits.isdigit():
+            matches.append(patient.c.nhs_number == digits)
+        matches.append(func.lower(patient.c.ref) == wanted.lower())
+    query = (
+        core_select(pathway.c.ref, patient.c.ref, pathway.c.site, pathway.c.stage, pathway.c.closed_on)
+        .join(patient, patient.c.id == pathway.c.patient_id)
+        .where(or_(*matches))
+        .order_by(pathway.c.closed_on.is_not(None), pathway.c.presented_on.desc(), pathway.c.ref)
+        .limit(limit)
+    )
+    return [
+        FoundPathway(ref, patient_ref, site, stage, "closed" if closed_on else "open")
+        for ref, patient_ref, site, stage, closed_on in session.execute(query)
+    ]

@@ -23,6 +23,23 @@ actor = auth.require_actor()
 st.title("Worklist")
 
 
+# A lookup over the whole table (not the rows on screen): reference in any case, and for those who
+# see identifiers the NHS number (with or without spaces) or the hospital number.
+what = "pathway reference, NHS number or hospital number" if actor.sees_identifiers else "pathway reference"
+wanted = st.text_input(f"Find a pathway by {what}", key="worklist_find")
+if wanted.strip():
+    found = deps.find_pathways(wanted, actor.sees_identifiers)
+    if not found:
+        st.info(f"No pathway found for {components.plain(wanted.strip())}.")
+    for hit in found:
+        shown = f"{hit.pathway} · {hit.patient} · " if actor.sees_identifiers else f"{hit.pathway} · "
+        st.page_link(
+            "app_pages/patient.py",
+            label=components.plain(f"{shown}{hit.site} · {components.stage_words(hit.stage)} · {hit.status}"),
+            query_params={"pathway": hit.pathway},
+            icon=":material/open_in_new:",
+        )
+
 # The filters and the page live in the URL (bound widgets: ?site=...&flag=...&page=2), so a reload
 # or a shared link opens the same view; they are also kept for the session, so leaving the worklist
 # and coming back (the sidebar drops the URL's parameters) finds them as they were.
