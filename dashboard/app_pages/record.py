@@ -51,7 +51,8 @@ if on_pathway:
         if reload or ref not in versions:
             versions[ref] = detail.pathway.version
         flags = ", ".join(components.flag_text(f) for f in detail.flags) or "none"
-        st.caption(
+        # Markdown, not a caption: a caption's faded text put the flag badges below 4.5:1 contrast.
+        st.markdown(
             f"Stage **{components.stage_words(detail.pathway.stage)}** · next step "
             f"**{components.words(detail.pathway.next_step) or '—'}** · flags: {flags} · "
             f"you are recording against version {versions[ref]}"

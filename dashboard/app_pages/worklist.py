@@ -57,36 +57,58 @@ if arrived and not any(key in st.query_params for key in FILTER_KEYS):
     for key, value in st.session_state.get(KEPT, {}).items():
         st.session_state[key] = value
 
+SITE_OPTIONS = [None, *deps.sites()]
+FLAG_OPTIONS = [None, *(f.code for f in FLAGS)]
+STAGE_OPTIONS = [None, *(s.code for s in STAGES), STAGE_COMPLETE]
+ROUTE_OPTIONS = [None, *(r.value for r in Route)]
+
+
+def _site_words(v: str | None) -> str:
+    return v or "All sites"
+
+
+def _flag_words(v: str | None) -> str:
+    return f"{components.words(v)} ({v})" if v else "Any flag or none"
+
+
+def _stage_words(v: str | None) -> str:
+    return components.stage_words(v) if v else "All stages"
+
+
+def _route_words(v: str | None) -> str:
+    return components.words(v) if v else "All routes"
+
+
 columns = st.columns([2, 3, 2, 2, 1.5])
 site = columns[0].selectbox(
     "Site",
-    [None, *deps.sites()],
+    SITE_OPTIONS,
     key="site",
-    format_func=lambda v: v or "All sites",
+    format_func=_site_words,
     on_change=_first_page,
     bind="query-params",
 )
 flag = columns[1].selectbox(
     "Flag",
-    [None, *(f.code for f in FLAGS)],
+    FLAG_OPTIONS,
     key="flag",
-    format_func=lambda v: f"{components.words(v)} ({v})" if v else "Any flag or none",
+    format_func=_flag_words,
     on_change=_first_page,
     bind="query-params",
 )
 stage = columns[2].selectbox(
     "Stage",
-    [None, *(s.code for s in STAGES), STAGE_COMPLETE],
+    STAGE_OPTIONS,
     key="stage",
-    format_func=lambda v: components.stage_words(v) if v else "All stages",
+    format_func=_stage_words,
     on_change=_first_page,
     bind="query-params",
 )
 route = columns[3].selectbox(
     "Route",
-    [None, *(r.value for r in Route)],
+    ROUTE_OPTIONS,
     key="route",
-    format_func=lambda v: components.words(v) if v else "All routes",
+    format_func=_route_words,
     on_change=_first_page,
     bind="query-params",
 )

@@ -65,7 +65,7 @@ def test_each_role_is_offered_only_the_commands_it_may_run(database: SessionFact
 def test_recording_consent_saves_it_and_clears_the_flag(database: SessionFactory) -> None:
     assert "CONSENT_OUTSTANDING" in flags(database, "P-CONSENT")
     at = recording("clin", "record_consent", "P-CONSENT")
-    assert "you are recording against version" in at.caption[0].value
+    assert any("you are recording against version" in m.value for m in at.markdown)
     at = save(fill_consent(at, today() - timedelta(days=1)), "record_consent")
     assert not at.exception
     assert [s.value for s in at.success] == ["Saved: record consent for pathway P-CONSENT."]

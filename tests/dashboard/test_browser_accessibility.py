@@ -1,0 +1,96 @@
+"""axe-core (axe-playwright-python) on every page of the dashboard in chromium, at 1400 and 800 px wide:
+no serious or critical violation. Also: a worklist row opens with the keyboard, and the patient's
+window reads "missed by N days" in the browser."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from pathway import reports
+from pathway.db import make_engine, make_session_factory
+from tests.dashboard.conftest import today
+from tests.dashboard.test_browser import (  # noqa: F401  (`browser` and `served` are fixtures, used by name)
+    FIRST_RENDER_MS,
+    browser,
+    fill_sign_in,
+    served,
+    wait_until_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "worklist": "",
+    "patient": "patient?pathway=P-MISSED",
+    "recording": "record?pathway=P-CONSENT&command=Record+consent",
+    "reports": "reports",
+    "reminders": "reminders",
+    "exports": "exports",
+    "codes": "codes",
+    "policy": "policy",
+}
+WIDTHS = (1400, 800)
+
+
+@pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")
+def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:  # noqa: F811
+    context = browser.new_context(viewport={"width": request.param, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(20_000)
+    yield opened
+    context.close()
+
+
+def serious(results: Any) -> list[str]:
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            targets = [f"{node['html'][:120]} {node.get('failureSummary', '')[:200]}" for node in violation["nodes"]][
+                :3
+            ]
+            found.append(f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])}): {targets}")
+    return found
+
+
+def open_signed_in(tab: Page, base: str, path: str, name: str = "clin") -> None:
+    tab.goto(f"{base}/{path}")
+    expect(tab.get_by_label("Username")).to_be_visible(timeout=FIRST_RENDER_MS)
+    fill_sign_in(tab, name)
+    expect(tab.get_by_test_id("stSidebar").or_(tab.get_by_test_id("stSidebarCollapsedControl")).first).to_be_attached()
+    expect(tab.get_by_role("heading", level=1)).to_be_visible(timeout=FIRST_RENDER_MS)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_serious_or_critical_axe_violation(tab: Page, served: tuple[str, Path], name: str) -> None:  # noqa: F811
+    base, _ = served
+    open_signed_in(tab, base, PAGES[name])
+    wait_until_idle(tab)
+    found = serious(Axe().run(tab))
+    assert found == [], "\n".join(found)
+
+
+def test_the_worklist_shows_missed_windows_in_words_and_open_windows_first(
+    tab: Page,
+    served: tuple[str, Path],  # noqa: F811
+) -> None:
+    base, database = served
+    open_signed_in(tab, base, "?site=North+Vale", name="coord")
+    grid = tab.get_by_test_id("stDataFrame").get_by_role("gridcell", include_hidden=True)
+    expect(grid.filter(has_text="missed by ").first).to_be_attached()
+    expect(grid.filter(has_text="0 days left")).to_have_count(0)
+    expect(grid.filter(has_text="1 days left")).to_have_count(0)
+    # The first row is a case whose window is still open (the default order puts them first).
+    first_window = tab.get_by_test_id("stDataFrame").get_by_role("row", include_hidden=True).nth(1)
+    expect(first_window.get_by_role("gridcell", include_hidden=True).filter(has_text=" left")).to_have_count(1)
+    # The site filter came from the link, through the sign-in form: only that site's pathways counted.
+    engine = make_engine(f"sqlite:///{database}")
+    with make_session_factory(engine)() as session:
+        north, every = (reports.count_worklist(session, today(), site=s) for s in ("North Vale", None))
+    engine.dispose()
+    assert north < every
+    matching = tab.get_by_test_id("stMetric").filter(has_text="Matching filters")
+    expect(matching.get_by_test_id("stMetricValue")).to_have_text(str(north))
