@@ -31,6 +31,18 @@ STAGE_TITLES = {s.code: s.title for s in STAGES} | {STAGE_COMPLETE: "Complete", 
 IDENTIFIER_KEYS = ("patient", "name", "nhs_number", "date_of_birth")
 
 
+# WCAG 2.4.7: a keyboard focus ring everywhere, unlike the sidebar's current-page highlight (a
+# tinted background): a thick dark outline only on keyboard focus (:focus-visible).
+FOCUS_CSS = """<style>
+:focus-visible { outline: 3px solid #0b3d91 !important; outline-offset: 2px !important; }
+[data-testid="stSidebarNav"] a:focus-visible { outline: 3px solid #0b3d91 !important; text-decoration: underline; }
+</style>"""
+
+
+def focus_style() -> None:
+    st.html(FOCUS_CSS)
+
+
 def plain(text: object) -> str:
     """User text made literal inside a sentence that Streamlit renders as markdown (pathway.text)."""
     return markdown_literal(text)

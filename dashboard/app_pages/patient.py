@@ -66,12 +66,12 @@ if treated_on is not None:
 elif left is None:
     window = "no procedure planned"
 else:
-    window = f"{left} days left" if left >= 0 else f"missed by {-left} days"
-cards = st.columns([1, 2, 1, 2])
-cards[0].metric("Status", data["status"], border=True)
-cards[1].metric("Stage", components.stage_words(data["stage"]), border=True)
-cards[2].metric("MDT decision", components.words(data["decision"]) or "not yet", border=True)
-cards[3].metric(f"{policy_in_force().n('treatment_window_days')}-day window", window, border=True)
+    window = components.window_words(left)
+cards = st.container(horizontal=True)  # cards wrap onto a new line at 800 px instead of truncating
+cards.metric("Status", data["status"], border=True, width=160)
+cards.metric("Stage", components.stage_words(data["stage"]), border=True, width=320)
+cards.metric("MDT decision", components.words(data["decision"]) or "not yet", border=True, width=220)
+cards.metric(f"{policy_in_force().n('treatment_window_days')}-day window", window, border=True, width=260)
 
 st.markdown("#### Standing flags")
 if detail.flags:

@@ -79,40 +79,46 @@ def _route_words(v: str | None) -> str:
     return components.words(v) if v else "All routes"
 
 
-columns = st.columns([2, 3, 2, 2, 1.5])
-site = columns[0].selectbox(
+# A wrapping row, not fixed columns: at 800 px the filters move onto a second line instead of
+# being cut to "Sta..." (each keeps a readable width).
+columns = st.container(horizontal=True, vertical_alignment="bottom")
+site = columns.selectbox(
     "Site",
     SITE_OPTIONS,
     key="site",
     format_func=_site_words,
     on_change=_first_page,
     bind="query-params",
+    width=220,
 )
-flag = columns[1].selectbox(
+flag = columns.selectbox(
     "Flag",
     FLAG_OPTIONS,
     key="flag",
     format_func=_flag_words,
     on_change=_first_page,
     bind="query-params",
+    width=340,
 )
-stage = columns[2].selectbox(
+stage = columns.selectbox(
     "Stage",
     STAGE_OPTIONS,
     key="stage",
     format_func=_stage_words,
     on_change=_first_page,
     bind="query-params",
+    width=240,
 )
-route = columns[3].selectbox(
+route = columns.selectbox(
     "Route",
     ROUTE_OPTIONS,
     key="route",
     format_func=_route_words,
     on_change=_first_page,
     bind="query-params",
+    width=220,
 )
-flagged_only = columns[4].toggle("Flagged only", key="flagged", on_change=_first_page, bind="query-params")
+flagged_only = columns.toggle("Flagged only", key="flagged", on_change=_first_page, bind="query-params")
 filters = (site, flag, stage, route, flagged_only)
 
 
@@ -158,11 +164,11 @@ def _live_worklist(page: int) -> None:
     as_of = deps.today()
     total = deps.worklist_count(as_of, *filters)
     counts = deps.severity_counts(as_of, site)
-    metrics = st.columns(4)
-    metrics[0].metric(":red[Red]", counts["red"], border=True)
-    metrics[1].metric(":orange[Amber]", counts["amber"], border=True)
-    metrics[2].metric("Open pathways", sum(counts.values()), border=True)
-    metrics[3].metric("Matching filters", total, border=True)
+    metrics = st.container(horizontal=True)  # wraps at narrow widths rather than truncating
+    metrics.metric(":red[Red]", counts["red"], border=True, width=170)
+    metrics.metric(":orange[Amber]", counts["amber"], border=True, width=170)
+    metrics.metric("Open pathways", sum(counts.values()), border=True, width=170)
+    metrics.metric("Matching filters", total, border=True, width=170)
     pages = max(1, ceil(total / PAGE_SIZE))
     page = min(page, pages)
     rows = deps.worklist_page(as_of, *filters, PAGE_SIZE, (page - 1) * PAGE_SIZE)
@@ -183,6 +189,20 @@ def _live_worklist(page: int) -> None:
         selection_mode="single-row",
         height=min(38 + 35 * max(len(table), 1), 38 + 35 * 20),
     )
+    # The keyboard way to open a row (the grid's own row selection needs Shift+Space): choose its
+    # reference here and press Enter.
+    chosen = st.selectbox(
+        "Open a pathway listed above",
+        list(table["pathway"]),
+        index=None,
+        key="worklist_open",
+        placeholder="Type or choose a reference, then Enter",
+        width=340,
+    )
+    if chosen:
+        _keep_filters()
+        st.session_state["patient_selected"] = chosen
+        st.switch_page("app_pages/patient.py", query_params={"pathway": chosen})
     selected = event.selection.rows if event is not None else []
     if selected:
         ref = str(table.iloc[selected[0]]["pathway"])

@@ -2,6 +2,7 @@
 no serious or critical violation. Also: a worklist row opens with the keyboard, and the patient's
 window reads "missed by N days" in the browser."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,41 @@ def test_the_worklist_shows_missed_windows_in_words_and_open_windows_first(
     assert north < every
     matching = tab.get_by_test_id("stMetric").filter(has_text="Matching filters")
     expect(matching.get_by_test_id("stMetricValue")).to_have_text(str(north))
+
+
+def test_a_worklist_row_opens_from_the_keyboard(tab: Page, served: tuple[str, Path]) -> None:  # noqa: F811
+    base, _ = served
+    open_signed_in(tab, base, "", name="coord")
+    chooser = tab.get_by_role("combobox", name="Open a pathway listed above")
+    chooser.focus()
+    expect(chooser).to_be_focused()
+    tab.keyboard.press("ArrowDown")  # the list opens on the first row's reference
+    expect(tab.get_by_role("option").first).to_be_visible()
+    tab.keyboard.press("Enter")
+    expect(tab).to_have_url(re.compile(r"/patient\?pathway=[^&]+$"))
+    opened = tab.url.rsplit("=", 1)[1]
+    expect(tab.get_by_role("heading", name=f"Pathway {opened}")).to_be_visible()
+
+
+def test_keyboard_focus_is_visible_and_unlike_the_current_page_mark(tab: Page, served: tuple[str, Path]) -> None:  # noqa: F811
+    base, _ = served
+    open_signed_in(tab, base, "", name="coord")
+    link = tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Reports")
+    wait_until_idle(tab)
+    expect(link).to_be_visible()
+    link.focus()
+    expect(link).to_be_focused()
+    tab.keyboard.press("Shift+Tab")
+    tab.keyboard.press("Tab")  # focus arrives by keyboard, so :focus-visible applies
+    outline = link.evaluate("e => getComputedStyle(e).outlineWidth + ' ' + getComputedStyle(e).outlineStyle")
+    assert outline == "3px solid"
+
+
+def test_the_patient_cards_are_not_truncated(tab: Page, served: tuple[str, Path]) -> None:  # noqa: F811
+    base, _ = served
+    open_signed_in(tab, base, "patient?pathway=P-MISSED", name="coord")
+    expect(tab.get_by_role("heading", name="Pathway P-MISSED")).to_be_visible()
+    for part in ("stMetricLabel", "stMetricValue"):
+        for element in tab.get_by_test_id(part).all():
+            clipped = element.evaluate("e => e.scrollWidth > e.clientWidth + 1")
+            assert not clipped, element.inner_text()
