@@ -124,7 +124,9 @@ def worklist(
     order = [rank.desc(), due.asc().nulls_last(), col(Pathway.ref)]
     if window_first:
         open_window = col(Pathway.window_closes_on) >= as_of
-        order = [case((open_window, 0), else_=1), case((open_window, Pathway.window_closes_on), else_=None), *order]
+        # As the tiered read's window tier: days left, then reference; the rest in the usual order.
+        first = [case((open_window, 0), else_=1), case((open_window, Pathway.window_closes_on), else_=None)]
+        order = [*first, case((open_window, Pathway.ref), else_=None), *order]
     query = query.order_by(*order).offset(offset)
     if limit is not None:
         query = query.limit(limit)
