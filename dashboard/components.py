@@ -231,6 +231,7 @@ def worklist_columns(window_days: int) -> dict[str, Any]:
         ),
         "window": cc.TextColumn(
             f"{window_days}-day window",
+            width="medium",  # "missed by 12 days" whole
             help="Days left in the treatment window, or by how many days it was missed (blank: none planned)",
         ),
         "next_step": cc.TextColumn("Next step"),
