@@ -69,9 +69,9 @@ else:
     window = components.window_words(left)
 cards = st.container(horizontal=True)  # cards wrap onto a new line at 800 px instead of truncating
 cards.metric("Status", data["status"], border=True, width=160)
-cards.metric("Stage", components.stage_words(data["stage"]), border=True, width=320)
+cards.metric("Stage", components.stage_words(data["stage"]), border=True, width=380)
 cards.metric("MDT decision", components.words(data["decision"]) or "not yet", border=True, width=220)
-cards.metric(f"{policy_in_force().n('treatment_window_days')}-day window", window, border=True, width=260)
+cards.metric(f"{policy_in_force().n('treatment_window_days')}-day window", window, border=True, width=360)
 
 st.markdown("#### Standing flags")
 if detail.flags:
