@@ -140,3 +140,19 @@ def test_the_patient_cards_are_not_truncated(tab: Page, served: tuple[str, Path]
             for element in tab.get_by_test_id(part).all():
                 clipped = element.evaluate(CLIPPED)
                 assert not clipped, (ref, element.inner_text())
+
+
+def test_record_for_this_pathway_opens_its_next_step_with_the_patient_named(
+    tab: Page,
+    served: tuple[str, Path],  # noqa: F811
+) -> None:
+    base, _ = served
+    open_signed_in(tab, base, "patient?pathway=P-CONSENT", name="clin")
+    expect(tab.get_by_role("heading", name="Pathway P-CONSENT")).to_be_visible()
+    tab.get_by_role("button", name="Record for this pathway").click()
+    expect(tab.get_by_role("heading", name="Recording")).to_be_visible()
+    expect(tab).to_have_url(re.compile(r"/record\?.*pathway=P-CONSENT"))
+    assert "command=Record+consent" in tab.url or "command=Record%20consent" in tab.url
+    identity = tab.get_by_test_id("stMain").get_by_test_id("stText").filter(has_text="NHS 943 476 5919")
+    expect(identity).to_contain_text("Ada Testcase · born 4 Mar 1970")
+    expect(tab.get_by_role("spinbutton", name="day, Consented on")).to_be_visible()  # the consent form
