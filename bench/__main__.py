@@ -25,8 +25,8 @@ from typing import Any
 from bench import dashboard, measure, report, sweep
 from bench.databases import Scratch, postgres_server, scratch
 from bench.machine import describe, load_average
-from pathway.clock import london_today
-from pathway.db import make_engine
+from pathway.domain.clock import london_today
+from pathway.store.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
@@ -57,7 +57,7 @@ class Plan:
 def demo_data(url: str, home: Path, size: int, as_of: date) -> tuple[float, float]:
     """One `pathway demo-data` process into `url`: (wall seconds, CPU seconds of it and its workers)."""
     env = dict(os.environ) | {"PATHWAY_DATABASE_URL": url, "PATHWAY_HOME": str(home)}
-    command = [sys.executable, "-m", "pathway.cli", "demo-data", "--patients", str(size), "--seed", str(SEED)]
+    command = [sys.executable, "-m", "pathway.cli.main", "demo-data", "--patients", str(size), "--seed", str(SEED)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([*command, "--as-of", as_of.isoformat()], env=env, cwd=ROOT, check=True, capture_output=True)
@@ -131,6 +131,7 @@ def one_cohort(plan: Plan, space: Scratch, size: int) -> dict[str, Any]:
         entry["load_average_before_reads"] = load_average()
         entry |= guarded("worklist", lambda: measure.worklist_pages(engine, plan.as_of, plan.repeats))
         entry |= guarded("count_open", lambda: measure.severity_counts(engine, plan.as_of, plan.repeats))
+        entry |= guarded("registry_export", lambda: measure.registry(engine, plan.as_of, plan.repeats))
         refs = measure.sample_pathways(engine, plan.commands + 5 + plan.detail_pathways)
         details, commanded = refs[: plan.detail_pathways], refs[plan.detail_pathways :]
         entry |= guarded("pathway_detail", lambda: measure.patient_page(engine, plan.as_of, details))

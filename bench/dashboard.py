@@ -93,10 +93,11 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def _ensure_account() -> None:
-    from pathway.accounts import AccountError, add_user
-    from pathway.db import make_engine, make_session_factory
+    from pathway.domain.vocabulary import Role
+    from pathway.errors import AccountError
+    from pathway.services.accounts import add_user
     from pathway.settings import Settings
-    from pathway.vocabulary import Role
+    from pathway.store.db import make_engine, make_session_factory
 
     engine = make_engine(Settings().resolved_database_url())
     with contextlib.suppress(AccountError):  # there from an earlier run

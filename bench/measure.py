@@ -12,13 +12,14 @@ from sqlalchemy.engine import Engine
 
 from bench import floors
 from bench.timing import Timed, repeat
-from pathway import queries
-from pathway.db import make_session_factory
-from pathway.models import Pathway
-from pathway.repository import table_of
-from pathway.roles import Actor
-from pathway.services import execute
-from pathway.vocabulary import Role
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
+from pathway.exports.registry import registry_export
+from pathway.services.commands import execute
+from pathway.store.db import make_session_factory
+from pathway.store.models import Pathway
+from pathway.store.repository import table_of
+from pathway.views import queries
 
 BENCH_ACTOR = Actor("bench", Role.admin)
 PAGES: dict[str, dict[str, Any]] = {
@@ -119,6 +120,20 @@ def severity_counts(engine: Engine, as_of: date, times: int) -> dict[str, Any]:
 
     timed = repeat(count, times, warmup=1)
     return {"count_open": timed.summary() | {"counts": timed.result}}
+
+
+def registry(engine: Engine, as_of: date, times: int) -> dict[str, Any]:
+    """The whole registry export (every PMT case) and its cost per case (issue 13: at most 1 ms)."""
+    factory = make_session_factory(engine)
+
+    def export() -> int:
+        with factory() as session:
+            return len(registry_export(session, as_of))
+
+    timed = repeat(export, max(3, times // 5), warmup=1)
+    cases = int(timed.result)
+    per_case = round(timed.median / cases, 4) if cases else None
+    return {"registry_export": timed.summary() | {"cases": cases, "per_case_ms": per_case}}
 
 
 def sample_pathways(engine: Engine, count: int, seed: int = 1) -> list[str]:

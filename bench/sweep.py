@@ -18,7 +18,7 @@ from uuid import UUID
 
 from sqlalchemy import text
 
-from pathway.db import make_engine
+from pathway.store.db import make_engine
 
 SWEEP_FLOW = Path(__file__).resolve().parents[1] / "flows" / "reminder_sweep.py"
 

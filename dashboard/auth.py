@@ -1,7 +1,7 @@
 """The login gate: sign in with a named account, session timeouts, and the actor every page uses.
 
 Session state holds only the account's name and role and two UTC instants (signed in, last
-active). The rules (lockout, timeouts) live in pathway.accounts; this module only applies them.
+active). The rules (lockout, timeouts) live in pathway.services.accounts; this module only applies them.
 A full rerun of the app is user activity; a fragment's timed refresh is not.
 """
 
@@ -11,16 +11,9 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-s
 import streamlit as st
 
 from dashboard import components, deps, outage
-from pathway.accounts import (
-    AuthenticationFailed,
-    account_policy,
-    active_role,
-    authenticate,
-    session_end,
-    session_end_message,
-)
-from pathway.roles import Actor
-from pathway.vocabulary import Role
+from pathway import Actor, Role
+from pathway.errors import AuthenticationFailed
+from pathway.services.accounts import account_policy, active_role, authenticate, session_end, session_end_message
 
 USER = "auth_user"
 ROLE = "auth_role"

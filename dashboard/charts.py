@@ -6,7 +6,7 @@ from typing import Any
 import altair as alt
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 
-from pathway.timeline import Timeline
+from pathway import Timeline
 
 STATUS_COLOURS = {
     "done": "#2e7d32",

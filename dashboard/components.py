@@ -17,12 +17,9 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from pathway.clock import LONDON
+from pathway import FLAG_BY_CODE, LONDON, STAGE_CLOSED, STAGE_COMPLETE, STAGES, STEPS, Flag, markdown_literal
 from pathway.exports.csv_file import write_csv
-from pathway.queries import WorklistRow
-from pathway.rules import FLAG_BY_CODE, Flag
-from pathway.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES, STEPS
-from pathway.text import markdown_literal
+from pathway.views.queries import WorklistRow
 
 SEVERITIES = ("red", "amber")
 # Streamlit theme colours for each severity (badges in markdown, pills and cells in tables).
@@ -44,7 +41,7 @@ def focus_style() -> None:
 
 
 def plain(text: object) -> str:
-    """User text made literal inside a sentence that Streamlit renders as markdown (pathway.text)."""
+    """User text made literal inside a sentence that Streamlit renders as markdown (pathway.domain.text)."""
     return markdown_literal(text)
 
 

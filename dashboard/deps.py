@@ -1,4 +1,4 @@
-"""What every page shares: the session factory (one per process) and cached reads over pathway.queries.
+"""What every page shares: the session factory (one per process) and cached reads over pathway.views.queries.
 
 The factory is built from `pathway.settings.Settings` (env `PATHWAY_DATABASE_URL`, `PATHWAY_HOME`),
 so tests point the dashboard at a temporary database with environment variables alone. Cached
@@ -6,20 +6,18 @@ reads return plain values (never ORM objects bound to a session) and are cleared
 """
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from types import ModuleType
 from typing import Any
 
 import streamlit as st
 
-from pathway import queries, reports, services
-from pathway.clock import london_date, utc_now
-from pathway.db import SessionFactory, make_engine, make_session_factory
+from pathway import Actor, Database, SessionFactory, london_date, may_read, open_database, utc_now
 from pathway.errors import NotFound
-from pathway.roles import Actor, may_read
+from pathway.services import commands as services
 from pathway.settings import Settings
+from pathway.views import queries, reports
+from pathway.views.reading import read
 
 # The worklist refreshes every minute; its cache is shorter so a refresh always reads anew.
 WORKLIST_TTL = "20s"
@@ -27,17 +25,10 @@ REPORT_TTL = "5m"
 SITE_COMMANDS = {"register_patient", "record_diagnosis", "notify_governance"}
 
 
-@dataclass(frozen=True)
-class Database:
-    factory: SessionFactory
-    close_pooled: Callable[[], None]  # the engine's dispose: drop pooled connections, reconnect on demand
-
-
 @st.cache_resource(show_spinner=False)
 def database() -> Database:
     settings = Settings()
-    engine = make_engine(settings.resolved_database_url(), sqlite_busy_seconds=settings.sqlite_busy_seconds)
-    return Database(make_session_factory(engine), engine.dispose)
+    return open_database(settings.resolved_database_url(), sqlite_busy_seconds=settings.sqlite_busy_seconds)
 
 
 def session_factory() -> SessionFactory:
@@ -68,8 +59,8 @@ def clear_reads(command: str | None = None) -> None:
     if command is None:
         st.cache_data.clear()
         return
-    for read in (worklist_page, worklist_count, severity_counts):
-        read.clear()
+    for cached in (worklist_page, worklist_count, severity_counts):
+        cached.clear()
     if command in SITE_COMMANDS:
         sites.clear()
 
@@ -85,47 +76,50 @@ def worklist_page(
     limit: int,
     offset: int,
 ) -> list[queries.WorklistRow]:
-    with session_factory()() as session:
-        return queries.worklist(
-            session,
-            as_of,
-            site=site,
-            flag=flag,
-            stage=stage,
-            route=route,
-            flagged_only=flagged_only,
-            limit=limit,
-            offset=offset,
-            window_first=True,  # today's 14-day cases before the older red backlog
-        )
+    return read(
+        session_factory(),
+        queries.worklist,
+        as_of,
+        site=site,
+        flag=flag,
+        stage=stage,
+        route=route,
+        flagged_only=flagged_only,
+        limit=limit,
+        offset=offset,
+        window_first=True,  # today's 14-day cases before the older red backlog
+    )
 
 
 @st.cache_data(ttl=WORKLIST_TTL, max_entries=200, show_spinner=False)
 def worklist_count(
     as_of: date, site: str | None, flag: str | None, stage: str | None, route: str | None, flagged_only: bool
 ) -> int:
-    with session_factory()() as session:
-        return reports.count_worklist(
-            session, as_of, site=site, flag=flag, stage=stage, route=route, flagged_only=flagged_only
-        )
+    return read(
+        session_factory(),
+        reports.count_worklist,
+        as_of,
+        site=site,
+        flag=flag,
+        stage=stage,
+        route=route,
+        flagged_only=flagged_only,
+    )
 
 
 @st.cache_data(ttl=WORKLIST_TTL, max_entries=50, show_spinner=False)
 def severity_counts(as_of: date, site: str | None) -> dict[str, int]:
-    with session_factory()() as session:
-        return queries.count_open(session, as_of, site=site)
+    return read(session_factory(), queries.count_open, as_of, site=site)
 
 
 @st.cache_data(ttl=REPORT_TTL, max_entries=4, show_spinner=False)
 def sites() -> list[str]:
-    with session_factory()() as session:
-        return reports.sites(session)
+    return read(session_factory(), reports.sites)
 
 
 def find_pathways(text: str, identifiers: bool) -> list[queries.FoundPathway]:
     """The search box: reference, NHS number or hospital number, over the whole table (never cached)."""
-    with session_factory()() as session:
-        return queries.find_pathways(session, text, identifiers=identifiers)
+    return read(session_factory(), queries.find_pathways, text, identifiers=identifiers)
 
 
 OPENED = "record_opened"  # session state: the (page, pathway) whose opening was last audited
@@ -134,7 +128,7 @@ OPENED = "record_opened"  # session state: the (page, pathway) whose opening was
 def open_record(actor: Actor, ref: str, as_of: date, *, page: str) -> queries.PathwayDetail:
     """One pathway's record for this person (raises pathway.errors.NotFound); read fresh, never cached.
 
-    Opening a record on a page is audited (pathway.services.open_record: one `read_pathway` row, a
+    Opening a record on a page is audited (pathway.services.commands.open_record: one `read_pathway` row, a
     refusal looking like an unknown reference); the reruns of that same view (a click, a form field)
     read it again unaudited, so the trail shows each opening, not each widget interaction.
     """
@@ -144,14 +138,13 @@ def open_record(actor: Actor, ref: str, as_of: date, *, page: str) -> queries.Pa
         return detail
     if not may_read(actor.role):  # the role may have changed since the opening
         raise NotFound("pathway", "no pathway has this reference")
-    with session_factory()() as session:
-        return queries.pathway_detail(session, ref, as_of)
+    return read(session_factory(), queries.pathway_detail, ref, as_of)
 
 
 def reminder_queries() -> ModuleType | None:
-    """pathway.reminders.queries (issue 3) when it is there with both reads, else None."""
+    """pathway.views.notifications (issue 3) when it is there with both reads, else None."""
     try:
-        module = importlib.import_module("pathway.reminders.queries")
+        module = importlib.import_module("pathway.views.notifications")
     except ImportError:
         return None
     wanted = ("recent_notifications", "failed_notifications")
@@ -163,8 +156,7 @@ def pathway_notifications(ref: str, limit: int = 200) -> list[Any] | None:
     module = reminder_queries()
     if module is None or not hasattr(module, "pathway_notifications"):
         return None
-    with session_factory()() as session:
-        return list(module.pathway_notifications(session, ref, limit=limit))
+    return list(read(session_factory(), module.pathway_notifications, ref, limit=limit))
 
 
 def notifications(kind: str, limit: int = 200) -> list[Any] | None:
@@ -172,25 +164,24 @@ def notifications(kind: str, limit: int = 200) -> list[Any] | None:
     module = reminder_queries()
     if module is None:
         return None
-    read = getattr(module, f"{kind}_notifications")
-    with session_factory()() as session:
-        return list(read(session, limit=limit))
+    view = getattr(module, f"{kind}_notifications")
+    return list(read(session_factory(), view, limit=limit))
 
 
 @st.cache_data(ttl=REPORT_TTL, max_entries=20, show_spinner=False)
 def report(name: str, as_of: date) -> list[Any]:
-    """One of pathway.reports' reports by name (rows are frozen dataclasses)."""
-    with session_factory()() as session:
-        if name == "days_to_procedure":
-            return list(reports.days_to_procedure(session))
-        if name == "window_by_month":
-            return list(reports.window_by_month(session))
-        if name == "pathways_by_stage":
-            return list(reports.pathways_by_stage(session))
-        if name == "flags_by_type":
-            return list(reports.flags_by_type(session, as_of))
-        if name == "complications":
-            return list(reports.complications(session))
-        if name == "registry_completeness":
-            return list(reports.registry_completeness(session, as_of))
+    """One of pathway.views.reports' reports by name (rows are frozen dataclasses)."""
+    factory = session_factory()
+    if name == "days_to_procedure":
+        return list(read(factory, reports.days_to_procedure))
+    if name == "window_by_month":
+        return list(read(factory, reports.window_by_month))
+    if name == "pathways_by_stage":
+        return list(read(factory, reports.pathways_by_stage))
+    if name == "flags_by_type":
+        return list(read(factory, reports.flags_by_type, as_of))
+    if name == "complications":
+        return list(read(factory, reports.complications))
+    if name == "registry_completeness":
+        return list(read(factory, reports.registry_completeness, as_of))
     raise ValueError(f"unknown report {name}")

@@ -1,4 +1,4 @@
-"""One form per interface command, built from the command's model in pathway.commands.
+"""One form per interface command, built from the command's model in pathway.domain.commands.
 
 The widgets follow each field's type (dates, value lists, yes/no, numbers, lists), so a field
 added to a command appears in its form. Every widget has an empty slot under it where the
@@ -21,10 +21,8 @@ from annotated_types import MaxLen
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
+from pathway import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, markdown_literal, policy_in_force, site_key
 from pathway import commands as c
-from pathway.policy import policy_in_force
-from pathway.text import markdown_literal, site_key
-from pathway.vocabulary import REQUIRED_MDT_ROLES, VILLALTA_ITEMS
 
 COMMAND_TITLES = {
     "register_patient": "Register a patient",

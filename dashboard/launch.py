@@ -12,16 +12,44 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import IO
 
-from pathway.cli_users import DASHBOARD_APP, DEFAULT_ADDRESS, dashboard_command
-
+DASHBOARD_APP = Path(__file__).resolve().with_name("streamlit_app.py")
 APP = DASHBOARD_APP
 # Import the heavy libraries before the server starts, so the first page a user opens does not
 # pay for them (seconds on a busy two-core machine); then hand over to Streamlit's own CLI.
 WARM_START = "import altair, pandas, pyarrow, argon2; from streamlit.web.cli import main; main()"
 READY_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.2
+
+
+# Loopback only unless asked: the dashboard speaks plain HTTP, so reaching it from other machines
+# needs TLS in front (docs/deploy.md), and then the proxy is what listens on the network.
+DEFAULT_ADDRESS = "127.0.0.1"
+
+
+def dashboard_command(port: int, address: str = DEFAULT_ADDRESS) -> list[str]:
+    """The command line that serves the dashboard (`pathway dashboard` uses it too)."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD_APP),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "viewer",
+        "--server.address",
+        address,
+    ]
 
 
 class DashboardDidNotStart(RuntimeError):

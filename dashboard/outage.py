@@ -6,7 +6,7 @@ traceback, the session stays signed in, and the next run tries again.
 Each failure closes the engine's pooled connections, so a database that comes back is used again
 without a restart (a pooled connection to a replaced SQLite file would go on reading the old one),
 and drops the cached reads, so no page shows figures read before the outage as current during it.
-Writes need no clean-up here: each command is one transaction in pathway.services.execute, which the
+Writes need no clean-up here: each command is one transaction in pathway.services.commands.execute, which the
 database rolls back when the connection fails before the commit.
 
 Errors are recognised by the database driver's own exception classes (DB-API: sqlite3, psycopg),

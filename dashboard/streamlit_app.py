@@ -9,9 +9,8 @@ recording form's save, which run on their own).
 import streamlit as st
 
 from dashboard import auth, components, deps, outage
-from pathway.accounts import active_role
-from pathway.commands import COMMANDS
-from pathway.roles import Actor, may_run
+from pathway import COMMANDS, Actor, may_run
+from pathway.services.accounts import active_role
 
 st.set_page_config(page_title="DVT thrombectomy pathway", page_icon=":material/vital_signs:", layout="wide")
 

@@ -1,6 +1,6 @@
 """`patient-pathway` flow: one task per stage of the single stage declaration, in pathway order.
 
-Each task evaluates its stage from the record through pathway.rules and does that stage's automation
+Each task evaluates its stage from the record through pathway.domain.rules and does that stage's automation
 (pathway.reminders.automation): after a procedural MDT decision the consenting clinician is told and the
 information leaflet attached; after the procedure the follow-up bookings and the registry entry are
 requested. The database is the source of truth: a run only reads it and sends what is not yet sent, so
@@ -16,17 +16,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
 from flows import runtime
-from pathway.reminders.automation import run_stage
-from pathway.stages import STAGES
+from pathway import STAGES
+from pathway.reminders.automation import PlannedPathway, load_plan, run_stage
 
 
-def evaluate_stage(ref: str, stage: str, as_of: date) -> dict[str, Any]:
-    """Evaluate one stage of one pathway and send the requests it makes (each once)."""
+def evaluate_stage(planned: PlannedPathway, stage: str) -> dict[str, Any]:
+    """Evaluate one stage of the run's planned pathway and send the requests it makes (each once)."""
     report = run_stage(
         runtime.session_factory(),
-        ref,
+        planned,
         stage,
-        as_of=as_of,
+        as_of=planned.as_of,
         settings=runtime.reminder_settings(),
         clock=runtime.utc_now,
     )
@@ -44,12 +44,14 @@ STAGE_TASKS = {
 def patient_pathway(ref: str, as_of: date | None = None) -> list[dict[str, Any]]:
     """Walk the pathway's stages in order; the run's task graph in the Prefect UI is the patient's pathway."""
     day = as_of or runtime.london_today()
+    # The record is read and planned once per run; every stage task evaluates that one plan.
+    planned = load_plan(runtime.session_factory(), ref, day)
     previous: PrefectFuture[dict[str, Any]] | None = None
     futures = []
     for stage in STAGES:
         # wait_for draws the stages as a chain in the UI and keeps them in pathway order.
         previous = STAGE_TASKS[stage.code].submit(
-            ref, stage.code, day, wait_for=[previous] if previous else [], return_state=False
+            planned, stage.code, wait_for=[previous] if previous else [], return_state=False
         )
         futures.append(previous)
     reports = [future.result() for future in futures]

@@ -7,9 +7,7 @@ carry a database URL (it may hold a password) nor anything about a patient.
 from collections.abc import Callable
 from functools import cache
 
-from pathway.audit_anchor import AnchorStore, store_for
-from pathway.clock import london_today, utc_now
-from pathway.db import SessionFactory, make_engine, make_session_factory
+from pathway import AnchorStore, SessionFactory, anchor_store_for, london_today, session_factory_for, utc_now
 from pathway.reminders.settings import ReminderSettings
 from pathway.settings import Settings
 
@@ -18,7 +16,7 @@ __all__ = ["audit_anchors", "london_today", "reminder_settings", "run_name", "se
 
 @cache
 def _factory(url: str) -> SessionFactory:
-    return make_session_factory(make_engine(url))
+    return session_factory_for(url)
 
 
 def session_factory() -> SessionFactory:
@@ -29,7 +27,7 @@ def session_factory() -> SessionFactory:
 def audit_anchors() -> AnchorStore:
     """Where this database's audit anchors are kept, and the key that signs them (never in a parameter)."""
     settings = Settings()
-    return store_for(settings, settings.resolved_database_url())
+    return anchor_store_for(settings, settings.resolved_database_url())
 
 
 def reminder_settings() -> ReminderSettings:

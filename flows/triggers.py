@@ -1,6 +1,6 @@
 """Send pending flow triggers to Prefect: one `patient-pathway` run per pathway whose steps changed.
 
-Commands write a pending `flow_trigger` row in their own transaction (pathway.services). Here they
+Commands write a pending `flow_trigger` row in their own transaction (pathway.services.commands). Here they
 become deployment runs when a Prefect server answers; otherwise they stay pending for the next try
 (the `flow-triggers` deployment every minute, and the nightly sweep).
 """
@@ -14,7 +14,7 @@ from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL
 
 from flows import runtime
-from pathway.db import SessionFactory
+from pathway import SessionFactory
 from pathway.reminders.triggers import mark_sent, pending_runs
 
 PATIENT_PATHWAY_DEPLOYMENT = "patient-pathway/patient-pathway"

@@ -1,12 +1,22 @@
 """Errors the services raise. Messages never carry patient identifiers.
 
 PathwayError
+ ├── AccountError           an account command that cannot be done (services.accounts)
+ ├── AuthenticationFailed   a login refused, one message whatever the reason
+ │    └── AccountLocked     too many failures in a row (the same message)
  ├── CommandRejected        bad input or a broken rule: names the field and the rule; nothing written
  │    └── NotFound          an unknown patient or pathway reference
  ├── AccessDenied           the actor's role may not do this
  └── ConflictError          someone else changed the pathway since it was read; reload and retry
       └── DatabaseBusy      the database stayed locked by other writers past its wait; retry
+
+Outside the tree (what each part raises; none carries a patient identifier):
+PolicyError (ValueError) a policy file that cannot be used; UnknownCodeError, UnknownLeafletError
+(KeyError and ValueError) lookups; BackupError > BackupRefused; DeliveryError and ClaimLost (reminders);
+CommandLogLineError (a command-log line that is not a command).
 """
+
+FAILED_LOGIN = "Unknown username or wrong password."
 
 
 class PathwayError(Exception):
@@ -52,3 +62,66 @@ class DatabaseBusy(ConflictError):
         PathwayError.__init__(
             self, f"the pathway database was busy with other saves, so nothing was recorded for {subject}; try again"
         )
+
+
+# Errors of the other parts of the package (kept here so every exception has one home).
+
+
+class CommandLogLineError(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DeliveryError(RuntimeError):
+    """A channel did not take the message (retried with backoff, then recorded as failed)."""
+
+
+class ClaimLost(RuntimeError):
+    """The lock of this sweep's claim was lost (its database connection broke): stop sending, since
+    another sweep may now take the rows over."""
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+class BackupRefused(BackupError):
+    """The file is not a sound backup of this tracker; the live database was not touched."""
+
+
+class UnknownLeafletError(KeyError, ValueError):
+    """No leaflet has this key, identifier or label (or not in this version)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown leaflet"
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used: unreadable, or a value outside what the rules allow."""
+
+
+class UnknownCodeError(KeyError, ValueError):
+    """A code that is in none of the code sets searched.
+
+    Subclasses both KeyError and ValueError so callers can catch either.
+    """
+
+    def __str__(self) -> str:
+        # KeyError.__str__ would wrap the message in quotes.
+        return str(self.args[0]) if self.args else "unknown code"
+
+
+class AccountError(PathwayError):
+    """An account command that cannot be done (bad name or password, unknown or duplicate name)."""
+
+
+class AuthenticationFailed(PathwayError):
+    """Unknown name, disabled account or wrong password: one message for all of them."""
+
+    def __init__(self) -> None:
+        super().__init__(FAILED_LOGIN)
+
+
+class AccountLocked(AuthenticationFailed):
+    """Too many failures in a row. Same message as any failure, so a lockout reveals no name."""

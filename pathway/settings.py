@@ -13,7 +13,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # How long a SQLite writer waits for another's write lock before the save is refused as busy.
     sqlite_busy_seconds: float = 30
-    # The key that signs the audit trail's anchors (pathway.audit_anchor): never in the database.
+    # The key that signs the audit trail's anchors (pathway.store.audit_anchor): never in the database.
     # PATHWAY_AUDIT_KEY, else the file PATHWAY_AUDIT_KEY_FILE, else $PATHWAY_HOME/audit.key if it exists
     # (where `pathway demo` puts a generated one); none: anchors are unsigned.
     audit_key: SecretStr | None = None

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
-from pathway.roles import Actor
-from pathway.schema import metadata
-from pathway.services import Outcome, execute
-from pathway.vocabulary import Role
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
+from pathway.services.commands import Outcome, execute
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
+from pathway.store.schema import metadata
 
 POSTGRES_URL = os.environ.get("PATHWAY_TEST_POSTGRES_URL")
 ADMIN = Actor("test-operator", Role.admin)

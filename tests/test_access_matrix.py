@@ -1,11 +1,11 @@
 """The access-control matrix in the service layer: every role x every command, and every role's read.
 
-Roles come from `pathway.vocabulary.Role` and commands from `pathway.commands.COMMANDS`, so a new role
+Roles come from `pathway.domain.vocabulary.Role` and commands from `pathway.domain.commands.COMMANDS`, so a new role
 or command joins the matrix by itself. What each role may do is written out below (EXPECTED), not
-read from `pathway.roles`, so a wrong permission in the code fails here. The table follows the
+read from `pathway.domain.roles`, so a wrong permission in the code fails here. The table follows the
 shared design ("Security": `coordinator`, `clinician`, `auditor` read-only and pseudonymised,
-`admin`; the service checks the role for every command) and pathway/roles.py's split: coordinators
-run the pathway's administration, clinicians record clinical decisions and findings. interface.md
+`admin`; the service checks the role for every command) and pathway/domain/roles.py's split: coordinators
+run the pathway's administration, clinicians record clinical decisions and findings. docs/rules.md
 itself names no per-role permissions.
 
 Allowed: the service accepts a valid command in a state where it is valid. Denied: `AccessDenied`,
@@ -22,39 +22,18 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from pathway import audit, roles
-from pathway.commands import COMMANDS
-from pathway.db import SessionFactory
+from pathway.domain import roles
+from pathway.domain.commands import COMMANDS
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
 from pathway.errors import AccessDenied, NotFound
-from pathway.models import AuditEvent
-from pathway.roles import Actor
-from pathway.services import execute, open_record
-from pathway.vocabulary import Role
+from pathway.services.commands import execute, open_record
+from pathway.store import audit
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent
 from tests.conftest import NHS, RECORDED_AT, open_pathway
-from tests.test_rejections import OTHER_NHS, TODAY, database_state, prepare, valid_command
-
-ALL_COMMANDS = frozenset(COMMANDS)
-# Coordinators: referrals, MDT minutes, governance, research enrolment, scheduling, the registry, closure.
-COORDINATOR_MAY = frozenset(
-    {
-        "register_patient",
-        "record_diagnosis",
-        "record_mdt",
-        "notify_governance",
-        "enrol_research",
-        "schedule_procedure",
-        "submit_registry",
-        "close_pathway",
-    }
-)
-EXPECTED: dict[Role, frozenset[str]] = {
-    Role.admin: ALL_COMMANDS,
-    Role.clinician: ALL_COMMANDS,
-    Role.coordinator: COORDINATOR_MAY,
-    Role.auditor: frozenset(),  # read-only
-}
-# Every role reads pathways (the auditor pseudonymised, which the dashboard applies).
-EXPECTED_READ: dict[Role, bool] = {Role.admin: True, Role.clinician: True, Role.coordinator: True, Role.auditor: True}
+from tests.support.access import ALL_COMMANDS, COORDINATOR_MAY, EXPECTED, EXPECTED_READ
+from tests.support.commands import OTHER_NHS, TODAY, database_state, prepare, valid_command
 
 NAME = "Ada Lovelace"
 DOB = date(1970, 3, 4)  # the date of birth tests.conftest.register gives every patient

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.exports.audit_report import COLUMNS, AuditReport, audit_csv, audit_html, build_audit, leaflet_version
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from tests.conftest import consent, diagnose, governance, mdt, procedure, register, run, start_anticoagulation
 
 AS_OF = date(2026, 7, 20)
@@ -172,18 +172,16 @@ def test_csv_has_the_audit_columns(cohort: SessionFactory) -> None:
 @pytest.fixture
 def cli_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionFactory:
     """A migrated SQLite file that the CLI reaches through PATHWAY_DATABASE_URL."""
-    import pathway.cli
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = make_engine(url)
     migrate(engine)
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
-    monkeypatch.setattr(pathway.cli.state, "database_url", None)  # an earlier CLI test may have set it
     return make_session_factory(engine)
 
 
 def test_cli_report_audit_as_html_and_csv(cli_factory: SessionFactory, tmp_path: Path) -> None:
-    from pathway.cli_exports import report_app
+    from pathway.cli.exports import report_app
 
     run(cli_factory, governance())
     _case(cli_factory, "P1", "H1", "9434765919")

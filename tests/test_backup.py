@@ -12,17 +12,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from pathway import audit
-from pathway.backup import backup
-from pathway.bulk_load import load_cohort
-from pathway.cli import app
-from pathway.db import make_engine, make_session_factory, migrate
-from pathway.schema import metadata
-from tests.conftest import ADMIN, POSTGRES_URL, register, run
+from pathway.cli.main import app
+from pathway.services.backup import backup
+from pathway.services.bulk_load import load_cohort
+from pathway.store import audit
+from pathway.store.db import make_engine, make_session_factory, migrate
+from pathway.store.schema import metadata
+from tests.conftest import ADMIN, register, run
+from tests.support.databases import scratch_database
 
 AS_OF = date(2026, 6, 15)
 
@@ -43,7 +44,7 @@ def _round_trip(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     runner = CliRunner()
     before = _worklist(runner)
     assert len(before) > 50
-    file = tmp_path / "pathway.backup"
+    file = tmp_path / "pathway.services.backup"
     assert runner.invoke(app, ["backup", str(file)]).exit_code == 0
     run(factory, register(patient="AFTER", nhs="9434765870"))  # a change made after the backup
     load_cohort(factory, patients=5, seed=99, today=AS_OF, actor=ADMIN)
@@ -61,22 +62,9 @@ def test_backup_restore_round_trip_sqlite(tmp_path: Path, monkeypatch: pytest.Mo
     _round_trip(f"sqlite:///{tmp_path / 'live.db'}", tmp_path, monkeypatch)
 
 
-def _scratch_database(prefix: str) -> Iterator[str]:
-    if not POSTGRES_URL:
-        pytest.skip("needs PATHWAY_TEST_POSTGRES_URL")
-    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
-
-
 @pytest.fixture
 def scratch_postgres() -> Iterator[str]:
-    yield from _scratch_database("pathway_backup")
+    yield from scratch_database("pathway_backup")
 
 
 @pytest.mark.postgres
@@ -102,7 +90,7 @@ def live_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
         url = f"sqlite:///{tmp_path / 'live.db'}"
         scratch = None
     else:
-        scratch = _scratch_database("pathway_live")
+        scratch = scratch_database("pathway_live")
         url = next(scratch)
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
     engine = make_engine(url)
@@ -260,9 +248,9 @@ def test_restore_keeps_the_replaced_database_as_a_dated_copy(live_url: str, tmp_
         kept_url = f"sqlite:///{kept}"
         assert database_state(kept_url) == replaced
     else:
-        copy = _scratch_database("pathway_kept")
+        copy = scratch_database("pathway_kept")
         kept_url = next(copy)
-        from pathway.backup import restore
+        from pathway.services.backup import restore
 
         restore(kept_url, kept, keep_dir=tmp_path / "unused")
         assert database_state(kept_url) == replaced

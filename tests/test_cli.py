@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from pathway.cli import app
+from pathway.cli.main import app
 from tests.conftest import consent, diagnose, governance, mdt, register, start_anticoagulation
 
 
@@ -32,7 +32,7 @@ def _today_pathway() -> list[dict[str, Any]]:
     # Dates relative to the real today, since `apply` records at the current time.
     from datetime import timedelta
 
-    from pathway.clock import london_today
+    from pathway.domain.clock import london_today
 
     presented = london_today() - timedelta(days=11)
     return [

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from pathway.db import make_engine
+from pathway.store.db import make_engine
 from tests.conftest import governance, register
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,14 +35,14 @@ CLEAR_FAULT = {
 
 
 def pathway_cli(
-    args: list[str], home: Path, url: str | None = None, stdin: str | None = None
+    args: list[str], home: Path, url: str | None = None, stdin: str | None = None, extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
-    env |= {"PATHWAY_HOME": str(home), "PYTHONPATH": str(ROOT), "COLUMNS": "300"}
+    env |= {"PATHWAY_HOME": str(home), "PYTHONPATH": str(ROOT), "COLUMNS": "300"} | (extra or {})
     if url:
         env["PATHWAY_DATABASE_URL"] = url
     return subprocess.run(
-        [sys.executable, "-m", "pathway.cli", *args],
+        [sys.executable, "-m", "pathway.cli.main", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -114,3 +114,19 @@ def test_a_failing_command_says_one_line_and_exits_with_a_status(
 def test_database_errors_hide_the_statement_parameters(tmp_path: Path) -> None:
     assert make_engine(f"sqlite:///{tmp_path / 'a.db'}").hide_parameters
     assert make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere").hide_parameters
+
+
+def test_a_refused_policy_file_is_named_with_its_number_and_allowed_range(tmp_path: Path, pathway_home: Path) -> None:
+    """The operator's own file: the CLI says which number, its allowed range and that nothing changed
+    (before, it said only "unexpected error (PolicyError)")."""
+    policy = (ROOT / "pathway" / "domain" / "policy.toml").read_text()
+    wide = tmp_path / "policy.toml"
+    wide.write_text(
+        policy.replace("[numbers.treatment_window_days]\nvalue = 14", "[numbers.treatment_window_days]\nvalue = 60")
+    )
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    result = pathway_cli(["init"], pathway_home, url, extra={"PATHWAY_POLICY_FILE": str(wide)})
+    assert result.returncode == 1, result.stderr
+    line = one_line(result.stderr)
+    assert "treatment_window_days" in line and "60" in line and "nothing was changed" in line, line
+    assert "unexpected error" not in line

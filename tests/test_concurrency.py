@@ -31,11 +31,11 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from pathway import audit
-from pathway.db import SessionFactory
 from pathway.errors import ConflictError
-from pathway.models import AuditEvent, Consent, MdtMeeting, Pathway, ProcedureSchedule, ResearchEnrolment
-from pathway.services import execute
+from pathway.services.commands import execute
+from pathway.store import audit
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent, Consent, MdtMeeting, Pathway, ProcedureSchedule, ResearchEnrolment
 from tests.conftest import ADMIN, RECORDED_AT, governance, mdt, open_pathway, run
 
 THREADS = 8

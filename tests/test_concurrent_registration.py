@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from pathway.db import SessionFactory
 from pathway.errors import CommandRejected, ConflictError
-from pathway.models import AuditEvent, Pathway, Patient
-from pathway.services import execute
+from pathway.services.commands import execute
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent, Pathway, Patient
 from tests.conftest import ADMIN, RECORDED_AT, diagnose, register, run
 from tests.properties.strategies import nhs_check_digit
 

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from pathway import audit
-from pathway.db import SessionFactory
+from pathway.store import audit
+from pathway.store.db import SessionFactory
 from tests.conftest import RECORDED_AT, run
-from tests.test_rejections import ALL_COMMANDS, database_state, prepare, valid_command
+from tests.support.commands import ALL_COMMANDS, database_state, prepare, valid_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,10 +36,10 @@ CHILD = textwrap.dedent(
     from datetime import datetime
     from sqlalchemy import event
     from sqlalchemy.orm import Session
-    from pathway.db import make_engine, make_session_factory
-    from pathway.roles import Actor
-    from pathway.services import execute
-    from pathway.vocabulary import Role
+    from pathway.store.db import make_engine, make_session_factory
+    from pathway.domain.roles import Actor
+    from pathway.services.commands import execute
+    from pathway.domain.vocabulary import Role
 
     url, payload, at = sys.argv[1], json.loads(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
 

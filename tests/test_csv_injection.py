@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from dashboard import components
-from pathway import queries
-from pathway.cli import app
-from pathway.db import SessionFactory
+from pathway.cli.main import app
 from pathway.exports.csv_file import cell, neutralise, write_csv
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.conftest import (
     consent,
     diagnose,

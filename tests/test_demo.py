@@ -9,13 +9,13 @@ from pathlib import Path
 from nhs_number import is_valid
 from sqlmodel import select
 
-from pathway import queries
-from pathway.bulk_load import load_cohort
-from pathway.db import SessionFactory
-from pathway.demo import cohort
 from pathway.errors import CommandRejected
-from pathway.models import AuditEvent, Pathway, Patient
-from pathway.services import execute
+from pathway.services.bulk_load import load_cohort
+from pathway.services.commands import execute
+from pathway.services.demo import cohort
+from pathway.store.db import SessionFactory
+from pathway.store.models import AuditEvent, Pathway, Patient
+from pathway.views import queries
 from tests.conftest import ADMIN
 
 TODAY = date(2026, 6, 15)
@@ -139,8 +139,8 @@ def test_demo_cohort_has_children_pregnancies_holds_and_checks() -> None:
 
 def test_demo_bulk_load_equals_replaying_its_commands(sqlite_factory: SessionFactory, tmp_path: Path) -> None:
     """The bulk loader and the services must store the same pathway for the same commands."""
-    from pathway.db import make_engine, make_session_factory
-    from pathway.schema import metadata
+    from pathway.store.db import make_engine, make_session_factory
+    from pathway.store.schema import metadata
 
     log = tmp_path / "cohort.jsonl"
     load_cohort(sqlite_factory, patients=60, seed=9, today=TODAY, actor=ADMIN, log_path=str(log))

@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.errors import NotFound
 from pathway.exports.fhir import bundle_json, export_pathway
-from pathway.models import Step
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
+from pathway.store.models import Step
 from tests.conftest import diagnose, register, run, treated_pathway
 
 LATER = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
@@ -210,18 +210,16 @@ def test_unknown_pathway_is_not_found(sqlite_factory: SessionFactory) -> None:
 @pytest.fixture
 def cli_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionFactory:
     """A migrated SQLite file that the CLI reaches through PATHWAY_DATABASE_URL."""
-    import pathway.cli
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = make_engine(url)
     migrate(engine)
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
-    monkeypatch.setattr(pathway.cli.state, "database_url", None)  # an earlier CLI test may have set it
     return make_session_factory(engine)
 
 
 def test_cli_export_fhir_prints_a_valid_bundle(cli_factory: SessionFactory, tmp_path: Path) -> None:
-    from pathway.cli_exports import export_app
+    from pathway.cli.exports import export_app
 
     _full_pathway(cli_factory)
     runner = CliRunner()

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pathway.db import SessionFactory
-from pathway.policy import load_policy, policy_in_force
+from pathway.domain.policy import load_policy, policy_in_force
+from pathway.store.db import SessionFactory
 from tests.conftest import diagnose, register, run
-from tests.test_rejections import assert_rejected
+from tests.support.commands import assert_rejected
 
 TODAY = date(2026, 6, 15)  # RECORDED_AT in Europe/London
 IMPLAUSIBLE = ("not plausible", "policy maximum_age_years")

@@ -2,7 +2,7 @@
 
 New references are NFKC-normalised and made of Latin letters, digits and - _ / . only; format
 characters (Unicode Cf) are refused in every text field; sites are one site whatever their
-compatibility forms, white space or case (pathway.text), on both databases, through the services, the
+compatibility forms, white space or case (pathway.domain.text), on both databases, through the services, the
 bulk loader and a database made before the site key existed (migration 0008).
 """
 
@@ -16,13 +16,13 @@ from alembic import command as alembic_command
 from pydantic import ValidationError
 from sqlalchemy import Engine, select, text
 
-from pathway import queries, reports
-from pathway.bulk_load import load_cohort
-from pathway.commands import COMMANDS
-from pathway.db import SessionFactory, alembic_config, make_engine, make_session_factory, migrate
+from pathway.domain.commands import COMMANDS
+from pathway.domain.text import site_key
 from pathway.errors import CommandRejected, NotFound
-from pathway.models import AuditEvent, GovernanceNotice, Pathway, Patient
-from pathway.text import site_key
+from pathway.services.bulk_load import load_cohort
+from pathway.store.db import SessionFactory, alembic_config, make_engine, make_session_factory, migrate
+from pathway.store.models import AuditEvent, GovernanceNotice, Pathway, Patient
+from pathway.views import queries, reports
 from tests.conftest import (
     ADMIN,
     POSTGRES_URL,
@@ -36,7 +36,7 @@ from tests.conftest import (
     run,
     start_anticoagulation,
 )
-from tests.test_rejections import OTHER_NHS, assert_rejected
+from tests.support.commands import OTHER_NHS, assert_rejected
 
 TODAY = date(2026, 6, 15)
 
@@ -69,7 +69,7 @@ def test_a_fullwidth_reference_is_the_reference_it_looks_like(factory: SessionFa
     assert outcome.pathway == "P1"
     outcome = run(factory, diagnose(pathway="P2", patient="Ｈ100"))
     with factory() as session:
-        assert session.execute(select(Pathway.ref)).scalars().all() == ["P1", "P2"]
+        assert session.execute(select(Pathway.ref).order_by(Pathway.ref)).scalars().all() == ["P1", "P2"]
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_every_text_field_refuses_format_characters(
 
 
 def test_no_command_text_field_escapes_the_format_character_rule() -> None:
-    """Every text field of every command goes through the shared text validators (pathway.commands)."""
+    """Every text field of every command goes through the shared text validators (pathway.domain.commands)."""
     checked = 0
     for name, model in COMMANDS.items():
         for field, info in model.model_fields.items():
@@ -141,7 +141,7 @@ def test_no_command_text_field_escapes_the_format_character_rule() -> None:
 
 
 def test_a_made_up_field_name_is_quoted_in_the_rejection_never_echoed_raw() -> None:
-    from pathway.commands import parse_command
+    from pathway.domain.commands import parse_command
 
     payload = register() | {"\x1b[31mred\u202e": 1}
     with pytest.raises(CommandRejected) as caught:

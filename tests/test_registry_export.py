@@ -12,11 +12,11 @@ from rich.console import Console
 from sqlmodel import col, func, select
 from typer.testing import CliRunner
 
-from pathway.bulk_load import load_cohort
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.exports import registry
 from pathway.exports.registry import COLUMNS, registry_export, write_csv, write_json
-from pathway.models import Procedure
+from pathway.services.bulk_load import load_cohort
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
+from pathway.store.models import Procedure
 from tests.conftest import (
     ADMIN,
     consent,
@@ -240,18 +240,16 @@ def test_long_exports_show_a_progress_bar_on_a_terminal(
 @pytest.fixture
 def cli_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionFactory:
     """A migrated SQLite file that the CLI reaches through PATHWAY_DATABASE_URL."""
-    import pathway.cli
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = make_engine(url)
     migrate(engine)
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
-    monkeypatch.setattr(pathway.cli.state, "database_url", None)  # an earlier CLI test may have set it
     return make_session_factory(engine)
 
 
 def test_cli_export_registry_as_csv_and_json(cli_factory: SessionFactory, tmp_path: Path) -> None:
-    from pathway.cli_exports import export_app
+    from pathway.cli.exports import export_app
 
     treated_pathway(cli_factory)
     runner = CliRunner()

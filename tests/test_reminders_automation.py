@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from pathway.db import SessionFactory
+from pathway.domain.stages import STAGE_CODES
 from pathway.errors import CommandRejected
 from pathway.reminders.automation import evaluate_stage, run_stage
 from pathway.reminders.settings import ReminderSettings
 from pathway.reminders.triggers import count_pending, mark_sent, pending_runs
-from pathway.stages import STAGE_CODES
+from pathway.store.db import SessionFactory
 from tests.conftest import governance, mdt, procedure, run, treated_pathway
-from tests.flows.mailbox import Mailbox, mailto, smtp_server
-from tests.test_reminders import awaiting_mdt, clock_at, outbox
+from tests.support.mailbox import Mailbox, mailto, smtp_server
+from tests.support.reminders import awaiting_mdt, clock_at, outbox
 
 AT = datetime(2026, 6, 15, 7, 0, tzinfo=UTC)
 DAY = date(2026, 6, 15)

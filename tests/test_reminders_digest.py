@@ -5,11 +5,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from pathway.db import SessionFactory
 from pathway.reminders.digest import build_digest, send_digest, week_of
 from pathway.reminders.settings import ReminderSettings
+from pathway.store.db import SessionFactory
 from tests.conftest import consent, governance, mdt, open_pathway, procedure, run, start_anticoagulation
-from tests.test_reminders import clock_at, nhs_number, outbox
+from tests.support.reminders import clock_at, nhs_number, outbox
 
 DAY = date(2026, 6, 15)  # a Monday
 AT = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)
@@ -95,7 +95,7 @@ def test_a_digest_claimed_by_a_sender_that_died_is_sent_by_the_next_run_and_a_li
     factory: SessionFactory, tmp_path: Path
 ) -> None:
     from pathway.reminders.claimer import holding_claim
-    from pathway.reminders.models import GovernanceDigest
+    from pathway.store.reminder_models import GovernanceDigest
 
     cohort_for_governance(factory)
     settings = ReminderSettings(outbox_path=tmp_path / "outbox.jsonl", digests_path=tmp_path / "digests")
@@ -117,8 +117,8 @@ def test_the_digest_states_and_anchors_the_audit_trail_and_says_when_it_is_broke
 
     from sqlalchemy import text
 
-    from pathway import audit
-    from pathway.audit_anchor import AnchorStore, database_identity
+    from pathway.store import audit
+    from pathway.store.audit_anchor import AnchorStore, database_identity
 
     cohort_for_governance(factory)
     store = AnchorStore(tmp_path / "anchors.jsonl", b"k" * 32, database_identity(str(engine.url)))

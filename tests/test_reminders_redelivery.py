@@ -15,16 +15,17 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from pathway.db import SessionFactory
 from pathway.reminders.automation import run_stage
 from pathway.reminders.channels import Channel, Channels, Message
-from pathway.reminders.models import Notification
-from pathway.reminders.queries import failed_notifications
+from pathway.reminders.claims import drop_failed_not_standing, failed_now
 from pathway.reminders.settings import ReminderSettings
-from pathway.reminders.sweep import SweepResult, drop_failed_not_standing, failed_now, run_sweep
+from pathway.reminders.sweep import SweepResult, run_sweep
+from pathway.store.db import SessionFactory
+from pathway.store.reminder_models import Notification
+from pathway.views.notifications import failed_notifications
 from tests.conftest import consent, governance, mdt, run, safety_check
-from tests.flows.mailbox import Mailbox, mailto, smtp_server
-from tests.test_reminders import SWEPT_AT, awaiting_mdt, clock_at, outbox, settings_for
+from tests.support.mailbox import Mailbox, mailto, smtp_server
+from tests.support.reminders import SWEPT_AT, awaiting_mdt, clock_at, outbox, settings_for
 
 DAY = date(2026, 6, 5)  # MDT_OVERDUE stands red on P1 (see awaiting_mdt)
 

@@ -14,16 +14,16 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from pathway.bulk_load import load_cohort
-from pathway.clock import utc_now
-from pathway.db import SessionFactory
-from pathway.demo import cohort
-from pathway.reminders.models import Notification
+from pathway.domain.clock import utc_now
 from pathway.reminders.settings import ReminderSettings
 from pathway.reminders.sweep import run_sweep
+from pathway.services.bulk_load import load_cohort
+from pathway.services.demo import cohort
+from pathway.store.db import SessionFactory
+from pathway.store.reminder_models import Notification
 from tests.conftest import ADMIN
-from tests.flows.mailbox import Mailbox, mailto, smtp_server
-from tests.test_reminders import awaiting_mdt, clock_at, outbox
+from tests.support.mailbox import Mailbox, mailto, smtp_server
+from tests.support.reminders import awaiting_mdt, clock_at, outbox
 
 ROOT = Path(__file__).resolve().parents[1]
 COHORT_DAY = date(2026, 6, 15)
@@ -99,9 +99,9 @@ def test_sweep_killed_with_sigkill_mid_batch_then_rerun_mails_each_once(
             "PATHWAY_HOME": str(tmp_path),
         }
         code = (
-            "import sys, datetime; from pathway.db import make_engine, make_session_factory; "
+            "import sys, datetime; from pathway.store.db import make_engine, make_session_factory; "
             "from pathway.reminders.settings import ReminderSettings; from pathway.reminders.sweep import run_sweep; "
-            "from pathway.clock import utc_now; "
+            "from pathway.domain.clock import utc_now; "
             "run_sweep(make_session_factory(make_engine(sys.argv[1])), as_of=datetime.date(2026, 6, 12), "
             "settings=ReminderSettings(), clock=utc_now)"
         )

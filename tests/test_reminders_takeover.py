@@ -22,11 +22,19 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
-from pathway.db import SessionFactory
 from pathway.reminders.claimer import CLAIM_LOCKS, claim_key, lock_folder
-from pathway.reminders.models import Notification
 from pathway.reminders.sweep import run_sweep
-from tests.test_reminders import SWEPT_AT, FakeChannels, RecordingChannel, awaiting_mdt, clock_at, outbox, settings_for
+from pathway.store.db import SessionFactory
+from pathway.store.reminder_models import Notification
+from tests.support.reminders import (
+    SWEPT_AT,
+    FakeChannels,
+    RecordingChannel,
+    awaiting_mdt,
+    clock_at,
+    outbox,
+    settings_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 6, 12)  # three pathways: MDT overdue (first and escalation) and window at risk: 9 messages
@@ -35,7 +43,7 @@ CHILD = textwrap.dedent(
     """
     import json, sys
     from datetime import date, datetime, UTC
-    from pathway.db import make_engine, make_session_factory
+    from pathway.store.db import make_engine, make_session_factory
     from pathway.reminders.channels import Channels
     from pathway.reminders.settings import ReminderSettings
     from pathway.reminders.sweep import run_sweep

@@ -3,11 +3,11 @@ commands where it could be, on SQLite and PostgreSQL. Every test here failed on 
 each must now end flagged or refused.
 
 Findings reproduced elsewhere: the 60-day "14-day window" and the audit report's hard-coded 14
-(tests/test_policy.py::test_a_60_day_treatment_window_is_refused_with_a_clear_message,
+(tests/domain/test_policy.py::test_a_60_day_treatment_window_is_refused_with_a_clear_message,
 tests/test_safety_net_outputs.py::test_audit_report_window_and_pts_note_come_from_the_policy), the
 diagnosis code that lost the leg
-(tests/test_codes.py::test_suggest_diagnosis_codes_ivc_iliac_and_cfv_keep_the_leg_and_its_side), the
-over-claiming leaflets (tests/test_leaflets.py).
+(tests/domain/test_codes.py::test_suggest_diagnosis_codes_ivc_iliac_and_cfv_keep_the_leg_and_its_side), the
+over-claiming leaflets (tests/domain/test_leaflets.py).
 """
 
 from datetime import UTC, date, datetime
@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from pathway import queries
-from pathway.db import SessionFactory
 from pathway.errors import CommandRejected
 from pathway.exports.registry import registry_export
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.conftest import (
     consent,
     diagnose,

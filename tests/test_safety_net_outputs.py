@@ -7,15 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
-from pathway import pts, queries
-from pathway.db import SessionFactory
+from pathway.cli.main import app
+from pathway.domain import pts
+from pathway.domain.policy import DEFAULT_POLICY_FILE, load_policy
+from pathway.domain.rules import FLAG_BY_CODE
 from pathway.exports.audit_report import audit_html, build_audit
 from pathway.exports.fhir import bundle_json, export_pathway
 from pathway.exports.registry import registry_export
-from pathway.policy import DEFAULT_POLICY_FILE, load_policy
 from pathway.reminders.messages import compose, flag_owner
-from pathway.rules import FLAG_BY_CODE
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.conftest import (
     consent,
     diagnose,
@@ -27,7 +30,7 @@ from tests.conftest import (
     safety_check,
     start_anticoagulation,
 )
-from tests.test_reminders import outbox, sweep
+from tests.support.reminders import outbox, sweep
 
 POLICY = load_policy()
 P = date(2026, 1, 15)  # presented: P + 3 months = 2026-04-15
@@ -328,7 +331,9 @@ def test_every_flag_code_is_one_of_the_contract() -> None:
     assert all(with_words.values())
 
 
-def test_show_says_which_scores_are_acute_and_whether_pts_is_confirmed(sqlite_factory: SessionFactory) -> None:
+def test_show_says_which_scores_are_acute_and_whether_pts_is_confirmed(
+    sqlite_factory: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(sqlite_factory, governance())
     run(sqlite_factory, register())
     run(sqlite_factory, diagnose())
@@ -350,3 +355,10 @@ def test_show_says_which_scores_are_acute_and_whether_pts_is_confirmed(sqlite_fa
     }
     assert shown["pts"]["status"] == "confirmed"
     assert "2026-11-20" in shown["pts"]["basis"] and "2027-03-01" in shown["pts"]["basis"]
+    # The command line's table says it per visit too: the acute-phase score carries no category.
+    monkeypatch.setenv("PATHWAY_DATABASE_URL", f"sqlite:///{tmp_path / 'pathway.db'}")
+    table = CliRunner().invoke(app, ["show", "P1", "--as-of", "2027-03-01"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    rows = {line.split("│")[1].strip(): line for line in table.stdout.splitlines() if line.count("│") == 5}
+    assert "acute phase, not diagnostic" in rows["early"] and "mild" not in rows["early"]
+    assert "mild" in rows["month6"] and "mild" in rows["month12"]

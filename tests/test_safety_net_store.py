@@ -1,17 +1,17 @@
 """Version 2 through the services, on SQLite and PostgreSQL: every new rejection at its boundary (nothing
 written), every new flag the day before, of and after it starts, and the stored worklist agreeing with
-`show` (pathway.rules.flags_at) on each of those days."""
+`show` (pathway.domain.rules.flags_at) on each of those days."""
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from pathway import queries
-from pathway.db import SessionFactory
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
 from pathway.errors import AccessDenied
-from pathway.roles import Actor
-from pathway.vocabulary import Role
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.conftest import (
     RECORDED_AT,
     consent,
@@ -24,7 +24,7 @@ from tests.conftest import (
     safety_check,
     start_anticoagulation,
 )
-from tests.test_rejections import assert_rejected, without
+from tests.support.commands import assert_rejected, without
 
 P = date(2026, 6, 1)
 

@@ -1,5 +1,5 @@
-from pathway import queries
-from pathway.db import SessionFactory
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.conftest import RECORDED_AT, treated_pathway
 
 

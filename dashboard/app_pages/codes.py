@@ -5,8 +5,9 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-s
 import streamlit as st
 
 from dashboard import auth, components
-from pathway.codes import SYSTEMS, CodeDetail, CodeEntry, UnknownCodeError, search_codes, show_code
+from pathway.codes import SYSTEMS, CodeDetail, CodeEntry, search_codes, show_code
 from pathway.codes.models import SYSTEM_NAMES
+from pathway.errors import UnknownCodeError
 from pathway.leaflets import Leaflet, get_leaflet, list_leaflets, render_html, render_pdf
 
 auth.require_actor()

@@ -12,6 +12,8 @@ from dashboard import auth, components, deps
 from pathway.errors import NotFound
 from pathway.exports.audit_report import AuditReport, audit_csv, audit_html, build_audit
 from pathway.exports.registry import registry_export, write_csv, write_json
+from pathway.services.downloads import export_fhir
+from pathway.views.reading import read
 
 actor = auth.require_actor()
 st.title("Exports")
@@ -21,19 +23,14 @@ as_of = deps.today()
 @st.cache_data(ttl="5m", max_entries=20, show_spinner="Reading PMT cases…")
 def exports(as_of: date, site: str | None, start: date, end: date) -> dict[str, Any]:
     """The registry rows and the audit report for one choice of site and period, as plain values."""
-    with deps.session_factory()() as session:
-        rows = registry_export(session, as_of, start=start, end=end, site=site)
-        report = build_audit(session, as_of, site=site, start=start, end=end)
+    rows = read(deps.session_factory(), registry_export, as_of, start=start, end=end, site=site)
+    report = read(deps.session_factory(), build_audit, as_of, site=site, start=start, end=end)
     return {"registry": rows, "report": report}
 
 
 def fhir_bundle(ref: str, as_of: date) -> Any:
-    """One pathway's Bundle, read fresh (never cached: it holds identifiers)."""
-    # fhir.resources takes seconds to import: only when a bundle is asked for.
-    from pathway.exports.fhir import export_pathway
-
-    with deps.session_factory()() as session:
-        return export_pathway(session, ref, as_of)
+    """One pathway's Bundle, read fresh (never cached: it holds identifiers); the service audits it."""
+    return export_fhir(deps.session_factory(), actor, ref, as_of=as_of, recorded_at=deps.now())
 
 
 st.subheader("Registry file and audit report")

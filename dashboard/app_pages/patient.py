@@ -4,11 +4,8 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-s
 import streamlit as st
 
 from dashboard import auth, charts, components, deps, forms
-from pathway.commands import COMMANDS
+from pathway import COMMANDS, build_timeline, may_run, policy_in_force
 from pathway.errors import NotFound
-from pathway.policy import policy_in_force
-from pathway.roles import may_run
-from pathway.timeline import build_timeline
 
 RECORD_KINDS = {
     "mdts": "MDT meetings",

@@ -4,8 +4,8 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-s
 import streamlit as st
 
 from dashboard import auth, components
-from pathway.accounts import account_policy
-from pathway.policy import LIMITS, policy_in_force
+from pathway import LIMITS, policy_in_force
+from pathway.services.accounts import account_policy
 
 auth.require_actor()
 st.title("Policy in force")

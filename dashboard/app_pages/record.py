@@ -1,16 +1,15 @@
 """Recording: one form per interface command, only the commands the role may run.
 
-Each save is one call to pathway.services.execute with the pathway version the user read, so a
+Each save is one call to pathway.services.commands.execute with the pathway version the user read, so a
 save that crosses someone else's is refused (ConflictError) with the user's entries kept.
 """
 
 import streamlit as st
 
 from dashboard import auth, components, deps, forms, outage
-from pathway.commands import COMMANDS, PathwayCommand
+from pathway import COMMANDS, PathwayCommand, may_run
 from pathway.errors import AccessDenied, CommandRejected, ConflictError, DatabaseBusy, NotFound
-from pathway.roles import may_run
-from pathway.services import execute
+from pathway.services.commands import execute
 
 actor = auth.require_actor()
 st.title("Recording")
@@ -81,7 +80,7 @@ if form.submitted:
             "attention (shown beside each)."
         )
 if form.submitted and not refused:
-    # One command is one transaction (pathway.services.execute): an outage before its commit leaves
+    # One command is one transaction (pathway.services.commands.execute): an outage before its commit leaves
     # nothing written, and the form keeps the entries for the next try.
     with outage.reported("save", message=outage.NOT_RECORDED, slot=form.general):
         try:

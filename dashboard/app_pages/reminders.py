@@ -26,7 +26,7 @@ recent = deps.notifications("recent")
 failed = deps.notifications("failed")
 if recent is None or failed is None:
     st.info(
-        "Reminders not configured: the reminder service (pathway.reminders.queries) is not available, "
+        "Reminders not configured: the reminder service (pathway.views.notifications) is not available, "
         "so there are no notifications to show."
     )
     st.stop()

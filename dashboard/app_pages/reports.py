@@ -5,7 +5,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import auth, charts, components, deps
-from pathway.policy import policy_in_force
+from pathway import policy_in_force
 
 auth.require_actor()
 st.title("Reports")

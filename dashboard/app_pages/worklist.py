@@ -7,12 +7,8 @@ from math import ceil
 import streamlit as st
 
 from dashboard import auth, components, deps, outage
-from pathway import queries
-from pathway.db import SessionFactory
-from pathway.policy import policy_in_force
-from pathway.rules import FLAGS
-from pathway.stages import STAGE_COMPLETE, STAGES
-from pathway.vocabulary import Route
+from pathway import FLAGS, STAGE_COMPLETE, STAGES, Route, SessionFactory, policy_in_force
+from pathway.views import queries
 
 PAGE_SIZE = 50
 REFRESH_SECONDS = 60

@@ -6,14 +6,7 @@ small curated table (CPT numbers with our own descriptions; OPCS-4 unconfirmed).
 
 from pathway.codes.about import ABOUT_HEADINGS, about_procedure
 from pathway.codes.diagnosis import VEIN_SEGMENTS, suggest_diagnosis_codes
-from pathway.codes.models import (
-    SYSTEMS,
-    AboutSection,
-    CodeDetail,
-    CodeEntry,
-    UnknownCode,
-    UnknownCodeError,
-)
+from pathway.codes.models import SYSTEMS, AboutSection, CodeDetail, CodeEntry, UnknownCode
 from pathway.codes.procedures import (
     ProcedureCode,
     get_procedure,
@@ -21,6 +14,7 @@ from pathway.codes.procedures import (
     procedure_codes,
 )
 from pathway.codes.search import search_codes, show_code
+from pathway.errors import UnknownCodeError
 
 __all__ = [
     "ABOUT_HEADINGS",

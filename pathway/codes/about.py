@@ -2,7 +2,7 @@
 
 Headings follow a typical public code page (what it is, why, preparation, ... what it
 feels like). The same text feeds `show_code` and the patient information leaflets, so a
-change here changes the leaflets: bump the leaflet version (tests/test_leaflets.py pins it).
+change here changes the leaflets: bump the leaflet version (tests/domain/test_leaflets.py pins it).
 
 Every statement names its sources (pathway.codes.sources): PMT facts are from NICE HTG516,
 trial figures from ATTRACT and CAVA, the open operation from the public CPT 34421 description

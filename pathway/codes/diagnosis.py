@@ -15,9 +15,9 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
-from pathway.codes import icd
+import pathway.codes.icd as icd
 
-# Proximal to distal; the names are the tracker's vein segments (interface.md).
+# Proximal to distal; the names are the tracker's vein segments (docs/rules.md, 'Extent and route').
 VEIN_SEGMENTS: Final[tuple[str, ...]] = (
     "ivc",
     "common_iliac",

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pathway.codes import icd
+import pathway.codes.icd as icd
 from pathway.codes.models import CodeEntry
 from pathway.codes.procedures import procedure_codes
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from pathway.errors import UnknownCodeError
+
 System = Literal["icd10", "icd10cm", "procedure"]
 
 # Order matters: it is the tie-break order of search results and of show_code
@@ -16,17 +18,6 @@ SYSTEM_NAMES: Final[dict[System, str]] = {
     "icd10cm": "ICD-10-CM (US, April 2026 release)",
     "procedure": "Procedure (CPT number, own description)",
 }
-
-
-class UnknownCodeError(KeyError, ValueError):
-    """A code that is in none of the code sets searched.
-
-    Subclasses both KeyError and ValueError so callers can catch either.
-    """
-
-    def __str__(self) -> str:
-        # KeyError.__str__ would wrap the message in quotes.
-        return str(self.args[0]) if self.args else "unknown code"
 
 
 UnknownCode = UnknownCodeError  # the name used in the design notes

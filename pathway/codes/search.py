@@ -6,18 +6,12 @@ import dataclasses
 import heapq
 import re
 
-from pathway.codes import icd
+import pathway.codes.icd as icd
 from pathway.codes.about import about_procedure
 from pathway.codes.index import search_index
-from pathway.codes.models import (
-    SYSTEMS,
-    CodeDetail,
-    CodeEntry,
-    System,
-    UnknownCodeError,
-    check_system,
-)
+from pathway.codes.models import SYSTEMS, CodeDetail, CodeEntry, System, check_system
 from pathway.codes.procedures import OPCS4_STATUS, get_procedure
+from pathway.errors import UnknownCodeError
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, any script
 _CODE_LIKE = re.compile(r"[A-Za-z0-9.\-]+")

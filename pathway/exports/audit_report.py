@@ -21,9 +21,9 @@ from typing import Any
 from rich.console import Console
 from sqlmodel import Session
 
+from pathway.domain.policy import Policy, policy_in_force
+from pathway.domain.vocabulary import REQUIRED_MDT_ROLES, Visit
 from pathway.exports.registry import PmtCase, load_pmt_cases, mdt_roles, registry_row, registry_status, write_csv
-from pathway.policy import Policy, policy_in_force
-from pathway.vocabulary import REQUIRED_MDT_ROLES, Visit
 
 PTS_CATEGORIES = ("none", "mild", "moderate", "severe")
 PTS_COLOURS = {"none": "#4c9a2a", "mild": "#e0b000", "moderate": "#e07000", "severe": "#c0282d"}
@@ -81,7 +81,7 @@ def _on_or_before(day: date | None, limit: date) -> bool | None:
 
 
 def audit_row(case: PmtCase, as_of: date) -> dict[str, Any]:
-    """One PMT case; the window is the policy's (HTG516 3.9), PTS categories follow pathway.pts."""
+    """One PMT case; the window is the policy's (HTG516 3.9), PTS categories follow pathway.domain.pts."""
     p, x, rows = case.pathway, case.index, case.rows
     performed = case.performed_on
     roles = mdt_roles(case)

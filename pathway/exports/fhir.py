@@ -14,12 +14,12 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from sqlmodel import Session
 
-from pathway import queries
 from pathway.codes import get_procedure, suggest_diagnosis_codes
-from pathway.queries import PathwayDetail
-from pathway.rules import FLAG_BY_CODE
-from pathway.stages import STEPS
-from pathway.vocabulary import VILLALTA_ITEMS
+from pathway.domain.rules import FLAG_BY_CODE
+from pathway.domain.stages import STEPS
+from pathway.domain.vocabulary import VILLALTA_ITEMS
+from pathway.views import queries
+from pathway.views.queries import PathwayDetail
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10"
@@ -171,7 +171,7 @@ def _episode(detail: PathwayDetail, subject: Resource, condition: Resource) -> R
 
 
 def _tasks(detail: PathwayDetail, subject: Resource, condition: Resource, plan_id: str) -> list[Resource]:
-    """One Task per materialised step: the plan the tracker itself works from (pathway.stages)."""
+    """One Task per materialised step: the plan the tracker itself works from (pathway.domain.stages)."""
     p = detail.pathway
     tasks = []
     for step in detail.steps:

@@ -14,23 +14,25 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from pathway import pts
-from pathway.clock import age_on
-from pathway.criteria import outside_guidance_scope, safety_check_failures, thrombolysis_criteria_failures
+from pathway.domain import pts
+from pathway.domain.clock import age_on
+from pathway.domain.criteria import outside_guidance_scope, safety_check_failures, thrombolysis_criteria_failures
+from pathway.domain.policy import Policy, policy_in_force
+from pathway.domain.record import PathwayRecord, most_proximal
+from pathway.domain.text import site_key
+from pathway.domain.vocabulary import PMT_TECHNIQUES, Segment
 from pathway.exports import csv_file
-from pathway.models import Pathway, Patient, Procedure, Step
-from pathway.policy import Policy, policy_in_force
-from pathway.record import PathwayRecord, most_proximal
-from pathway.repository import RecordRows, Row, load_rows, record_from_rows
-from pathway.text import site_key
-from pathway.vocabulary import PMT_TECHNIQUES, Segment
+from pathway.store.models import Pathway, Patient, Procedure, Step
+from pathway.store.repository import RecordRows, Row, load_many_rows, record_from_rows, table_of
 
 T = TypeVar("T")
 # Exports of at least this many cases show a progress bar on a terminal console, when one is given.
@@ -79,15 +81,15 @@ class PmtCase:
     pathway: Pathway
     patient: Patient
     rows: RecordRows
-    steps: dict[str, Step]
+    steps: dict[str, date]  # step code: its due date (from the materialised plan)
     index: Row
     policy: Policy
 
-    @property
+    @cached_property
     def record(self) -> PathwayRecord:
         return record_from_rows(self.rows)
 
-    @property
+    @cached_property
     def pts(self) -> pts.PtsAssessment:
         return pts.assess(pts.scores_of(self.rows.follow_ups), self.pathway.presented_on, self.policy)
 
@@ -97,8 +99,7 @@ class PmtCase:
         return performed
 
     def due_on(self, step: str) -> date | None:
-        found = self.steps.get(step)
-        return found.due_on if found else None
+        return self.steps.get(step)
 
     def visit(self, name: str) -> Row | None:
         return next((v for v in self.rows.follow_ups if v["visit"] == name), None)
@@ -135,13 +136,17 @@ def load_pmt_cases(
         query = query.where(Pathway.site_key == site_key(site))
     found = session.exec(query.order_by(first.c.first_pmt, col(Pathway.ref))).all()
     ids = [p.id for p, _patient in found]
-    steps: dict[int, dict[str, Step]] = {}
-    for step in session.exec(select(Step).where(col(Step.pathway_id).in_(ids))).all():
-        steps.setdefault(step.pathway_id, {})[step.code] = step
+    steps: dict[int, dict[str, date]] = {}
+    step = table_of(Step)
+    for pathway_id, code, due_on in session.execute(
+        sa_select(step.c.pathway_id, step.c.code, step.c.due_on).where(step.c.pathway_id.in_(ids)).order_by(step.c.id)
+    ):
+        steps.setdefault(pathway_id, {})[code] = due_on
+    records = load_many_rows(session, [pathway for pathway, _patient in found])
     cases = []
     for pathway, patient in _tracked(found, "Reading PMT cases", progress):
         assert pathway.id is not None
-        rows = load_rows(session, pathway)
+        rows = records[pathway.id]
         index = min(
             (r for r in rows.procedures if r["technique"] in techniques), key=lambda r: (r["performed_on"], r["id"])
         )
@@ -346,7 +351,7 @@ def _values(case: PmtCase, as_of: date) -> dict[str, Any]:
         "filter_outcome": outcome.get("outcome"),
         "filter_outcome_on": outcome.get("decided_on"),
         **{f"{visit}_{item}": row.get(item) for visit, row in visits.items() for item in VISIT_ITEMS},
-        # The PTS category as the timing rule reads it (pathway.pts): none in the acute phase.
+        # The PTS category as the timing rule reads it (pathway.domain.pts): none in the acute phase.
         **{
             f"{visit}_pts_category": categories.get((visit, row["seen_on"])) if row else None
             for visit, row in visits.items()

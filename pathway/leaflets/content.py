@@ -22,6 +22,7 @@ from typing import Final
 
 from pathway.codes.about import about_claims
 from pathway.codes.models import AboutSection, Claim
+from pathway.errors import UnknownLeafletError
 
 SYNTHETIC_NOTICE: Final = (
     "Synthetic guidance text written for an open-source DVT care-pathway project. It is not an "
@@ -34,13 +35,6 @@ NICE_GUIDANCE: Final = (
     "thrombosis of the leg' (first published June 2019 as IPG651)"
 )
 VERSION: Final = "2.0"  # 2.0: every statement sourced; trial figures; no claim about the lungs (issue 11)
-
-
-class UnknownLeafletError(KeyError, ValueError):
-    """No leaflet has this key, identifier or label (or not in this version)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown leaflet"
 
 
 UnknownLeaflet = UnknownLeafletError  # the name used in the design notes

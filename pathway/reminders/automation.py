@@ -1,6 +1,6 @@
-"""One stage of one pathway, evaluated through pathway.rules, and the actions that stage asks for.
+"""One stage of one pathway, evaluated through pathway.domain.rules, and the actions that stage asks for.
 
-The patient-pathway flow runs one task per stage of pathway.stages.STAGES; each calls `run_stage`.
+The patient-pathway flow runs one task per stage of pathway.domain.stages.STAGES; each calls `run_stage`.
 Actions are notifications of kind `request`, claimed under the same unique key as the reminders,
 so running the flow again (after every command, and from the nightly sweep) asks once:
 - consent: once the MDT decides on a procedure, tell the consenting clinician and attach the leaflet;
@@ -18,22 +18,22 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from pathway import rules
-from pathway.db import SessionFactory
+from pathway.domain import rules
+from pathway.domain.policy import Policy, policy_in_force
+from pathway.domain.record import PathwayRecord
+from pathway.domain.stages import STAGES, STEPS
+from pathway.domain.vocabulary import Role
 from pathway.errors import NotFound
 from pathway.leaflets import get_leaflet
-from pathway.models import Pathway
-from pathway.policy import Policy, policy_in_force
-from pathway.record import PathwayRecord
 from pathway.reminders.channels import Channels
+from pathway.reminders.claims import Pending, notify_once
 from pathway.reminders.delivery import Clock, Key
 from pathway.reminders.messages import CONSENT_REQUESTED, FOLLOW_UP_BOOKING_REQUESTED, REGISTRY_ENTRY_REQUESTED
-from pathway.reminders.models import Notification
 from pathway.reminders.settings import ReminderSettings
-from pathway.reminders.sweep import Pending, notify_once
-from pathway.repository import load_rows, record_from_rows
-from pathway.stages import STAGES, STEPS
-from pathway.vocabulary import Role
+from pathway.store.db import SessionFactory
+from pathway.store.models import Pathway
+from pathway.store.reminder_models import Notification
+from pathway.store.repository import load_rows, record_from_rows
 
 STAGE_BY_CODE = {stage.code: stage for stage in STAGES}
 REQUEST_STAGE = {
@@ -118,32 +118,60 @@ def requests_still_asked(session: Session, policy: Policy | None = None) -> froz
     return frozenset(asked)
 
 
+@dataclass(frozen=True)
+class PlannedPathway:
+    """One pathway's record read and planned once (at `as_of`): what every stage of a flow run reads."""
+
+    pathway_id: int
+    ref: str
+    as_of: date
+    record: PathwayRecord
+    steps: tuple[rules.PlannedStep, ...]
+    flags: tuple[rules.Flag, ...]  # standing at as_of
+
+
+def plan_pathway(session: Session, ref: str, as_of: date, policy: Policy | None = None) -> PlannedPathway:
+    """Load the pathway's record and plan it once (NotFound for an unknown reference)."""
+    policy = policy or policy_in_force()
+    pathway_id, record = _load(session, ref)
+    steps = tuple(rules.plan(record, policy))
+    return PlannedPathway(pathway_id, ref, as_of, record, steps, tuple(rules.flags_at(record, as_of, policy)))
+
+
+def load_plan(factory: SessionFactory, ref: str, as_of: date) -> PlannedPathway:
+    with factory() as session:
+        return plan_pathway(session, ref, as_of)
+
+
+def stage_report(planned: PlannedPathway, stage: str) -> tuple[StageReport, list[Pending]]:
+    """The stage's steps and standing flags at the plan's date, and the requests it makes (pure)."""
+    if stage not in STAGE_BY_CODE:
+        raise ValueError(f"unknown stage {stage!r}")
+    stage_steps = {s.code for s in STAGE_BY_CODE[stage].steps}
+    flags = tuple(
+        f"{f.code}:{f.severity.value}" for f in planned.flags if STEPS[rules.FLAG_BY_CODE[f.code].step][0].code == stage
+    )
+    states = tuple(
+        StepState(s.code, s.owner.value, s.due_on.isoformat(), s.done_on.isoformat() if s.done_on else None)
+        for s in planned.steps
+        if s.code in stage_steps
+    )
+    requests = stage_requests(planned.pathway_id, stage, planned.record, list(planned.steps))
+    return StageReport(planned.ref, stage, states, flags), requests
+
+
 def evaluate_stage(
     session: Session, ref: str, stage: str, as_of: date, policy: Policy | None = None
 ) -> tuple[StageReport, list[Pending]]:
     """The stage's steps and standing flags at `as_of`, and the requests it makes."""
     if stage not in STAGE_BY_CODE:
         raise ValueError(f"unknown stage {stage!r}")
-    policy = policy or policy_in_force()
-    pathway_id, record = _load(session, ref)
-    steps = rules.plan(record, policy)
-    stage_steps = {s.code for s in STAGE_BY_CODE[stage].steps}
-    flags = tuple(
-        f"{f.code}:{f.severity.value}"
-        for f in rules.flags_at(record, as_of, policy)
-        if STEPS[rules.FLAG_BY_CODE[f.code].step][0].code == stage
-    )
-    states = tuple(
-        StepState(s.code, s.owner.value, s.due_on.isoformat(), s.done_on.isoformat() if s.done_on else None)
-        for s in steps
-        if s.code in stage_steps
-    )
-    return StageReport(ref, stage, states, flags), stage_requests(pathway_id, stage, record, steps)
+    return stage_report(plan_pathway(session, ref, as_of, policy), stage)
 
 
 def run_stage(
     factory: SessionFactory,
-    ref: str,
+    pathway: str | PlannedPathway,
     stage: str,
     *,
     as_of: date,
@@ -152,9 +180,10 @@ def run_stage(
     channels: Channels | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> StageReport:
-    """Evaluate one stage and send the requests it makes, each once per pathway."""
-    with factory() as session:
-        report, requests = evaluate_stage(session, ref, stage, as_of)
+    """Evaluate one stage and send the requests it makes, each once per pathway. Given a reference, the
+    record is read for this stage alone; given a PlannedPathway (a flow run's), it is not read again."""
+    planned = pathway if isinstance(pathway, PlannedPathway) else load_plan(factory, pathway, as_of)
+    report, requests = stage_report(planned, stage)
     if not requests:
         return report
     delivered = notify_once(

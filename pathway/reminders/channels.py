@@ -13,14 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from pathway.errors import DeliveryError
 from pathway.reminders.settings import ReminderSettings
 
 # json.dumps(record, sort_keys=True) without building an encoder per line (the keys come sorted).
 _ENCODE = json.JSONEncoder().encode
-
-
-class DeliveryError(RuntimeError):
-    """A channel did not take the message (retried with backoff, then recorded as failed)."""
 
 
 @dataclass(frozen=True)

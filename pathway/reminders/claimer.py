@@ -33,7 +33,7 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from pathway.db import SessionFactory
+from pathway.store.db import SessionFactory
 
 # The advisory-lock namespace of claims (PostgreSQL's two-key form; the audit chain uses a one-key lock).
 CLAIM_LOCKS = 7_300_517
@@ -43,11 +43,6 @@ LIVE_CLAIM_KEYS = text(
     "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = CAST(:namespace AS oid) "
     "AND objsubid = 2 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
-
-
-class ClaimLost(RuntimeError):
-    """The lock of this sweep's claim was lost (its database connection broke): stop sending, since
-    another sweep may now take the rows over."""
 
 
 class ClaimHolder(Protocol):

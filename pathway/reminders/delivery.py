@@ -11,7 +11,7 @@ outbox lines written in the same step just before the commit; a retry finds a li
 id and does not write it again, so the outbox holds each notification once whatever the batch size.
 
 A row marked `failed` keeps its attempts, its last error and the channels that did take it
-(`accepted_channels`); a later sweep that takes it up again (pathway.reminders.sweep.take_over_failed)
+(`accepted_channels`); a later sweep that takes it up again (pathway.reminders.claims.take_over_failed)
 sends it only through the others, and only one row's retries per role while that role's channels stay
 down in the sweep.
 """
@@ -28,16 +28,17 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
-from pathway.db import SessionFactory
+from pathway.errors import ClaimLost
 from pathway.leaflets import get_leaflet, render_pdf
-from pathway.models import Pathway
 from pathway.reminders.channels import Channels, Message, Outbox, deliver
-from pathway.reminders.claimer import ClaimHolder, ClaimLost
+from pathway.reminders.claimer import ClaimHolder
 from pathway.reminders.messages import compose
-from pathway.reminders.models import Notification
 from pathway.reminders.settings import ReminderSettings
-from pathway.reminders.transactions import writing
-from pathway.repository import table_of
+from pathway.store.db import SessionFactory
+from pathway.store.models import Pathway
+from pathway.store.reminder_models import Notification
+from pathway.store.repository import table_of
+from pathway.store.unit_of_work import writing
 
 Key = tuple[int, str, str, str]  # pathway_id, code, severity, kind
 Clock = Callable[[], datetime]

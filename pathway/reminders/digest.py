@@ -4,7 +4,7 @@ Content (pathway references and sites only): open pathways by stage; standing fl
 severity; pathways outside the 14-day treatment window (open and waiting past it, and procedures done
 after it); registry completeness for PMT (HTG516 1.3); temporary IVC filters with no retrieval decision.
 It is kept as a file under the digests folder and sent once per week (claimed like a notification).
-It ends with the audit trail's state (pathway.audit_check): its row count and head hash, anchored
+It ends with the audit trail's state (pathway.store.audit_check): its row count and head hash, anchored
 (signed with the audit key) outside the database, or what does not match: a record of the chain's
 head sent away every week, where no one with rights on the database can reach it.
 """
@@ -18,20 +18,22 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from pathway.audit_anchor import AnchorStore
-from pathway.audit_check import AuditCheck, check_audit
-from pathway.db import SessionFactory
-from pathway.models import FilterOutcomeRow, FlagWindowRow, Pathway, Procedure, RegistrySubmission
-from pathway.policy import policy_in_force
+from pathway.domain.policy import policy_in_force
+from pathway.domain.text import markdown_literal
+from pathway.domain.vocabulary import PMT_TECHNIQUES, IvcFilter
 from pathway.reminders.channels import Channels, Message, Outbox, deliver
 from pathway.reminders.claimer import holding_claim, live_claims
 from pathway.reminders.delivery import Clock
-from pathway.reminders.models import GovernanceDigest
 from pathway.reminders.settings import GOVERNANCE_ROLE, ReminderSettings
-from pathway.reminders.transactions import insert_ignoring_taken, writing
-from pathway.repository import table_of
-from pathway.text import markdown_literal
-from pathway.vocabulary import PMT_TECHNIQUES, IvcFilter
+from pathway.reminders.transactions import insert_ignoring_taken
+from pathway.store.audit_anchor import AnchorStore
+from pathway.store.audit_check import AuditCheck, check_audit
+from pathway.store.db import SessionFactory
+from pathway.store.models import FilterOutcomeRow, Pathway, Procedure, RegistrySubmission
+from pathway.store.reminder_models import GovernanceDigest
+from pathway.store.repository import table_of
+from pathway.store.unit_of_work import writing
+from pathway.views.filters import flag_windows, standing_on_open
 
 DIGEST_CODE = "GOVERNANCE_DIGEST"
 
@@ -119,12 +121,10 @@ def build_digest(session: Session, as_of: date) -> Digest:
     window_days = policy_in_force().n("treatment_window_days")
     is_open = col(Pathway.closed_on).is_(None)
     stages = session.exec(select(Pathway.stage, func.count()).where(is_open).group_by(col(Pathway.stage))).all()
-    window = table_of(FlagWindowRow)
+    window = flag_windows()
+    counted = func.count(func.distinct(window.c.pathway_id))
     standing = session.execute(
-        select(window.c.code, window.c.severity, func.count(func.distinct(window.c.pathway_id)))
-        .join(table_of(Pathway), col(Pathway.id) == window.c.pathway_id)
-        .where(is_open, window.c.starts_on <= as_of, window.c.ends_on >= as_of)
-        .group_by(window.c.code, window.c.severity)
+        standing_on_open(as_of, window.c.code, window.c.severity, counted).group_by(window.c.code, window.c.severity)
     ).all()
     flags: dict[str, dict[str, int]] = {}
     for code, severity, n in standing:

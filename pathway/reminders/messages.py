@@ -6,9 +6,9 @@ Nothing here reads the patient: a message can only say what the key and the path
 from datetime import date
 from pathlib import Path
 
+from pathway.domain.rules import FLAG_BY_CODE
+from pathway.domain.stages import STEPS
 from pathway.reminders.channels import Message
-from pathway.rules import FLAG_BY_CODE
-from pathway.stages import STEPS
 
 CONSENT_REQUESTED = "CONSENT_REQUESTED"
 FOLLOW_UP_BOOKING_REQUESTED = "FOLLOW_UP_BOOKING_REQUESTED"
@@ -23,7 +23,7 @@ FOOTER = "Open the pathway in the tracker for details. This message carries no p
 
 
 def flag_owner(code: str) -> str:
-    """The role owning the step a flag is about (pathway.rules names the step, pathway.stages its owner)."""
+    """The role owning the step a flag is about (domain.rules names the step, domain.stages its owner)."""
     _stage, step = STEPS[FLAG_BY_CODE[code].step]
     return step.owner.value
 

@@ -1,22 +1,11 @@
-"""Short writing transactions and the claim statement shared by notifications and digests."""
+"""The claim statement shared by notifications and digests (their transactions: pathway.store.unit_of_work)."""
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
-
-from pathway.db import WRITE_OPTION, SessionFactory
-
-
-@contextmanager
-def writing(factory: SessionFactory) -> Iterator[Session]:
-    """One short writing transaction (SQLite takes its write lock at BEGIN, so writers queue)."""
-    with factory() as session, session.begin():
-        session.connection(execution_options={WRITE_OPTION: True})
-        yield session
 
 
 def insert_ignoring_taken(session: Session, table: Table, key: Sequence[str]) -> Any:

@@ -1,6 +1,6 @@
 """Flow triggers: each recorded command asks for a patient-pathway flow run by writing a row.
 
-The row is written in the command's own transaction (pathway.services), so recording never waits for
+The row is written in the command's own transaction (pathway.services.commands), so recording never waits for
 nor fails because of Prefect. flows/triggers.py sends pending rows when a Prefect server answers and
 leaves them pending otherwise; several rows for one pathway become one flow run.
 """
@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, func, select
 
-from pathway.db import SessionFactory
-from pathway.models import Pathway
-from pathway.reminders.models import FlowTrigger
-from pathway.reminders.transactions import writing
+from pathway.store.db import SessionFactory
+from pathway.store.models import Pathway
+from pathway.store.reminder_models import FlowTrigger
+from pathway.store.unit_of_work import writing
 
 
 def queue_flow_trigger(session: Session, pathway_id: int | None, command: str, at: datetime) -> None:

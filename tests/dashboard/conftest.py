@@ -17,12 +17,12 @@ import pandas  # noqa: F401
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pathway.accounts import add_user
-from pathway.clock import london_today, utc_now
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
-from pathway.roles import Actor
-from pathway.services import execute
-from pathway.vocabulary import Role
+from pathway.domain.clock import london_today, utc_now
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
+from pathway.services.accounts import add_user
+from pathway.services.commands import execute
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from tests.conftest import MDT_ATTENDEES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,12 +17,12 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from dashboard.forms import COMMAND_TITLES
-from pathway.accounts import disable_user
-from pathway.commands import COMMANDS
-from pathway.db import SessionFactory
-from pathway.vocabulary import Role
+from pathway.domain.commands import COMMANDS
+from pathway.domain.vocabulary import Role
+from pathway.services.accounts import disable_user
+from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import ACCOUNTS, APP, NHS, app, page, texts
-from tests.test_access_matrix import EXPECTED
+from tests.support.access import EXPECTED
 
 ACCOUNT_OF = {role: name for name, role in ACCOUNTS.items()}
 SEEDED_REFS = ("P-CONSENT", "P-MISSED", "P-TREATED", "P-QUIET", "P-HARBOUR")

@@ -5,11 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from pathway.accounts import (
-    AccountError,
-    AccountLocked,
+from pathway.domain.vocabulary import Role
+from pathway.errors import AccountError, AccountLocked, AuthenticationFailed
+from pathway.services.accounts import (
     AccountPolicy,
-    AuthenticationFailed,
     SessionEnd,
     active_role,
     add_user,
@@ -18,9 +17,8 @@ from pathway.accounts import (
     list_users,
     session_end,
 )
-from pathway.accounts.models import Account
-from pathway.db import SessionFactory
-from pathway.vocabulary import Role
+from pathway.store.account_models import Account
+from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import CHEAP_HASH
 
 AT = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)

@@ -11,10 +11,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from pathway import reports
-from pathway.db import make_engine, make_session_factory
+from pathway.store.db import make_engine, make_session_factory
+from pathway.views import reports
 from tests.dashboard.conftest import today
-from tests.dashboard.test_browser import (  # noqa: F401  (`browser` and `served` are fixtures, used by name)
+from tests.support.browser import (  # noqa: F401  (`browser` and `served` are fixtures, used by name)
     FIRST_RENDER_MS,
     browser,
     fill_sign_in,

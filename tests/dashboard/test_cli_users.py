@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pathway import cli_users
-from pathway.cli import app
+from pathway.cli import users as cli_users
+from pathway.cli.main import app
 from tests.dashboard.conftest import CHEAP_HASH
 
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from pathway.db import SessionFactory
 from pathway.leaflets import get_leaflet, render_html
+from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import page, texts
 
 

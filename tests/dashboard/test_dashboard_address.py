@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboard.launch import stop_dashboard, wait_until_healthy
-from pathway import cli_users
-from pathway.cli import app
-from pathway.cli_users import dashboard_command
+from pathway.cli import users as cli_users
+from pathway.cli.main import app
+from pathway.cli.users import dashboard_command
 from tests.dashboard.conftest import CHEAP_HASH
 
 

@@ -8,7 +8,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from pathway.db import SessionFactory
+from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import NHS, page, texts, today
 
 IDENTIFIERS = ("Cy Example", NHS[2], "1970-03-04", "H3")  # P-TREATED's patient

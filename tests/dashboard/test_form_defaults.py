@@ -6,10 +6,10 @@ from datetime import timedelta
 from streamlit.testing.v1.element_tree import Error
 
 from dashboard.forms import plain_words
-from pathway import queries
-from pathway.db import SessionFactory
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.dashboard.conftest import element_after, today
-from tests.dashboard.test_record import key, recording, save
+from tests.support.recording import key, recording, save
 
 
 def test_clinical_choices_start_empty(database: SessionFactory) -> None:

@@ -2,9 +2,9 @@
 
 import tomllib
 
-from pathway.clock import utc_now
-from pathway.db import SessionFactory
-from pathway.services import execute
+from pathway.domain.clock import utc_now
+from pathway.services.commands import execute
+from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import APP, SEEDER, day
 
 

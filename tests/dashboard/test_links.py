@@ -3,7 +3,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from pathway.db import SessionFactory
+from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import PAGES, TIMEOUT, app, page, signed_in, texts
 
 

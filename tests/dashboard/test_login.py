@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pathway.accounts import disable_user
-from pathway.clock import utc_now
-from pathway.db import SessionFactory
+from pathway.domain.clock import utc_now
+from pathway.services.accounts import disable_user
+from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import APP, NHS, PASSWORD, TIMEOUT, app, texts
 
 

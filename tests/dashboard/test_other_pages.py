@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from pathway.clock import utc_now
-from pathway.db import SessionFactory
-from pathway.models import Pathway
-from pathway.policy import policy_in_force
-from pathway.reminders.models import Notification
+from pathway.domain.clock import utc_now
+from pathway.domain.policy import policy_in_force
+from pathway.store.db import SessionFactory
+from pathway.store.models import Pathway
+from pathway.store.reminder_models import Notification
 from tests.dashboard.conftest import page, texts, today
 
 
@@ -57,7 +57,7 @@ def test_reminders_page_lists_failed_and_recent_notifications(database: SessionF
 def test_reminders_page_says_when_reminders_are_not_configured(
     database: SessionFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "pathway.reminders.queries", None)  # as if issue 3 were not installed
+    monkeypatch.setitem(sys.modules, "pathway.views.notifications", None)  # as if issue 3 were not installed
     at = page("reminders", "coord")
     assert not at.exception
     assert at.info[0].value.startswith("Reminders not configured")

@@ -25,10 +25,10 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import deps
 from dashboard.outage import MESSAGE, NOT_RECORDED, SIGN_IN
-from pathway.accounts import add_user
-from pathway.db import SessionFactory, make_session_factory
-from pathway.models import Pathway
-from pathway.schema import metadata
+from pathway.services.accounts import add_user
+from pathway.store.db import SessionFactory, make_session_factory
+from pathway.store.models import Pathway
+from pathway.store.schema import metadata
 from tests.conftest import _empty_postgres
 from tests.dashboard.conftest import ACCOUNTS, CHEAP_HASH, NHS, PASSWORD, app, seed, texts, today
 

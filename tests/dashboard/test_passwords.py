@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pathway.accounts import AccountError, add_user, list_users
-from pathway.accounts.service import password_weakness
-from pathway.cli import app
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
-from pathway.vocabulary import Role
+from pathway.cli.main import app
+from pathway.domain.vocabulary import Role
+from pathway.errors import AccountError
+from pathway.services.accounts import add_user, list_users, password_weakness
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from tests.dashboard.conftest import CHEAP_HASH, PASSWORD
 
 

@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.components import uk_date
-from pathway.db import SessionFactory
-from pathway.stages import STAGES
+from pathway.domain.stages import STAGES
+from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import NHS, page, texts, today
 
 
@@ -101,8 +101,8 @@ def test_unknown_reference_and_no_reference(database: SessionFactory) -> None:
 
 
 def test_the_safety_net_is_shown_with_recorded_text_as_text(database: SessionFactory) -> None:
-    from pathway.clock import utc_now
-    from pathway.services import execute
+    from pathway.domain.clock import utc_now
+    from pathway.services.commands import execute
     from tests.dashboard.conftest import SEEDER
 
     check = {

@@ -3,31 +3,21 @@
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Error
 
 from dashboard.forms import COMMAND_TITLES
-from pathway import queries
-from pathway.clock import utc_now
-from pathway.commands import COMMANDS
-from pathway.db import SessionFactory
-from pathway.policy import policy_in_force
-from pathway.roles import COORDINATOR_COMMANDS
-from pathway.services import execute
+from pathway.domain.clock import utc_now
+from pathway.domain.commands import COMMANDS
+from pathway.domain.policy import policy_in_force
+from pathway.domain.roles import COORDINATOR_COMMANDS
+from pathway.services.commands import execute
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.dashboard.conftest import SEEDER, element_after, page, today, tree
-
-
-def key(command: str, field: str) -> str:
-    return f"record_{command}_{field}"
-
-
-def recording(user: str, command: str, pathway: str | None = None) -> AppTest:
-    state: dict[str, Any] = {"patient_selected": pathway} if pathway else {}
-    at = page("record", user, **state)
-    return at.selectbox(key="command").set_value(command).run()
+from tests.support.recording import key, recording, save
 
 
 def fill_consent(at: AppTest, consented_on: date) -> AppTest:
@@ -35,10 +25,6 @@ def fill_consent(at: AppTest, consented_on: date) -> AppTest:
     at.text_input(key=key("record_consent", "information_leaflet")).input("PIL-PMT v1.0")
     at.checkbox(key=key("record_consent", "uncertainties_discussed")).check()
     return at
-
-
-def save(at: AppTest, command: str) -> AppTest:
-    return at.button(key=f"FormSubmitter:record_form_{command}-Save").click().run()
 
 
 def flags(factory: SessionFactory, pathway: str) -> list[str]:

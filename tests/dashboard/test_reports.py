@@ -1,4 +1,4 @@
-"""pathway.reports (report figures, paging counts) and pathway.timeline (the chart's rows from STAGES)."""
+"""pathway.views.reports (report figures, paging counts) and pathway.domain.timeline (the chart's rows from STAGES)."""
 
 from datetime import date, timedelta
 from itertools import product
@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from pathway import queries, reports
-from pathway.bulk_load import load_cohort
-from pathway.db import SessionFactory
-from pathway.models import Step
-from pathway.policy import policy_in_force
-from pathway.stages import STAGES
-from pathway.timeline import build_timeline, step_status
+from pathway.domain.policy import policy_in_force
+from pathway.domain.stages import STAGES
+from pathway.domain.timeline import build_timeline, step_status
+from pathway.services.bulk_load import load_cohort
+from pathway.store.db import SessionFactory
+from pathway.store.models import Step
+from pathway.views import queries, reports
 from tests.dashboard.conftest import SEEDER, seed, today
 
 

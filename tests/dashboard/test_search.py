@@ -1,9 +1,9 @@
 """The worklist's lookup: a pathway by reference (any case), NHS number (with or without spaces) or
 hospital number, over the whole table; a pseudonymised reader looks up references only."""
 
-from pathway import queries
-from pathway.bulk_load import load_cohort
-from pathway.db import SessionFactory
+from pathway.services.bulk_load import load_cohort
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.dashboard.conftest import SEEDER, app, today
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from dashboard.components import csv_bytes, shown_values, uk_date, worklist_csv
-from pathway import queries
-from pathway.db import SessionFactory
+from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.dashboard.conftest import page, today
 
 

@@ -2,9 +2,9 @@
 PostgreSQL: open treatment windows first, fewest days left first, then the usual urgency order; the
 same rows as the plain order, page by page and through the grouped path alike."""
 
-from pathway import queries, reports
-from pathway.bulk_load import load_cohort
-from pathway.db import SessionFactory
+from pathway.services.bulk_load import load_cohort
+from pathway.store.db import SessionFactory
+from pathway.views import queries, reports
 from tests.dashboard.conftest import SEEDER, today
 
 

@@ -4,9 +4,9 @@ import json
 from datetime import timedelta
 from math import ceil
 
-from pathway.bulk_load import load_cohort
-from pathway.clock import utc_now
-from pathway.db import SessionFactory
+from pathway.domain.clock import utc_now
+from pathway.services.bulk_load import load_cohort
+from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import SEEDER, page, today
 
 
@@ -105,7 +105,7 @@ def test_auditors_see_no_patient_column(database: SessionFactory) -> None:
 
 def test_worklist_csv_has_plain_values_and_no_identifiers_for_auditors(database: SessionFactory) -> None:
     from dashboard.components import worklist_csv
-    from pathway import queries
+    from pathway.views import queries
 
     with database() as session:
         rows = queries.worklist(session, today())

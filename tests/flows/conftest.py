@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 
 
 @pytest.fixture(scope="session")

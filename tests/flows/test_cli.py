@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pathway.cli import app
-from pathway.db import SessionFactory
-from tests.test_reminders import awaiting_mdt
+from pathway.cli.main import app
+from pathway.store.db import SessionFactory
+from tests.support.reminders import awaiting_mdt
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 

@@ -43,14 +43,14 @@ from typer.testing import CliRunner
 from flows.governance_digest import governance_digest
 from flows.patient_pathway import STAGE_TASKS, patient_pathway
 from flows.reminder_sweep import reminder_sweep, start_pathway_runs, sweep_reminders
-from pathway.bulk_load import load_cohort
-from pathway.cli import app
-from pathway.db import SessionFactory
+from pathway.cli.main import app
+from pathway.domain.roles import Actor
+from pathway.domain.vocabulary import Role
 from pathway.errors import PathwayError
-from pathway.models import Pathway, Patient
-from pathway.roles import Actor
-from pathway.services import execute
-from pathway.vocabulary import Role
+from pathway.services.bulk_load import load_cohort
+from pathway.services.commands import execute
+from pathway.store.db import SessionFactory
+from pathway.store.models import Pathway, Patient
 from tests.conftest import ADMIN, diagnose
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]

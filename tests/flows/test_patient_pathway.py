@@ -7,12 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
+from flows import runtime
 from flows.patient_pathway import STAGE_TASKS, patient_pathway
-from pathway.db import SessionFactory
-from pathway.stages import STAGES
+from pathway.domain.stages import STAGES
+from pathway.reminders.automation import load_plan
+from pathway.store.db import SessionFactory
 from tests.conftest import treated_pathway
-from tests.test_reminders import outbox
+from tests.support.reminders import outbox
+from tests.support.statements import counting
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 DAY = date(2026, 6, 15)
@@ -25,8 +29,8 @@ def test_one_task_per_declared_stage_in_pathway_order() -> None:
 
 def test_stage_task_requests_the_registry_entry_once(flow_database: SessionFactory, tmp_path: Path) -> None:
     treated_pathway(flow_database)
-    first = STAGE_TASKS["registry"].fn("P1", "registry", DAY)
-    again = STAGE_TASKS["registry"].fn("P1", "registry", DAY)
+    first = STAGE_TASKS["registry"].fn(load_plan(flow_database, "P1", DAY), "registry")
+    again = STAGE_TASKS["registry"].fn(load_plan(flow_database, "P1", DAY), "registry")
     assert first["requested"] == ("REGISTRY_ENTRY_REQUESTED",) and again["requested"] == ()
     assert first["steps"][0]["step"] == "registry_submission" and first["steps"][0]["done_on"] is None
     assert [line["code"] for line in outbox(tmp_path)] == ["REGISTRY_ENTRY_REQUESTED"]
@@ -68,5 +72,11 @@ def test_flow_run_is_the_patients_pathway_and_a_rerun_sends_nothing_new(
     assert [t.name for t in sorted(task_runs, key=lambda t: t.start_time)] == [stage.code for stage in STAGES]
     requested = sorted(line["code"] for line in outbox(tmp_path))
     assert requested == ["FOLLOW_UP_BOOKING_REQUESTED", "REGISTRY_ENTRY_REQUESTED"]
-    assert patient_pathway("P1", as_of=DAY, return_state=True).is_completed()
+    with runtime.session_factory()() as session:
+        engine = session.get_bind()  # the engine the flow's tasks use in this process (not Prefect's)
+    assert isinstance(engine, Engine)
+    with counting(engine) as statements:
+        assert patient_pathway("P1", as_of=DAY, return_state=True).is_completed()
     assert sorted(line["code"] for line in outbox(tmp_path)) == requested
+    # The rerun reads and plans the record once for its nine stages (13 statements, one per table).
+    assert sum(1 for s in statements.sent if " FROM mdt_meeting " in s) == 1, statements.sent

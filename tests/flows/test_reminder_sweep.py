@@ -10,11 +10,11 @@ import pytest
 
 from flows.governance_digest import governance_digest
 from flows.reminder_sweep import reminder_sweep, sweep_reminders
-from pathway.bulk_load import load_cohort
-from pathway.db import SessionFactory
-from pathway.demo import cohort
+from pathway.services.bulk_load import load_cohort
+from pathway.services.demo import cohort
+from pathway.store.db import SessionFactory
 from tests.conftest import ADMIN
-from tests.test_reminders import awaiting_mdt, outbox
+from tests.support.reminders import awaiting_mdt, outbox
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 COHORT_DAY = date(2026, 6, 15)

@@ -15,11 +15,11 @@ from sqlmodel import select
 
 from flows.local_stack import stack_environment, start_local_stack, stop_local_stack, wait_for_health
 from flows.serve import deploy_to_work_pool
-from pathway.clock import LONDON
-from pathway.db import SessionFactory, make_engine, make_session_factory, migrate
-from pathway.reminders.models import Notification
-from tests.flows.mailbox import free_port
-from tests.test_reminders import awaiting_mdt
+from pathway.domain.clock import LONDON
+from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
+from pathway.store.reminder_models import Notification
+from tests.support.mailbox import free_port
+from tests.support.reminders import awaiting_mdt
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 POOL = "dvt-process-pool"

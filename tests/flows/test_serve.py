@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from flows import serve
-from pathway.clock import LONDON, london_date
-from pathway.db import SessionFactory
+from pathway.domain.clock import LONDON, london_date
 from pathway.reminders.settings import ReminderSettings
 from pathway.reminders.sweep import run_sweep
+from pathway.store.db import SessionFactory
 from tests.conftest import diagnose, register, run, start_anticoagulation
-from tests.test_reminders import outbox
+from tests.support.reminders import outbox
 
 pytestmark = pytest.mark.prefect
 ROOT = Path(__file__).resolve().parents[2]

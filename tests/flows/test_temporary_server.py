@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pathway.db import make_engine, migrate
+from pathway.store.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTED = re.compile(r"started a temporary Prefect server at (\S+) \(it stops with this command, process (\d+)\)")
@@ -55,7 +55,7 @@ def test_a_sigkilled_reminders_run_takes_its_temporary_prefect_server_with_it(tm
     database = tmp_path / "pathway.db"
     migrate(make_engine(f"sqlite:///{database}"))
     command = subprocess.Popen(
-        [sys.executable, "-m", "pathway.cli", "reminders", "run"],
+        [sys.executable, "-m", "pathway.cli.main", "reminders", "run"],
         env=_environment(tmp_path, database),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -87,7 +87,7 @@ def test_a_failing_reminders_run_is_one_line_and_an_exit_status_without_a_traceb
     database = tmp_path / "empty.db"  # no tables: the sweep's first query fails
     database.touch()
     result = subprocess.run(
-        [sys.executable, "-m", "pathway.cli", "reminders", "run", "--format", "json"],
+        [sys.executable, "-m", "pathway.cli.main", "reminders", "run", "--format", "json"],
         env=_environment(tmp_path, database),
         cwd=ROOT,
         capture_output=True,

@@ -8,12 +8,12 @@ from sqlmodel import select
 
 from flows.patient_pathway import patient_pathway
 from flows.triggers import prefect_server_answers, send_pending_triggers
-from pathway.db import SessionFactory
-from pathway.reminders.models import FlowTrigger
 from pathway.reminders.triggers import count_pending
+from pathway.store.db import SessionFactory
+from pathway.store.reminder_models import FlowTrigger
 from tests.conftest import mdt, run
-from tests.flows.mailbox import free_port
-from tests.test_reminders import awaiting_mdt
+from tests.support.mailbox import free_port
+from tests.support.reminders import awaiting_mdt
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 

@@ -1,7 +1,7 @@
 """A database in a prepared state for every generated example, fast.
 
 SQLite: each state is built once per session in a template file (`prepare` from
-tests/test_rejections.py); an example copies the template (about 0.5 ms on tmpfs) over its work
+tests/services/test_rejections.py); an example copies the template (about 0.5 ms on tmpfs) over its work
 file and runs there. One engine per test serves every example: it uses NullPool, so every session
 opens a new connection to whatever file is at the work path, and the engine's compiled-statement
 cache stays warm (a new engine per example spends ~100 ms compiling the same SQL again).
@@ -25,11 +25,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from pathway import audit
-from pathway.db import SessionFactory, make_engine, make_session_factory
-from pathway.schema import metadata
+from pathway.store import audit
+from pathway.store.db import SessionFactory, make_engine, make_session_factory
+from pathway.store.schema import metadata
 from tests.conftest import register, run
-from tests.test_rejections import close, database_state, prepare
+from tests.support.commands import close, database_state, prepare
 
 TABLES = tuple(table.name for table in metadata.sorted_tables)
 # One statement for the counts and the audit chain's head; one for the versions.
@@ -107,7 +107,7 @@ class SqliteStates:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             engine.dispose()
             snapshot = sqlite_snapshot(path)
-            # The raw snapshot agrees with the shared helper of tests/test_rejections.py.
+            # The raw snapshot agrees with the shared helper of tests/support/commands.py.
             assert snapshot.rows == reference["rows"], state
             assert snapshot.versions == reference["pathway_versions"], state
             self.templates[state], self.snapshots[state] = path, snapshot

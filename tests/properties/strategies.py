@@ -1,4 +1,4 @@
-"""Generated command payloads: valid ones for the state `tests.test_rejections.prepare` builds, and
+"""Generated command payloads: valid ones for the state `tests.support.commands.prepare` builds, and
 invalid ones made by one mutation of a valid payload (or of the state it runs against).
 
 The state of `prepare(factory, name)`: a governance notice for North Vale dated 2026-01-10, patient
@@ -25,11 +25,11 @@ from typing import Any
 from hypothesis import event
 from hypothesis import strategies as st
 
-from pathway.clock import add_months, london_date
-from pathway.commands import COMMANDS, EVENT_DATES, PLANNED_DATES
-from pathway.policy import load_policy
-from pathway.text import normalise_reference, site_spelling
-from pathway.vocabulary import (
+from pathway.domain.clock import add_months, london_date
+from pathway.domain.commands import COMMANDS, EVENT_DATES, PLANNED_DATES
+from pathway.domain.policy import load_policy
+from pathway.domain.text import normalise_reference, site_spelling
+from pathway.domain.vocabulary import (
     PERCUTANEOUS_TECHNIQUES,
     REQUIRED_MDT_ROLES,
     THROMBOLYTIC_TECHNIQUES,
@@ -234,7 +234,7 @@ def fullwidth(text: str) -> str:
     return "".join(chr(ord(ch) + 0xFEE0) if ch.isascii() and ch.isalnum() else ch for ch in text)
 
 
-# A new reference: Latin letters, digits and - _ / . (pathway.text.REFERENCE), a letter or digit first.
+# A new reference: Latin letters, digits and - _ / . (pathway.domain.text.REFERENCE), a letter or digit first.
 REFERENCE_TEXT = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_/.\-]{0,39}\Z")
 
 
@@ -280,7 +280,7 @@ def nhs_check_digit(nine: str) -> int:
 
 
 # First digit 4, 6, 7 (England, Wales and the Isle of Man) or 9 (test patients): the ranges numbers
-# are issued from (pathway.commands.ISSUED_NHS_NUMBERS).
+# are issued from (pathway.domain.commands.ISSUED_NHS_NUMBERS).
 NINE_DIGITS = st.builds(
     lambda first, rest: first + rest, st.sampled_from("4679"), st.text("0123456789", min_size=8, max_size=8)
 )
@@ -442,7 +442,7 @@ class Case:
 
 
 def date_bounds(name: str, payload: dict[str, Any], today: date) -> dict[str, tuple[date, date]]:
-    """Where each event date of a command may lie in its prepared state (interface.md, 'Rejected')."""
+    """Where each event date of a command may lie in its prepared state (docs/rules.md, 'Timing rules')."""
     if name == "register_patient":
         return {"date_of_birth": (oldest_birth(today), today)}
     if name == "notify_governance":
@@ -487,7 +487,7 @@ def valid_case(draw: st.DrawFn, name: str) -> Case:
     if name == "record_diagnosis":
         payload["patient"] = draw(existing_ref(PATIENT))
         payload["pathway"] = draw(new_ref(PATHWAY))
-        # On or after the prepared patient's birth, at a plausible age (pathway.checks).
+        # On or after the prepared patient's birth, at a plausible age (pathway.domain.checks).
         presented = draw(day_between(BORN, today))
         style = draw(_AS_DATE)
         payload["presented_on"] = as_input(presented, style)

@@ -1,11 +1,11 @@
 """Every command driven with generated valid and invalid input (issue 6, item 1).
 
 Properties, for each of the 16 commands (version 2 added record_safety_check):
-- a valid payload (tests/properties/strategies.py: value lists from pathway.vocabulary, dates inside
+- a valid payload (tests/properties/strategies.py: value lists from pathway.domain.vocabulary, dates inside
   the range the rules allow relative to the prepared pathway and the recording day, optional
   fields present, null or absent) is accepted, writes exactly one audit row (for this command, at
   the head of the chain), adds the command's own clinical row, moves the pathway's version by
-  one, and `pathway.audit.verify` stays intact;
+  one, and `pathway.store.audit.verify` stays intact;
 - an invalid payload (one mutation of a valid one, or a valid one against a state that breaks a
   rule) raises CommandRejected (NotFound for an unknown reference) naming the mutated field, with a
   one-line message that carries no NHS number, date of birth or name from the payload, and leaves
@@ -36,11 +36,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from pathway import audit
-from pathway.commands import COMMANDS, parse_command
-from pathway.db import SessionFactory, make_engine, make_session_factory
+from pathway.domain.commands import COMMANDS, parse_command
+from pathway.domain.text import normalise_reference
 from pathway.errors import CommandRejected, NotFound
-from pathway.models import (
+from pathway.services.commands import execute
+from pathway.store import audit
+from pathway.store.db import SessionFactory, make_engine, make_session_factory
+from pathway.store.models import (
     AnticoagulationEventRow,
     AnticoagulationReview,
     AuditEvent,
@@ -57,9 +59,7 @@ from pathway.models import (
     ResearchEnrolment,
     SafetyCheck,
 )
-from pathway.repository import table_of
-from pathway.services import execute
-from pathway.text import normalise_reference
+from pathway.store.repository import table_of
 from tests.conftest import ADMIN, NHS, RECORDED_AT, _empty_postgres
 from tests.properties import (
     DEFAULT_PROFILE,
@@ -90,7 +90,7 @@ from tests.properties.strategies import (
     valid_case,
     valid_nhs_number,
 )
-from tests.test_rejections import valid_command
+from tests.support.commands import valid_command
 
 ALL_COMMANDS = tuple(COMMANDS)
 # Hypothesis warns when the global `random` module's state moves while it draws an example, taking it

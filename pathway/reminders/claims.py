@@ -1,0 +1,285 @@
+"""Claiming notifications so each goes once, redelivering failed ones, and taking over a dead sweep's
+claims (steps 2 to 4 of pathway.reminders.sweep). The sweep and the flow's stage requests both send
+through `notify_once`."""
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Date, bindparam, delete, text, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from pathway.domain.vocabulary import Role
+from pathway.reminders.channels import Channels
+from pathway.reminders.claimer import holding_claim, live_claims
+from pathway.reminders.delivery import Clock, Delivered, Key, deliver_claimed
+from pathway.reminders.settings import ESCALATION_ROLE, ReminderSettings
+from pathway.store.db import SessionFactory
+from pathway.store.models import UTCDateTime
+from pathway.store.reminder_models import Notification
+from pathway.store.repository import table_of
+from pathway.store.unit_of_work import writing
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A notification to claim: its key, who it is for, and what it may attach."""
+
+    pathway_id: int
+    code: str
+    severity: str
+    kind: str
+    recipient_role: str
+    due_on: date | None
+    leaflet: str | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.pathway_id, self.code, self.severity, self.kind)
+
+
+# PostgreSQL: every claim of a sweep in one statement, a column per array (a parameter list of this
+# size would cost psycopg more to parse than the insert costs the server).
+PG_CLAIMS = text(
+    """
+    INSERT INTO notification (pathway_id, code, severity, kind, recipient_role, channel, status, attempts,
+                              as_of, due_on, leaflet, claim, claimed_at, created_at)
+    SELECT t.pathway_id, t.code, t.severity, t.kind, t.recipient_role, t.channel, 'claimed', 0,
+           :as_of, t.due_on, t.leaflet, :claim, :at, :at
+    FROM unnest(CAST(:pathway_ids AS integer[]), CAST(:codes AS varchar[]), CAST(:severities AS varchar[]),
+                CAST(:kinds AS varchar[]), CAST(:roles AS varchar[]), CAST(:channels AS varchar[]),
+                CAST(:due AS date[]), CAST(:leaflets AS varchar[]))
+         AS t(pathway_id, code, severity, kind, recipient_role, channel, due_on, leaflet)
+    ON CONFLICT (pathway_id, code, severity, kind) DO NOTHING
+    """
+).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("as_of", type_=Date()))
+# SQLite: the same, the rows given as one JSON array (`WHERE true` keeps ON CONFLICT apart from the SELECT).
+SQLITE_CLAIMS = text(
+    """
+    INSERT INTO notification (pathway_id, code, severity, kind, recipient_role, channel, status, attempts,
+                              as_of, due_on, leaflet, claim, claimed_at, created_at)
+    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+           json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), 'claimed', 0,
+           :as_of, json_extract(value, '$[6]'), json_extract(value, '$[7]'), :claim, :at, :at
+    FROM json_each(:payload) WHERE true
+    ON CONFLICT (pathway_id, code, severity, kind) DO NOTHING
+    """
+).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("as_of", type_=Date()))
+CLAIMS_PER_STATEMENT = 20_000
+FailedSeen = dict[int, tuple[Key, int]]  # failed notification id: (its key, its attempts) when read
+
+
+def insert_claims(
+    factory: SessionFactory,
+    pending: Sequence[Pending],
+    *,
+    claim: str,
+    as_of: date,
+    at: datetime,
+    channels: Channels,
+    outbox: bool,
+) -> None:
+    """Write a `claimed` row for every key not yet taken (taken keys are left as they are)."""
+    if not pending:
+        return
+    with writing(factory) as session:
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            for start in range(0, len(pending), CLAIMS_PER_STATEMENT):
+                chunk = pending[start : start + CLAIMS_PER_STATEMENT]
+                connection.execute(
+                    PG_CLAIMS,
+                    {
+                        "pathway_ids": [p.pathway_id for p in chunk],
+                        "codes": [p.code for p in chunk],
+                        "severities": [p.severity for p in chunk],
+                        "kinds": [p.kind for p in chunk],
+                        "roles": [p.recipient_role for p in chunk],
+                        "channels": [channels.names(p.recipient_role, outbox) for p in chunk],
+                        "due": [p.due_on for p in chunk],
+                        "leaflets": [p.leaflet for p in chunk],
+                        "as_of": as_of,
+                        "claim": claim,
+                        "at": at,
+                    },
+                )
+            return
+        if connection.dialect.name != "sqlite":
+            raise NotImplementedError(f"claims are written for SQLite and PostgreSQL, not {connection.dialect.name}")
+        for start in range(0, len(pending), CLAIMS_PER_STATEMENT):
+            chunk = pending[start : start + CLAIMS_PER_STATEMENT]
+            payload = [
+                [
+                    p.pathway_id,
+                    p.code,
+                    p.severity,
+                    p.kind,
+                    p.recipient_role,
+                    channels.names(p.recipient_role, outbox),
+                    p.due_on.isoformat() if p.due_on else None,  # SQLite keeps dates as ISO text
+                    p.leaflet,
+                ]
+                for p in chunk
+            ]
+            connection.execute(
+                SQLITE_CLAIMS, {"payload": json.dumps(payload), "as_of": as_of, "claim": claim, "at": at}
+            )
+
+
+def take_over_dead(factory: SessionFactory, *, claim: str, at: datetime) -> frozenset[int]:
+    """Move to this sweep the rows still claimed by sweeps that died (their claim's lock is free), in one
+    conditional UPDATE per call; returns the ids moved. Live sweeps' claims are left alone."""
+    n = table_of(Notification)
+    with factory() as session:
+        holders = {row[0] for row in session.execute(sa_select(n.c.claim).where(n.c.status == "claimed").distinct())}
+    holders.discard(claim)
+    dead = holders - live_claims(factory, holders)
+    if not dead:
+        return frozenset()
+    with writing(factory) as session:
+        moved = session.execute(
+            update(n)
+            .where(n.c.status == "claimed", n.c.claim.in_(sorted(dead)))
+            .values(claim=claim, claimed_at=at)
+            .returning(n.c.id)
+        )
+        return frozenset(row[0] for row in moved)
+
+
+def failed_rows(session: Session) -> list[tuple[int, Key, int, datetime]]:
+    """Every failed notification: id, key, attempts so far, when it was first claimed."""
+    n = table_of(Notification)
+    found = session.execute(
+        sa_select(n.c.id, n.c.pathway_id, n.c.code, n.c.severity, n.c.kind, n.c.attempts, n.c.created_at).where(
+            n.c.status == "failed"
+        )
+    ).all()
+    return [(row[0], (row[1], row[2], row[3], row[4]), row[5], row[6]) for row in found]
+
+
+def take_over_failed(
+    factory: SessionFactory, *, keys: frozenset[Key], claim: str, at: datetime, settings: ReminderSettings
+) -> None:
+    """Claim for this sweep the failed notifications among `keys` (they stand now) still under the cap.
+
+    One conditional UPDATE (`status = 'failed'`) moves them to `claimed`: when sweeps run at once, each
+    row goes to exactly one of them (PostgreSQL re-checks the condition on the locked row; SQLite's
+    writers queue); the others find it claimed and leave it to its new holder.
+    """
+    if not keys or settings.redelivery_max_days == 0:
+        return
+    oldest = at - timedelta(days=settings.redelivery_max_days)
+    with factory() as session:
+        ids = [
+            row_id
+            for row_id, key, attempts, created_at in failed_rows(session)
+            if key in keys and attempts < settings.redelivery_max_attempts and created_at >= oldest
+        ]
+    if not ids:
+        return
+    with writing(factory) as session:
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Notification)
+                .where(col(Notification.id).in_(ids[start : start + 500]), col(Notification.status) == "failed")
+                .values(claim=claim, claimed_at=at, status="claimed")
+            )
+
+
+def drop_failed_not_standing(factory: SessionFactory, standing: frozenset[Key], failed_seen: FailedSeen) -> int:
+    """Delete the failed notifications whose flag (or request) no longer stands: never sent, key released.
+
+    Only rows that were failed when `standing` was read (`failed_seen`: id to attempts then) and are
+    unchanged since (still failed, same attempts): a row that another sweep or a pathway run claimed,
+    tried and failed again meanwhile was judged against a newer state than ours and is left alone.
+    """
+    gone: dict[int, list[int]] = {}
+    for row_id, (key, attempts) in failed_seen.items():
+        if key not in standing:
+            gone.setdefault(attempts, []).append(row_id)
+    dropped = 0
+    if not gone:
+        return dropped
+    with writing(factory) as session:
+        for attempts, ids in gone.items():
+            for start in range(0, len(ids), 500):
+                done = session.execute(
+                    delete(Notification).where(
+                        col(Notification.id).in_(ids[start : start + 500]),
+                        col(Notification.status) == "failed",
+                        col(Notification.attempts) == attempts,
+                    )
+                )
+                dropped += done.rowcount  # type: ignore[attr-defined]
+    return dropped
+
+
+def failed_now(session: Session) -> FailedSeen:
+    """The failed notifications as they are now: id to (key, attempts)."""
+    return {row_id: (key, attempts) for row_id, key, attempts, _created in failed_rows(session)}
+
+
+def notify_once(
+    factory: SessionFactory,
+    pending: Sequence[Pending],
+    *,
+    as_of: date,
+    settings: ReminderSettings,
+    clock: Clock,
+    channels: Channels | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    standing: frozenset[Key] | None = None,
+    failed_seen: FailedSeen | None = None,
+    take_over: bool = True,
+) -> Delivered:
+    """Claim and deliver: the one path every notification takes (sweep and pathway flow alike).
+
+    The sweep (`take_over`) also picks up claims whose sweep died; a pathway flow run leaves them to it.
+    Both take up again the failed notifications among the keys they find due now (`pending`, and
+    `standing` for the sweep), which the sweep, knowing everything that stands (and which rows were
+    failed when it read that: `failed_seen`), first prunes.
+    """
+    channels = channels or Channels(settings)
+    # A bad URL fails here, before anything is claimed: every role's, since a failed row taken up
+    # again may be for a role none of `pending` is for.
+    for role in {p.recipient_role for p in pending} | {r.value for r in Role} | {ESCALATION_ROLE}:
+        channels.for_role(role)
+    with holding_claim(factory) as holder:  # held until every row claimed here is marked
+        claim, at = holder.claim, clock()
+        taken_over = take_over_dead(factory, claim=claim, at=at) if take_over else frozenset()
+        insert_claims(factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox)
+        due = frozenset(p.key for p in pending) | (standing or frozenset())
+        if standing is not None and failed_seen is not None:
+            drop_failed_not_standing(factory, due, failed_seen)
+        take_over_failed(factory, keys=due, claim=claim, at=at, settings=settings)
+        return deliver_claimed(
+            factory,
+            holder=holder,
+            settings=settings,
+            channels=channels,
+            clock=clock,
+            sleep=sleep,
+            standing=standing,
+            taken_over=taken_over,
+        )
+
+
+def statuses(session: Session, keys: Iterable[Key]) -> dict[Key, str]:
+    """The status (sent, claimed or failed) of each of these keys that has a notification row."""
+    wanted = set(keys)
+    found: dict[Key, str] = {}
+    n = table_of(Notification)
+    ids = sorted({k[0] for k in wanted})
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            sa_select(n.c.pathway_id, n.c.code, n.c.severity, n.c.kind, n.c.status).where(
+                n.c.pathway_id.in_(ids[start : start + 500])
+            )
+        ).all()
+        for pathway_id, code, severity, kind, status in rows:
+            if (key := (pathway_id, code, severity, kind)) in wanted:
+                found[key] = status
+    return found
