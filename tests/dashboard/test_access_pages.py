@@ -6,7 +6,7 @@ account, plus a signed-out visitor and a disabled account. Expected: every page 
 but the auditor's Recording page (the auditor records nothing); a page a role may not open is not
 offered in navigation, and reaching it anyway (a link, a bookmark, a role changed under an open page,
 or the page's script run on its own) shows a refusal and no patient data. The recording forms offered
-follow tests/test_access_matrix.py's expected permission table.
+follow the expected permission table of tests/support/access.py (the services' matrix uses it too).
 """
 
 import ast
