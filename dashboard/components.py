@@ -8,6 +8,7 @@ markdown: a whole line of it goes to `st.text` (no parsing at all), and a piece 
 sentence that Streamlit renders as markdown (titles, captions, alerts) goes through `plain` first.
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
@@ -25,6 +26,18 @@ SEVERITIES = ("red", "amber")
 COLOURS = {"red": "red", "amber": "orange"}
 STAGE_TITLES = {s.code: s.title for s in STAGES} | {STAGE_COMPLETE: "Complete", STAGE_CLOSED: "Closed"}
 IDENTIFIER_KEYS = ("patient", "name", "nhs_number", "date_of_birth")
+
+
+# WCAG 2.4.7: a keyboard focus ring everywhere, unlike the sidebar's current-page highlight (a
+# tinted background): a thick dark outline only on keyboard focus (:focus-visible).
+FOCUS_CSS = """<style>
+:focus-visible { outline: 3px solid #0b3d91 !important; outline-offset: 2px !important; }
+[data-testid="stSidebarNav"] a:focus-visible { outline: 3px solid #0b3d91 !important; text-decoration: underline; }
+</style>"""
+
+
+def focus_style() -> None:
+    st.html(FOCUS_CSS)
 
 
 def plain(text: object) -> str:
@@ -64,8 +77,94 @@ FLAG_LABELS = [flag_label(code, severity) for code in FLAG_BY_CODE for severity 
 FLAG_LABEL_COLOURS = [COLOURS[severity] for _code in FLAG_BY_CODE for severity in SEVERITIES]
 
 
+SELECTED = "patient_selected"  # session state: the pathway last opened, for the pages that follow
+
+
+def pathway_in_url(key: str, label: str = "Pathway reference") -> str:
+    """The pathway this page is about, kept in the URL (?pathway=REF) so a reload or a shared link opens it.
+
+    The URL wins (a link, the back button), then the pathway last opened in this session; what the
+    user types goes back into the URL and the session.
+    """
+    url = st.query_params.get("pathway", "")
+    if url and url != st.session_state.get(SELECTED):
+        st.session_state[SELECTED] = url
+        st.session_state[key] = url
+    st.session_state.setdefault(key, st.session_state.get(SELECTED, ""))
+    ref = st.text_input(label, key=key, placeholder="Pick a row on the worklist, or type").strip()
+    st.session_state[SELECTED] = ref
+    if ref:
+        st.query_params["pathway"] = ref
+    else:
+        st.query_params.pop("pathway", None)
+    return ref
+
+
+def nhs_number(digits: str | None) -> str:
+    """An NHS number as it is read aloud and printed: 943 476 5919."""
+    if not digits:
+        return ""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}" if len(digits) == 10 and digits.isdigit() else digits
+
+
+def age_on(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def identity_line(detail: Any, as_of: date, *, identifiers: bool) -> str:
+    """Who this pathway belongs to, for st.text (plain text, no markdown): NHS number first (hazard H7).
+
+    A name or a site cannot restyle the line or put another number before the real one; runs of
+    white space in them are closed up so a typed line break cannot push the number out of view.
+    """
+    patient = detail.patient
+    if identifiers:
+        born = patient.date_of_birth
+        parts = [
+            f"NHS {nhs_number(patient.nhs_number)}",
+            patient.name or "(no name recorded)",
+            f"born {uk_date(born)} ({age_on(born, as_of)})",
+            f"hospital number {patient.ref}",
+            patient.sex,
+            patient.site,
+        ]
+    else:
+        parts = [f"Site: {patient.site}", f"Sex: {patient.sex}"]
+    return " · ".join(" ".join(str(part).split()) for part in parts)
+
+
 def london_time(instant: datetime) -> str:
     return instant.astimezone(LONDON).strftime("%d %b %Y %H:%M")
+
+
+def uk_date(value: date | None) -> str:
+    """A calendar date as UK readers write it: 6 Dec 2026 (blank when there is none)."""
+    return f"{value.day} {value:%b %Y}" if value else ""
+
+
+def shown_date(iso_day: str | None) -> str:
+    """A date the read side gives as ISO text (PathwayDetail.as_dict), shown the UK way."""
+    return uk_date(date.fromisoformat(iso_day)) if iso_day else ""
+
+
+def uk_dates_in(text: str) -> str:
+    """ISO dates inside a sentence the read side wrote (never user text), shown the UK way."""
+    return _ISO_DAY.sub(lambda m: shown_date(m[0]), text)
+
+
+def days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def window_words(days_left: int | None) -> str:
+    """The treatment window in words: never '0 days left' for a missed one, never '1 days'."""
+    if days_left is None:
+        return ""
+    if days_left < 0:
+        return f"missed by {days(-days_left)}"
+    if days_left == 0:
+        return "closes today"
+    return f"{days(days_left)} left"
 
 
 def worklist_frame(rows: Sequence[WorklistRow], *, identifiers: bool) -> pd.DataFrame:
@@ -79,8 +178,8 @@ def worklist_frame(rows: Sequence[WorklistRow], *, identifiers: bool) -> pd.Data
             "patient": row.patient,
             "site": row.site,
             "flags": [flag_label(f.code, f.severity.value) for f in row.flags],
-            # The bar runs from 14 days down to 0; a missed window shows empty (and carries its red flag).
-            "window": max(left, 0) if left is not None else None,
+            # Words, not a bar: a missed window reads "missed by N days", never "0 days left".
+            "window": window_words(left),
             "next_step": words(row.next_step),
             "next_due_on": row.next_due_on,
             "owner_role": row.owner_role or "",
@@ -127,15 +226,13 @@ def worklist_columns(window_days: int) -> dict[str, Any]:
         "flags": cc.MultiselectColumn(
             "Flags", width="large", options=FLAG_LABELS, color=FLAG_LABEL_COLOURS, help="Plain words, code beside"
         ),
-        "window": cc.ProgressColumn(
+        "window": cc.TextColumn(
             f"{window_days}-day window",
-            help="Days left in the treatment window (empty once missed; blank when no procedure is planned)",
-            min_value=0,
-            max_value=window_days,
-            format="%d days left",
+            width="medium",  # "missed by 12 days" whole
+            help="Days left in the treatment window, or by how many days it was missed (blank: none planned)",
         ),
         "next_step": cc.TextColumn("Next step"),
-        "next_due_on": cc.DateColumn("Due", format="YYYY-MM-DD"),
+        "next_due_on": cc.DateColumn("Due", format="D MMM YYYY"),
         "owner_role": cc.TextColumn("Owner"),
         "route": cc.TextColumn("Route"),
         "stage": cc.TextColumn("Stage"),
@@ -144,7 +241,7 @@ def worklist_columns(window_days: int) -> dict[str, Any]:
 
 
 def worklist_csv(rows: Iterable[WorklistRow], *, identifiers: bool) -> str:
-    """Every filtered row, plain values (flags as 'CODE severity due' with words), formula-safe."""
+    """Every filtered row, plain values (flags as 'CODE severity due' with words), UK dates, formula-safe."""
     fields = ["pathway", "patient", "site", "severity", "flags", "window_days_left", "next_step", "next_due_on"]
     fields += ["owner_role", "route", "stage", "decision", "presented_on"]
     if not identifiers:
@@ -153,8 +250,10 @@ def worklist_csv(rows: Iterable[WorklistRow], *, identifiers: bool) -> str:
     def shown(row: WorklistRow) -> dict[str, Any]:
         data = row.as_dict()
         data["flags"] = "; ".join(
-            f"{f.code} {f.severity.value} due {f.due_on.isoformat()} ({words(f.code)})" for f in row.flags
+            f"{f.code} {f.severity.value} due {csv_date(f.due_on)} ({words(f.code)})" for f in row.flags
         )
+        data["presented_on"] = csv_date(row.presented_on)
+        data["next_due_on"] = csv_date(row.next_due_on)
         return data
 
     return write_csv((shown(row) for row in rows), fields)
@@ -169,9 +268,53 @@ def frame(items: Iterable[Any]) -> pd.DataFrame:
     return pd.DataFrame([asdict(i) if is_dataclass(i) and not isinstance(i, type) else dict(i) for i in items])
 
 
+def csv_date(value: date | None) -> str:
+    """A date in a CSV download: DD/MM/YYYY, as UK spreadsheets read it (blank when there is none)."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(LONDON).strftime("%d/%m/%Y %H:%M") if value.tzinfo else value
+    if isinstance(value, date):
+        return csv_date(value)
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return csv_date(date.fromisoformat(value))
+    return None if _missing(value) else value
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and other containers
+        return False
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def shown_values(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as shown on screen: UK dates (6 Dec 2026), codes kept, blank (never "None") when empty."""
+
+    def one(value: Any) -> str:
+        if isinstance(value, datetime):
+            return london_time(value)
+        if isinstance(value, date):
+            return uk_date(value)
+        if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+            return uk_date(date.fromisoformat(value))
+        if value is None or _missing(value):
+            return ""
+        if isinstance(value, list):
+            return ", ".join(one(v) for v in value)
+        return str(value)
+
+    return pd.DataFrame([{k: one(v) for k, v in row.items()} for row in records])
+
+
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """A table as a download: the one formula-safe CSV writer (pathway.exports.csv_file)."""
-    records = table.to_dict("records")  # Python values: numbers stay numbers
+    """A table as a download: the one formula-safe CSV writer (pathway.exports.csv_file), UK dates."""
+    records = [{k: _csv_value(v) for k, v in row.items()} for row in table.to_dict("records")]
     return write_csv(records, [str(c) for c in table.columns]).encode("utf-8")
 
 

@@ -22,6 +22,7 @@ from pathway.views.reading import read
 # The worklist refreshes every minute; its cache is shorter so a refresh always reads anew.
 WORKLIST_TTL = "20s"
 REPORT_TTL = "5m"
+SITE_COMMANDS = {"register_patient", "record_diagnosis", "notify_governance"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -48,9 +49,20 @@ def today() -> date:
     return london_date(now())
 
 
-def clear_reads() -> None:
-    """After a successful write: every cached read may be stale."""
-    st.cache_data.clear()
+def clear_reads(command: str | None = None) -> None:
+    """After a successful write: clear the reads it can change, not every cache of every user.
+
+    Any command can change the worklist and its counts; only a command naming a site can add one.
+    Reports are summaries over months and expire on their own (REPORT_TTL). With no command (a
+    database outage) every cached read is dropped, so nothing read before it is shown as current.
+    """
+    if command is None:
+        st.cache_data.clear()
+        return
+    for cached in (worklist_page, worklist_count, severity_counts):
+        cached.clear()
+    if command in SITE_COMMANDS:
+        sites.clear()
 
 
 @st.cache_data(ttl=WORKLIST_TTL, max_entries=200, show_spinner=False)
@@ -79,6 +91,7 @@ def worklist_page(
         limit=limit,
         offset=offset,
         sites=sites,
+        window_first=True,  # today's 14-day cases before the older red backlog
     )
 
 
@@ -121,6 +134,11 @@ def sites() -> list[str]:
     return read(session_factory(), reports.sites)
 
 
+def find_pathways(text: str, identifiers: bool, sites: tuple[str, ...] | None) -> list[queries.FoundPathway]:
+    """The search box: reference, NHS number or hospital number, over the reader's sites (never cached)."""
+    return read(session_factory(), queries.find_pathways, text, identifiers=identifiers, sites=sites)
+
+
 OPENED = "record_opened"  # session state: the (page, pathway) whose opening was last audited
 
 
@@ -148,6 +166,14 @@ def reminder_queries() -> ModuleType | None:
         return None
     wanted = ("recent_notifications", "failed_notifications")
     return module if all(hasattr(module, name) for name in wanted) else None
+
+
+def pathway_notifications(ref: str, limit: int = 200) -> list[Any] | None:
+    """One pathway's notifications, read by pathway in SQL; None when reminders are not configured."""
+    module = reminder_queries()
+    if module is None or not hasattr(module, "pathway_notifications"):
+        return None
+    return list(read(session_factory(), module.pathway_notifications, ref, limit=limit))
 
 
 def notifications(kind: str, limit: int = 200) -> list[Any] | None:

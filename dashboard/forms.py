@@ -6,18 +6,22 @@ service's rejection of that field is shown. The form never validates on its own:
 the one judge, and its message is shown as it gave it.
 """
 
+import difflib
+import re
 import types
 import typing
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from typing import Any
 
 import streamlit as st
 from annotated_types import MaxLen
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from pathway import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, policy_in_force
+from pathway import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, markdown_literal, policy_in_force, site_key
 from pathway import commands as c
 
 COMMAND_TITLES = {
@@ -37,6 +41,22 @@ COMMAND_TITLES = {
     "record_filter_outcome": "Record the IVC filter outcome",
     "close_pathway": "Close the pathway",
     "record_safety_check": "Record the pre-procedure safety check",
+}
+# The form that answers each step (pathway.stages), for "Record for this pathway".
+STEP_COMMANDS = {
+    "anticoagulation_start": "start_anticoagulation",
+    "mdt": "record_mdt",
+    "governance_notice": "notify_governance",
+    "research_enrolment": "enrol_research",
+    "consent": "record_consent",
+    "procedure": "record_procedure",
+    "registry_submission": "submit_registry",
+    "follow_up_early": "record_follow_up",
+    "follow_up_week6": "record_follow_up",
+    "follow_up_month6": "record_follow_up",
+    "follow_up_month12": "record_follow_up",
+    "filter_retrieval": "record_filter_outcome",
+    "anticoagulation_review": "record_anticoagulation_review",
 }
 LABELS = {
     "by": "Clinician who did it (optional)",
@@ -94,6 +114,7 @@ class CommandForm:
     payload: dict[str, Any]
     slots: dict[str, Any]  # field -> the empty slot under its widget
     general: Any  # for a rejection that names no field of the form
+    problems: dict[str, str] = field(default_factory=dict)  # field -> what the form itself refuses
 
 
 def widget_key(command: str, field: str) -> str:
@@ -137,23 +158,34 @@ def _max_length(info: FieldInfo, annotation: Any) -> int:
     return found[0] if found else 120
 
 
+# Dates that may lie ahead (a plan); every other date records an event and cannot be after today.
+PLANNED_DATES = {"scheduled_on", "restart_planned_on", "filter_removal_planned_on"}
+# A yes/no a clinician must tick to go on (the service refuses "no"): a checkbox, not a choice.
+ATTESTATIONS = {"uncertainties_discussed"}
+EARLIEST = date(1900, 1, 1)  # st.date_input's own floor is ten years back: too late for a birth date
+UK_DATE = "DD/MM/YYYY"  # UK order; the calendar opens on a Monday
+
+
 def _widget(command: str, field: str, info: FieldInfo, today: date) -> Any:
-    """Draw the field's widget; returns its value as the command wants it (None when left empty)."""
+    """Draw the field's widget; returns its value as the command wants it (None when left empty).
+
+    Nothing that records a clinical fact is chosen for the user: choices, yes/no answers and dates
+    start empty, and the service names every one left empty (no silent default saved untouched).
+    """
     key = widget_key(command, field)
-    kind, optional = _unwrap(info.annotation)
-    optional = optional or not info.is_required()
+    kind, _ = _unwrap(info.annotation)
     text = label(field)
     choices = _choices(kind)
     if kind is date:
-        return st.date_input(text, value=None if optional else today, key=key, format="YYYY-MM-DD")
+        latest = None if field in PLANNED_DATES else today  # Europe/London's today (deps.today)
+        return st.date_input(text, value=None, min_value=EARLIEST, max_value=latest, key=key, format=UK_DATE)
     if choices is not None:
-        options: list[Any] = [None, *choices] if optional else choices
-        return st.selectbox(text, options, key=key, format_func=words)
+        return st.selectbox(text, choices, index=None, key=key, format_func=words, placeholder="Choose")
     if kind is bool:
-        if optional:
-            answer = st.selectbox(text, [None, "yes", "no"], key=key, format_func=words)
-            return None if answer is None else answer == "yes"
-        return st.checkbox(text, key=key)
+        if field in ATTESTATIONS:
+            return st.checkbox(text, key=key)
+        answer = st.radio(text, ["yes", "no"], index=None, key=key, horizontal=True)
+        return None if answer is None else answer == "yes"
     if kind is int or kind is float:
         step = STEPS.get(field, 1 if kind is int else 0.5)
         number = st.number_input(text, value=None, step=step, key=key, format="%.2f" if field == "inr" else None)
@@ -227,8 +259,13 @@ def _villalta(command: str) -> dict[str, Any] | None:
     return {"items": items, "ulcer": ulcer} if assessed else None
 
 
-def command_form(command: str, today: date) -> CommandForm:
-    """Draw the command's form; on submit, `payload` holds the command as the service wants it."""
+def command_form(command: str, today: date, known_sites: Sequence[str] = ()) -> CommandForm:
+    """Draw the command's form; on submit, `payload` holds the command as the service wants it.
+
+    Every field is in view: the required ones first, then the optional ones the registry and
+    follow-up need (never folded away). A site not on record must be confirmed as new, with the
+    nearest known site suggested: a typo must not open a new site.
+    """
     model = c.COMMANDS[command]
     fields = {name: info for name, info in model.model_fields.items() if name not in SKIPPED}
     if command == "record_diagnosis":  # a new pathway is named in the form itself
@@ -238,17 +275,77 @@ def command_form(command: str, today: date) -> CommandForm:
     optional = {n: i for n, i in fields.items() if n not in required}
     payload: dict[str, Any] = {"command": command}
     slots: dict[str, Any] = {}
+    problems: dict[str, str] = {}
     with st.form(f"record_form_{command}", border=True):
-        for group, container in ((required, st.container()), (optional, st.expander("Optional details"))):
-            with container:
-                for name, info in group.items():
-                    value = _widget(command, name, info, today)
-                    slots[name] = st.empty()
-                    if value is not None:
-                        payload[name] = value
+        for group, heading in (
+            (required, None),
+            (optional, "Also recorded (optional: the registry and follow-up use them)"),
+        ):
+            if heading and group:
+                st.markdown(f"**{heading}**")
+            for name, info in group.items():
+                value = _widget(command, name, info, today)
+                if name == "site" and value:
+                    problem = _new_site(command, value, known_sites)
+                    if problem:
+                        problems[name] = problem
+                slots[name] = st.empty()
+                if value is not None:
+                    payload[name] = value
         general = st.empty()
         submitted = st.form_submit_button("Save", type="primary")
-    return CommandForm(submitted, payload, slots, general)
+    return CommandForm(submitted, payload, slots, general, problems)
+
+
+def _new_site(command: str, typed: str, known_sites: Sequence[str]) -> str | None:
+    """None when the site is on record (any spelling of it) or confirmed new; else what to do."""
+    if site_key(typed) in {site_key(known) for known in known_sites}:
+        return None
+    nearest = difflib.get_close_matches(typed, list(known_sites), n=1, cutoff=0.5)
+    hint = f" The nearest site on record is {nearest[0]}." if nearest else ""
+    # A checkbox label is markdown: the typed site and the suggestion go in as literal text.
+    confirm = f"{markdown_literal(typed)} is a new site (not on record).{markdown_literal(hint)}"
+    if st.checkbox(confirm, key=widget_key(command, "site_new"), value=False):
+        return None
+    return f"{typed} is not on record.{hint} Correct it, or tick the box to add it as a new site."
+
+
+def every_problem(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every field the command's model refuses, at once (pydantic reports them all), as (field, rule).
+
+    The service stops at its first broken rule; checking the whole form first lets the user fix
+    everything in one go. The service still judges the save (and its clinical checks) after this.
+    """
+    try:
+        c.COMMANDS[payload["command"]].model_validate(payload)
+    except ValidationError as error:
+        return [c._describe(e) for e in error.errors()]  # the service's own wording of each rule
+    return []
+
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_CODE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def plain_words(message: str) -> str:
+    """A rule's message in the words on screen: role and command labels for codes, UK dates."""
+
+    def uk(match: re.Match[str]) -> str:
+        try:
+            day = date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            return match[0]
+        return f"{day.day} {day:%b %Y}"
+
+    def labelled(match: re.Match[str]) -> str:
+        code = match[0]
+        if code in ROLE_WORDS:
+            return ROLE_WORDS[code].lower()
+        if code in COMMAND_TITLES:
+            return f"'{COMMAND_TITLES[code]}'"
+        return code
+
+    return _CODE.sub(labelled, _ISO_DATE.sub(uk, message))
 
 
 def clear_form(command: str) -> None:

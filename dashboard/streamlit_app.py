@@ -8,7 +8,7 @@ recording form's save, which run on their own).
 
 import streamlit as st
 
-from dashboard import auth, deps, outage
+from dashboard import auth, components, deps, outage
 from pathway import COMMANDS, Actor, may_run
 from pathway.services.accounts import active_role
 
@@ -42,6 +42,7 @@ if actor is None:
     auth.login_page()
     st.stop()
 auth.sidebar(actor)
+components.focus_style()  # a visible keyboard focus on every page (WCAG 2.4.7)
 page = st.navigation(pages_for(actor))
 if st.session_state.get("page_shown") != page.url_path:
     # Another page: the next record shown is a new opening, audited again (deps.open_record).

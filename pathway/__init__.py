@@ -15,7 +15,7 @@ from pathway.domain.policy import LIMITS, Policy, policy_in_force
 from pathway.domain.roles import Actor, may_read, may_run
 from pathway.domain.rules import FLAG_BY_CODE, FLAGS, Flag
 from pathway.domain.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES, STEPS
-from pathway.domain.text import markdown_literal
+from pathway.domain.text import markdown_literal, site_key
 from pathway.domain.timeline import Timeline, build_timeline
 from pathway.domain.vocabulary import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, Role, Route
 from pathway.errors import (
@@ -88,6 +88,7 @@ __all__ = [
     "policy_in_force",
     "read",
     "session_factory_for",
+    "site_key",
     "unreachable",
     "utc_now",
     "worklist",

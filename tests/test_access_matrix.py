@@ -32,30 +32,8 @@ from pathway.store import audit
 from pathway.store.db import SessionFactory
 from pathway.store.models import AuditEvent
 from tests.conftest import NHS, RECORDED_AT, open_pathway
+from tests.support.access import ALL_COMMANDS, COORDINATOR_MAY, EXPECTED, EXPECTED_READ
 from tests.support.commands import OTHER_NHS, TODAY, database_state, prepare, valid_command
-
-ALL_COMMANDS = frozenset(COMMANDS)
-# Coordinators: referrals, MDT minutes, governance, research enrolment, scheduling, the registry, closure.
-COORDINATOR_MAY = frozenset(
-    {
-        "register_patient",
-        "record_diagnosis",
-        "record_mdt",
-        "notify_governance",
-        "enrol_research",
-        "schedule_procedure",
-        "submit_registry",
-        "close_pathway",
-    }
-)
-EXPECTED: dict[Role, frozenset[str]] = {
-    Role.admin: ALL_COMMANDS,
-    Role.clinician: ALL_COMMANDS,
-    Role.coordinator: COORDINATOR_MAY,
-    Role.auditor: frozenset(),  # read-only
-}
-# Every role reads pathways (the auditor pseudonymised, which the dashboard applies).
-EXPECTED_READ: dict[Role, bool] = {Role.admin: True, Role.clinician: True, Role.coordinator: True, Role.auditor: True}
 
 NAME = "Ada Lovelace"
 DOB = date(1970, 3, 4)  # the date of birth tests.conftest.register gives every patient

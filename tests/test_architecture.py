@@ -215,3 +215,14 @@ def test_migrations_are_frozen(path: Path) -> None:
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
         names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
         assert not any(n.split(".")[0] == "pathway" for n in names), f"{path.name} imports {names}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests").rglob("test_*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_test_module_imports_another(path: Path) -> None:
+    """Shared helpers live in tests/support or a conftest: importing a test module would run its tests twice
+    (its test functions join the importer's) and tie one test file's internals to another's."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        for name in names:
+            assert not name.split(".")[-1].startswith("test_"), f"{path.name} imports the test module {name}"

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -22,7 +22,8 @@ from pathway.services.bulk_load import load_cohort
 from pathway.store import audit
 from pathway.store.db import make_engine, make_session_factory, migrate
 from pathway.store.schema import metadata
-from tests.conftest import ADMIN, POSTGRES_URL, register, run
+from tests.conftest import ADMIN, register, run
+from tests.support.databases import scratch_database
 
 AS_OF = date(2026, 6, 15)
 
@@ -61,22 +62,9 @@ def test_backup_restore_round_trip_sqlite(tmp_path: Path, monkeypatch: pytest.Mo
     _round_trip(f"sqlite:///{tmp_path / 'live.db'}", tmp_path, monkeypatch)
 
 
-def _scratch_database(prefix: str) -> Iterator[str]:
-    if not POSTGRES_URL:
-        pytest.skip("needs PATHWAY_TEST_POSTGRES_URL")
-    server = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with server.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
-
-
 @pytest.fixture
 def scratch_postgres() -> Iterator[str]:
-    yield from _scratch_database("pathway_backup")
+    yield from scratch_database("pathway_backup")
 
 
 @pytest.mark.postgres
@@ -102,7 +90,7 @@ def live_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
         url = f"sqlite:///{tmp_path / 'live.db'}"
         scratch = None
     else:
-        scratch = _scratch_database("pathway_live")
+        scratch = scratch_database("pathway_live")
         url = next(scratch)
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
     engine = make_engine(url)
@@ -260,7 +248,7 @@ def test_restore_keeps_the_replaced_database_as_a_dated_copy(live_url: str, tmp_
         kept_url = f"sqlite:///{kept}"
         assert database_state(kept_url) == replaced
     else:
-        copy = _scratch_database("pathway_kept")
+        copy = scratch_database("pathway_kept")
         kept_url = next(copy)
         from pathway.services.backup import restore
 

@@ -3,7 +3,7 @@
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from dashboard import auth, charts, components, deps
+from dashboard import auth, charts, components, deps, forms
 from pathway import COMMANDS, build_timeline, may_run, policy_in_force
 from pathway.errors import NotFound
 
@@ -24,12 +24,7 @@ RECORD_KINDS = {
 actor = auth.require_actor()
 st.title("Patient pathway")
 
-selected = st.session_state.get("patient_selected", "")
-ref = st.text_input(
-    "Pathway reference", value=selected, key="patient_ref_input", placeholder="Pick a row on the worklist, or type"
-).strip()
-if ref != selected:
-    st.session_state["patient_selected"] = ref
+ref = components.pathway_in_url("patient_ref_input")
 if not ref:
     st.info("Choose a pathway on the worklist (select its row) or type its reference above.")
     st.stop()
@@ -45,17 +40,20 @@ if not actor.sees_identifiers:
     data = components.without_identifiers(data)
 
 st.subheader(f"Pathway {components.plain(data['pathway'])}")
-# The identity line is plain text (st.text: no markdown), the NHS number first: whatever a name or a
-# site holds, it cannot restyle the line or put another number before the real one (hazard H7).
-person = [f"Site: {data['site']}", f"Sex: {data['sex']}"]
-if actor.sees_identifiers:
-    born = data["date_of_birth"]
-    person = [f"NHS {data['nhs_number']}", f"Patient {data['patient']}", data["name"] or "(no name recorded)"]
-    person += [f"born {born}", f"{data['sex']}", data["site"]]
-st.text(" · ".join(" ".join(str(part).split()) for part in person))
+# The identity line is plain text (st.text: no markdown), the NHS number first (components.identity_line).
+st.text(components.identity_line(detail, as_of, identifiers=actor.sees_identifiers))
+records = any(may_run(actor.role, name) for name in COMMANDS)
+if records and data["status"] == "open":
+    # Near the top: the recording page for this pathway, its next step's form chosen.
+    next_command = forms.STEP_COMMANDS.get(detail.pathway.next_step or "")
+    # A bound selectbox carries its option's label in the URL (readable links: ?command=Record+consent).
+    query = {"pathway": ref} | ({"command": forms.COMMAND_TITLES[next_command]} if next_command else {})
+    if st.button("Record for this pathway", key="patient_record", type="primary"):
+        st.session_state[components.SELECTED] = ref
+        st.switch_page("app_pages/record.py", query_params=query)
 st.caption(
     f"{data['leg'].capitalize()} leg, {data['extent']} DVT · route **{components.words(data['route'])}** "
-    f"(NICE HTG516 1.1) · presented {data['presented_on']}"
+    f"(NICE HTG516 1.1) · presented {components.uk_date(detail.pathway.presented_on)}"
 )
 timeline = build_timeline(detail.pathway.presented_on, detail.steps, as_of)
 treated_on = next((row.done_on for row in timeline.rows if row.code == "procedure"), None)
@@ -65,17 +63,17 @@ if treated_on is not None:
 elif left is None:
     window = "no procedure planned"
 else:
-    window = f"{left} days left" if left >= 0 else f"missed by {-left} days"
-cards = st.columns([1, 2, 1, 2])
-cards[0].metric("Status", data["status"], border=True)
-cards[1].metric("Stage", components.stage_words(data["stage"]), border=True)
-cards[2].metric("MDT decision", components.words(data["decision"]) or "not yet", border=True)
-cards[3].metric(f"{policy_in_force().n('treatment_window_days')}-day window", window, border=True)
+    window = components.window_words(left)
+cards = st.container(horizontal=True)  # cards wrap onto a new line at 800 px instead of truncating
+cards.metric("Status", data["status"], border=True, width=160)
+cards.metric("Stage", components.stage_words(data["stage"]), border=True, width=380)
+cards.metric("MDT decision", components.words(data["decision"]) or "not yet", border=True, width=220)
+cards.metric(f"{policy_in_force().n('treatment_window_days')}-day window", window, border=True, width=360)
 
 st.markdown("#### Standing flags")
 if detail.flags:
     for flag in detail.flags:
-        st.markdown(f"- {components.flag_text(flag)}, due {flag.due_on.isoformat()}")
+        st.markdown(f"- {components.flag_text(flag)}, due {components.uk_date(flag.due_on)}")
 else:
     st.markdown("No flags standing.")
 
@@ -89,22 +87,28 @@ if safety["outside_guidance_scope"]:
 check = safety["latest_safety_check"]
 if check:
     failures = "; ".join(check["failures"]) or "passed"
-    lines.append(f"Latest safety check {check['checked_on']}: {failures}")
+    lines.append(f"Latest safety check {components.shown_date(check['checked_on'])}: {failures}")
 if safety["thrombolysis_criteria"] and safety["thrombolysis_criteria"]["failures"]:
     criteria = safety["thrombolysis_criteria"]
-    lines.append(f"NG158 thrombolysis criteria not met on {criteria['on']}: " + "; ".join(criteria["failures"]))
+    lines.append(
+        f"NG158 thrombolysis criteria not met on {components.shown_date(criteria['on'])}: "
+        + "; ".join(criteria["failures"])
+    )
 if safety["anticoagulation_hold"]:
     hold = safety["anticoagulation_hold"]
-    restart = hold["restart_planned_on"] or "not recorded"
+    restart = components.shown_date(hold["restart_planned_on"]) or "not recorded"
     lines.append(
-        f"Anticoagulation held since {hold['stopped_on']}; restart planned {restart}"
+        f"Anticoagulation held since {components.shown_date(hold['stopped_on'])}; restart planned {restart}"
         f" (plan approved by {hold['plan_approved_by'] or 'nobody recorded'})"
     )
-lines.append(f"Post-thrombotic syndrome: {components.words(assessment['status'])} ({assessment['basis']})")
+basis = components.uk_dates_in(assessment["basis"])
+lines.append(f"Post-thrombotic syndrome: {components.words(assessment['status'])} ({basis})")
 for line in lines:
     st.text(line)  # recorded text (plans, rationales, names) is shown as text, never as markdown
 for given in safety["outside_criteria_rationale"]:
-    st.text(f"Thrombolysis outside NG158 criteria on {given['performed_on']}: {given['rationale']}")
+    st.text(
+        f"Thrombolysis outside NG158 criteria on {components.shown_date(given['performed_on'])}: {given['rationale']}"
+    )
 
 st.markdown("#### Timeline")
 st.caption("Bars run from when a step may start to when it is due; diamonds mark when it was done.")
@@ -115,9 +119,9 @@ steps = pd.DataFrame(
             "Stage": row.stage,
             "Step": row.step,
             "Owner": row.owner_role,
-            "From": row.warn_on,
-            "Due": row.due_on,
-            "Done": row.done_on,
+            "From": components.uk_date(row.warn_on),
+            "Due": components.uk_date(row.due_on),
+            "Done": components.uk_date(row.done_on),
             "Status": charts.STATUS_WORDS[row.status],
         }
         for row in timeline.rows
@@ -127,14 +131,14 @@ st.dataframe(steps, hide_index=True, key="patient_steps")
 
 st.markdown("#### The record")
 diagnosis = {
-    "Presented": data["presented_on"],
-    "Symptom onset": data["symptom_onset_on"],
-    "Referred": data["referred_on"],
+    "Presented": components.shown_date(data["presented_on"]),
+    "Symptom onset": components.shown_date(data["symptom_onset_on"]),
+    "Referred": components.shown_date(data["referred_on"]),
     "Leg": data["leg"],
     "Veins": ", ".join(components.words(v) for v in data["veins"]),
     "Imaging": components.words(data["imaging"]),
     "Extent": data["extent"],
-    "Governance notice for the site": data["governance_notified_on"] or "none on file",
+    "Governance notice for the site": components.shown_date(data["governance_notified_on"]) or "none on file",
     "Policy version": data["policy_version"],
 }
 st.dataframe(pd.DataFrame([diagnosis]), hide_index=True, key="patient_diagnosis")
@@ -142,25 +146,18 @@ for kind, title in RECORD_KINDS.items():
     facts = data["record"][kind]
     if facts:
         with st.expander(f"{title} ({len(facts)})"):
-            st.dataframe(pd.DataFrame(facts).astype(str), hide_index=True)
+            st.dataframe(components.shown_values(facts), hide_index=True)  # UK dates, blank not "None"
 
 st.markdown("#### Reminders sent")
-sent = deps.notifications("recent")
-if sent is None:
+mine = deps.pathway_notifications(ref)
+if mine is None:
     st.info("Reminders not configured: the reminder service (pathway.reminders) is not installed here.")
+elif mine:
+    st.dataframe(components.frame(mine), hide_index=True, key="patient_reminders")
 else:
-    mine = [n for n in sent if n.pathway == ref]
-    if mine:
-        st.dataframe(components.frame(mine), hide_index=True, key="patient_reminders")
-    else:
-        st.markdown("None among the 200 most recent notifications.")
+    st.markdown("None sent for this pathway.")
 
 st.markdown("#### Audit history")
-audit = pd.DataFrame(data["audit"])
+audit = components.shown_values(data["audit"])
 audit["at"] = [components.london_time(event.at) for event in detail.audit]  # Europe/London, to the minute
 st.dataframe(audit, hide_index=True, key="patient_audit")
-
-records = any(may_run(actor.role, name) for name in COMMANDS)
-if records and data["status"] == "open" and st.button("Record for this pathway", key="patient_record", type="primary"):
-    st.session_state["record_pathway"] = ref
-    st.switch_page("app_pages/record.py")

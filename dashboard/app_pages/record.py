@@ -21,15 +21,16 @@ if not allowed:
 if saved := st.session_state.pop("record_saved", None):
     st.success(saved)
 
-command = st.selectbox("What to record", allowed, key="record_command", format_func=forms.COMMAND_TITLES.__getitem__)
+# The form chosen is in the URL (?command=record_consent&pathway=REF): a reload or a link keeps it.
+command = st.selectbox(
+    "What to record", allowed, key="command", format_func=forms.COMMAND_TITLES.__getitem__, bind="query-params"
+)
 versions: dict[str, int] = st.session_state.setdefault("record_versions", {})
 on_pathway = issubclass(COMMANDS[command], PathwayCommand)
 ref = ""
 if on_pathway:
-    default = st.session_state.get("record_pathway") or st.session_state.get("patient_selected", "")
-    ref = st.text_input("Pathway reference", value=default, key="record_pathway_input").strip()
+    ref = components.pathway_in_url("record_pathway_input")
     pathway_slot = st.empty()
-    st.session_state["record_pathway"] = ref
     if not ref:
         st.info("Type the pathway's reference, or open it from the Patient page.")
         st.stop()
@@ -44,10 +45,13 @@ if on_pathway:
             pathway_slot.error(components.plain(missing.rule))
             st.stop()
     if detail is not None:
+        # Whose record this is, as plain text above the form (wrong-patient risk, hazard H7).
+        st.text(components.identity_line(detail, deps.today(), identifiers=actor.sees_identifiers))
         if reload or ref not in versions:
             versions[ref] = detail.pathway.version
         flags = ", ".join(components.flag_text(f) for f in detail.flags) or "none"
-        st.caption(
+        # Markdown, not a caption: a caption's faded text put the flag badges below 4.5:1 contrast.
+        st.markdown(
             f"Stage **{components.stage_words(detail.pathway.stage)}** · next step "
             f"**{components.words(detail.pathway.next_step) or '—'}** · flags: {flags} · "
             f"you are recording against version {versions[ref]}"
@@ -58,9 +62,24 @@ if on_pathway:
                 f"(now version {detail.pathway.version}). Press **Reload pathway** before saving."
             )
 
-form = forms.command_form(command, deps.today())
+# Sites on record, only for a form that names a site (a new one must be confirmed as new).
+known_sites = deps.sites() if "site" in COMMANDS[command].model_fields else []
+form = forms.command_form(command, deps.today(), known_sites)
+refused = form.problems
 if form.submitted:
     payload = form.payload | ({"pathway": ref} if on_pathway else {})
+    # Every broken rule of the form at once, each under its field; nothing is sent until all are fixed.
+    for field_name, rule in forms.every_problem(payload):
+        refused.setdefault(field_name.split(".")[0], rule)
+    for field_name, rule in refused.items():
+        slot = form.slots.get(field_name) or (pathway_slot if on_pathway and field_name == "pathway" else form.general)
+        slot.error(f"{forms.label(field_name)}: {components.plain(forms.plain_words(rule))}")
+    if refused:
+        form.general.error(
+            f"Not saved: {len(refused)} {'entry needs' if len(refused) == 1 else 'entries need'} "
+            "attention (shown beside each)."
+        )
+if form.submitted and not refused:
     # One command is one transaction (pathway.services.commands.execute): an outage before its commit leaves
     # nothing written, and the form keeps the entries for the next try.
     with outage.reported("save", message=outage.NOT_RECORDED, slot=form.general):
@@ -92,11 +111,11 @@ if form.submitted:
         except CommandRejected as rejected:
             field = rejected.field.split(".")[0]
             slot = form.slots.get(field) or (pathway_slot if on_pathway and field == "pathway" else form.general)
-            slot.error(f"{forms.label(field)}: {components.plain(rejected.rule)}")
+            slot.error(f"{forms.label(field)}: {components.plain(forms.plain_words(rejected.rule))}")
         except AccessDenied as denied:
             form.general.error(f"Not allowed: {components.plain(denied)}")
         else:
-            deps.clear_reads()
+            deps.clear_reads(command)
             if outcome.pathway:
                 versions[outcome.pathway] = outcome.version or 0
             where = f" for pathway {components.plain(outcome.pathway)}" if outcome.pathway else ""

@@ -20,36 +20,102 @@ actor = auth.require_actor()
 st.title("Worklist")
 
 
+# A lookup over the whole table (not the rows on screen): reference in any case, and for those who
+# see identifiers the NHS number (with or without spaces) or the hospital number.
+what = "pathway reference, NHS number or hospital number" if actor.sees_identifiers else "pathway reference"
+wanted = st.text_input(f"Find a pathway by {what}", key="worklist_find")
+if wanted.strip():
+    found = deps.find_pathways(wanted, actor.sees_identifiers, deps.sites_of(actor))
+    if not found:
+        st.info(f"No pathway found for {components.plain(wanted.strip())}.")
+    for hit in found:
+        shown = f"{hit.pathway} · {hit.patient} · " if actor.sees_identifiers else f"{hit.pathway} · "
+        st.page_link(
+            "app_pages/patient.py",
+            label=components.plain(f"{shown}{hit.site} · {components.stage_words(hit.stage)} · {hit.status}"),
+            query_params={"pathway": hit.pathway},
+            icon=":material/open_in_new:",
+        )
+
+# The filters and the page live in the URL (bound widgets: ?site=...&flag=...&page=2), so a reload
+# or a shared link opens the same view; they are also kept for the session, so leaving the worklist
+# and coming back (the sidebar drops the URL's parameters) finds them as they were.
+FILTER_KEYS = ("site", "flag", "stage", "route", "flagged", "page")
+KEPT = "worklist_kept"
+
+
 def _first_page() -> None:
-    st.session_state.pop("worklist_page", None)  # back to the pagination's default, page 1
+    st.session_state["page"] = 1
 
 
-columns = st.columns([2, 3, 2, 2, 1.5])
-site = columns[0].selectbox(
-    "Site", [None, *deps.sites()], key="worklist_site", format_func=lambda v: v or "All sites", on_change=_first_page
+# Back from another page (the widgets' own state is gone) with nothing in the URL: as they were.
+arrived = not any(key in st.session_state for key in FILTER_KEYS)
+if arrived and not any(key in st.query_params for key in FILTER_KEYS):
+    for key, value in st.session_state.get(KEPT, {}).items():
+        st.session_state[key] = value
+
+SITE_OPTIONS = [None, *deps.sites()]
+FLAG_OPTIONS = [None, *(f.code for f in FLAGS)]
+STAGE_OPTIONS = [None, *(s.code for s in STAGES), STAGE_COMPLETE]
+ROUTE_OPTIONS = [None, *(r.value for r in Route)]
+
+
+def _site_words(v: str | None) -> str:
+    return v or "All sites"
+
+
+def _flag_words(v: str | None) -> str:
+    return f"{components.words(v)} ({v})" if v else "Any flag or none"
+
+
+def _stage_words(v: str | None) -> str:
+    return components.stage_words(v) if v else "All stages"
+
+
+def _route_words(v: str | None) -> str:
+    return components.words(v) if v else "All routes"
+
+
+# A wrapping row, not fixed columns: at 800 px the filters move onto a second line instead of
+# being cut to "Sta..." (each keeps a readable width).
+columns = st.container(horizontal=True, vertical_alignment="bottom")
+site = columns.selectbox(
+    "Site",
+    SITE_OPTIONS,
+    key="site",
+    format_func=_site_words,
+    on_change=_first_page,
+    bind="query-params",
+    width=220,
 )
-flag = columns[1].selectbox(
+flag = columns.selectbox(
     "Flag",
-    [None, *(f.code for f in FLAGS)],
-    key="worklist_flag",
-    format_func=lambda v: f"{components.words(v)} ({v})" if v else "Any flag or none",
+    FLAG_OPTIONS,
+    key="flag",
+    format_func=_flag_words,
     on_change=_first_page,
+    bind="query-params",
+    width=340,
 )
-stage = columns[2].selectbox(
+stage = columns.selectbox(
     "Stage",
-    [None, *(s.code for s in STAGES), STAGE_COMPLETE],
-    key="worklist_stage",
-    format_func=lambda v: components.stage_words(v) if v else "All stages",
+    STAGE_OPTIONS,
+    key="stage",
+    format_func=_stage_words,
     on_change=_first_page,
+    bind="query-params",
+    width=240,
 )
-route = columns[3].selectbox(
+route = columns.selectbox(
     "Route",
-    [None, *(r.value for r in Route)],
-    key="worklist_route",
-    format_func=lambda v: components.words(v) if v else "All routes",
+    ROUTE_OPTIONS,
+    key="route",
+    format_func=_route_words,
     on_change=_first_page,
+    bind="query-params",
+    width=220,
 )
-flagged_only = columns[4].toggle("Flagged only", key="worklist_flagged_only", on_change=_first_page)
+flagged_only = columns.toggle("Flagged only", key="flagged", on_change=_first_page, bind="query-params")
 filters = (site, flag, stage, route, flagged_only)
 
 
@@ -71,6 +137,7 @@ def _csv_maker(factory: SessionFactory, as_of: date, identifiers: bool) -> Calla
                     limit=CSV_CHUNK,
                     offset=len(rows),
                     sites=actor.sites,
+                    window_first=True,
                 )
                 rows += chunk
                 if len(chunk) < CSV_CHUNK:
@@ -95,18 +162,19 @@ def _live_worklist(page: int) -> None:
     as_of = deps.today()
     total = deps.worklist_count(as_of, *filters, sites=deps.sites_of(actor))
     counts = deps.severity_counts(as_of, site, sites=deps.sites_of(actor))
-    metrics = st.columns(4)
-    metrics[0].metric(":red[Red]", counts["red"], border=True)
-    metrics[1].metric(":orange[Amber]", counts["amber"], border=True)
-    metrics[2].metric("Open pathways", sum(counts.values()), border=True)
-    metrics[3].metric("Matching filters", total, border=True)
+    metrics = st.container(horizontal=True)  # wraps at narrow widths rather than truncating
+    metrics.metric(":red[Red]", counts["red"], border=True, width=170)
+    metrics.metric(":orange[Amber]", counts["amber"], border=True, width=170)
+    metrics.metric("Open pathways", sum(counts.values()), border=True, width=170)
+    metrics.metric("Matching filters", total, border=True, width=170)
     pages = max(1, ceil(total / PAGE_SIZE))
     page = min(page, pages)
     rows = deps.worklist_page(as_of, *filters, PAGE_SIZE, (page - 1) * PAGE_SIZE, sites=deps.sites_of(actor))
     shown = f"{(page - 1) * PAGE_SIZE + 1}–{(page - 1) * PAGE_SIZE + len(rows)} of {total}" if rows else "none"
     st.caption(
         f"As of **{components.london_time(now)}** (Europe/London), refreshed every minute · "
-        f"showing {shown} · select a row to open the patient's pathway"
+        f"showing {shown} · open treatment windows first (fewest days left), then red, amber and the rest · "
+        "select a row to open the patient's pathway"
     )
     table = components.worklist_frame(rows, identifiers=actor.sees_identifiers)
     window_days = policy_in_force().n("treatment_window_days")
@@ -119,19 +187,42 @@ def _live_worklist(page: int) -> None:
         selection_mode="single-row",
         height=min(38 + 35 * max(len(table), 1), 38 + 35 * 20),
     )
+    # The keyboard way to open a row (the grid's own row selection needs Shift+Space): choose its
+    # reference here and press Enter.
+    chosen = st.selectbox(
+        "Open a pathway listed above",
+        list(table["pathway"]),
+        index=None,
+        key="worklist_open",
+        placeholder="Type or choose a reference, then Enter",
+        width=340,
+    )
+    if chosen:
+        _keep_filters()
+        st.session_state["patient_selected"] = chosen
+        st.switch_page("app_pages/patient.py", query_params={"pathway": chosen})
     selected = event.selection.rows if event is not None else []
     if selected:
-        st.session_state["patient_selected"] = table.iloc[selected[0]]["pathway"]
-        st.switch_page("app_pages/patient.py")
+        ref = str(table.iloc[selected[0]]["pathway"])
+        _keep_filters()
+        st.session_state["patient_selected"] = ref
+        st.switch_page("app_pages/patient.py", query_params={"pathway": ref})
+
+
+def _keep_filters() -> None:
+    st.session_state[KEPT] = {key: st.session_state[key] for key in FILTER_KEYS if key in st.session_state}
 
 
 page_count = max(1, ceil(deps.worklist_count(deps.today(), *filters, sites=deps.sites_of(actor)) / PAGE_SIZE))
-if st.session_state.get("worklist_page", 1) > page_count:  # the data shrank under the page shown
+if int(st.session_state.get("page") or 1) > page_count:  # the data shrank under the page shown (or a stale link)
     _first_page()
-live_worklist(int(st.session_state.get("worklist_page", 1)))
+table_slot = st.container()  # the table above its pagination; the page number is read first
 below = st.columns([4, 1])
 with below[0]:
-    st.pagination(page_count, key="worklist_page", max_visible_pages=9)
+    page_number = st.pagination(page_count, key="page", max_visible_pages=9, bind="query-params")
+with table_slot:
+    live_worklist(page_number)
+_keep_filters()  # for the sidebar's way back, which drops the URL
 # Outside the timed fragment: a download registered by a fragment run can be dropped by the next run.
 below[1].download_button(
     "Download CSV",

@@ -32,12 +32,14 @@ class NotificationView:
         return values
 
 
-def _views(session: Session, *, status: str | None, limit: int) -> list[NotificationView]:
+def _views(session: Session, *, status: str | None, limit: int, pathway: str | None = None) -> list[NotificationView]:
     query = select(Notification, Pathway.ref, Pathway.site).join(
         Pathway, col(Pathway.id) == col(Notification.pathway_id)
     )
     if status is not None:
         query = query.where(col(Notification.status) == status)
+    if pathway is not None:
+        query = query.where(col(Pathway.ref) == pathway)
     query = query.order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(limit)
     return [
         NotificationView(
@@ -61,6 +63,11 @@ def _views(session: Session, *, status: str | None, limit: int) -> list[Notifica
 def recent_notifications(session: Session, *, limit: int = 200) -> list[NotificationView]:
     """The newest notifications in any status, newest first."""
     return _views(session, status=None, limit=limit)
+
+
+def pathway_notifications(session: Session, pathway: str, *, limit: int = 200) -> list[NotificationView]:
+    """One pathway's notifications in any status, newest first (its patient page), read by pathway in SQL."""
+    return _views(session, status=None, limit=limit, pathway=pathway)
 
 
 def failed_notifications(session: Session, *, limit: int = 200) -> list[NotificationView]:

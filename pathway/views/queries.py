@@ -78,8 +78,13 @@ def worklist(
     limit: int | None = None,
     offset: int = 0,
     sites: Collection[str] | None = None,
+    window_first: bool = False,
 ) -> list[WorklistRow]:
     """Open pathways, most urgent first: red, then amber, then none; then earliest due.
+
+    With `window_first` (the dashboard's default order), pathways whose treatment window is still
+    open at `as_of` come before everything else, fewest days left first: today's 14-day cases are
+    not buried under an old red backlog. The set of rows is the same either way.
 
     A pathway ranks by the worst flag standing at `as_of`, then by the earliest due date of its
     standing flags (its next step's due date when none stands), then by reference. A page
@@ -97,7 +102,8 @@ def worklist(
         sites=None if sites is None else frozenset(sites),
     )
     if flag is None and limit is not None and offset <= _DEEP_OFFSET:
-        return _worklist_rows(session, _urgent_first(session, as_of, shown, flagged_only, limit, offset), as_of)
+        ids = _urgent_first(session, as_of, shown, flagged_only, limit, offset, window_first=window_first)
+        return _worklist_rows(session, ids, as_of)
     standing = (
         select(
             FlagWindowRow.pathway_id.label("pathway_id"),  # type: ignore[attr-defined]
@@ -120,7 +126,13 @@ def worklist(
     query = query.where(*shown.conditions(table_of(Pathway)))
     # Unflagged pathways sort by their next step's due date; flagged ones by their most pressing flag.
     due = case((ranked.c.due.is_not(None), ranked.c.due), else_=Pathway.next_due_on)
-    query = query.order_by(rank.desc(), due.asc().nulls_last(), col(Pathway.ref)).offset(offset)
+    order = [rank.desc(), due.asc().nulls_last(), col(Pathway.ref)]
+    if window_first:
+        open_window = col(Pathway.window_closes_on) >= as_of
+        # As the tiered read's window tier: days left, then reference; the rest in the usual order.
+        first = [case((open_window, 0), else_=1), case((open_window, Pathway.window_closes_on), else_=None)]
+        order = [*first, case((open_window, Pathway.ref), else_=None), *order]
+    query = query.order_by(*order).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return _worklist_rows(session, [i for i in session.exec(query).all() if i is not None], as_of)
@@ -146,7 +158,14 @@ def _listed(pathway: Any, filters: tuple[str, ...]) -> list[Any]:
 
 
 def _urgent_first(
-    session: Session, as_of: date, shown: WorklistFilter, flagged_only: bool, limit: int, offset: int
+    session: Session,
+    as_of: date,
+    shown: WorklistFilter,
+    flagged_only: bool,
+    limit: int,
+    offset: int,
+    *,
+    window_first: bool = False,
 ) -> list[int]:
     """Pathway ids of one page of the worklist, in its order, read tier by tier.
 
@@ -154,8 +173,12 @@ def _urgent_first(
     standing window (its earliest due), kept when a red window stands on it. Amber tier: the same
     over amber windows where no red one stands. Then pathways with nothing standing, by next due
     date (index ix_pathway_open_due), dated ones first. Each tier stops at the rows still wanted.
+    With `window_first`, a first tier holds the pathways whose window is still open (fewest days
+    left first) and the other tiers leave them out.
     """
     tiers = ["red", "amber"] if flagged_only else ["red", "amber", "dated", "undated"]
+    if window_first:
+        tiers = ["window", *tiers]
     filters = tuple(shown.values())
     ids: list[int] = []
     skip = offset
@@ -164,7 +187,10 @@ def _urgent_first(
             break
         wanted = skip + limit - len(ids)
         got = list(
-            session.execute(_tier(tier, filters), {"as_of": as_of, "wanted": wanted, **shown.values()}).scalars()
+            session.execute(
+                _tier(tier, filters, window_first, flagged_only and tier == "window"),
+                {"as_of": as_of, "wanted": wanted, **shown.values()},
+            ).scalars()
         )
         if len(got) <= skip:  # the whole tier lies before the page
             skip -= len(got)
@@ -175,13 +201,21 @@ def _urgent_first(
 
 
 @cache
-def _tier(tier: str, filters: tuple[str, ...]) -> Any:
+def _tier(tier: str, filters: tuple[str, ...], window_first: bool = False, flagged_only: bool = False) -> Any:
     """One tier's statement (built once per tier and set of filters; values are bound at run time)."""
     window = table_of(FlagWindowRow).alias("w")
     other = table_of(FlagWindowRow).alias("other")
     pathway = table_of(Pathway)
     as_of = bindparam("as_of", type_=Date)
     listed = _listed(pathway, filters)
+    if tier == "window":
+        query = select(pathway.c.id).where(*listed, pathway.c.window_closes_on >= as_of)
+        if flagged_only:
+            query = query.where(exists().where(other.c.pathway_id == pathway.c.id, standing_at(other, as_of)))
+        query = query.order_by(pathway.c.window_closes_on, pathway.c.ref)
+        return query.limit(bindparam("wanted", type_=Integer))
+    if window_first:  # the window tier has them already
+        listed.append(or_(pathway.c.window_closes_on.is_(None), pathway.c.window_closes_on < as_of))
     if tier in ("dated", "undated"):
         flagged = exists().where(other.c.pathway_id == pathway.c.id, standing_at(other, as_of))
         query = select(pathway.c.id).where(*listed, ~flagged)
@@ -508,3 +542,51 @@ def pathway_detail(session: Session, ref: str, as_of: date, *, policy: Policy | 
         as_of=as_of,
         policy=policy,
     )
+
+
+@dataclass(frozen=True)
+class FoundPathway:
+    pathway: str
+    patient: str
+    site: str
+    stage: str
+    status: str  # open or closed
+
+
+def find_pathways(
+    session: Session,
+    text: str,
+    *,
+    identifiers: bool = True,
+    sites: Collection[str] | None = None,
+    limit: int = 20,
+) -> list[FoundPathway]:
+    """Pathways whose reference (any case) is `text`, or, with `identifiers`, whose patient's NHS number
+    (spaces ignored) or hospital number (any case) is: the whole table, not a page of the worklist.
+
+    Without `identifiers` (a pseudonymised reader) only the pathway reference is looked up, so an
+    NHS number cannot be used to find whose record a pathway is. `sites` (site keys, per-site access):
+    another site's pathway is not found, as if it did not exist; None: every site.
+    """
+    wanted = " ".join(text.split())
+    if not wanted:
+        return []
+    pathway, patient = table_of(Pathway), table_of(Patient)
+    matches = [func.lower(pathway.c.ref) == wanted.lower()]
+    if identifiers:
+        digits = wanted.replace(" ", "").replace("-", "")
+        if digits.isdigit():
+            matches.append(patient.c.nhs_number == digits)
+        matches.append(func.lower(patient.c.ref) == wanted.lower())
+    query = (
+        core_select(pathway.c.ref, patient.c.ref, pathway.c.site, pathway.c.stage, pathway.c.closed_on)
+        .join(patient, patient.c.id == pathway.c.patient_id)
+        .where(or_(*matches))
+        .where(*([pathway.c.site_key.in_(sorted(sites))] if sites is not None else []))
+        .order_by(pathway.c.closed_on.is_not(None), pathway.c.presented_on.desc(), pathway.c.ref)
+        .limit(limit)
+    )
+    return [
+        FoundPathway(ref, patient_ref, site, stage, "closed" if closed_on else "open")
+        for ref, patient_ref, site, stage, closed_on in session.execute(query)
+    ]

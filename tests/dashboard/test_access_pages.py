@@ -6,7 +6,7 @@ account, plus a signed-out visitor and a disabled account. Expected: every page 
 but the auditor's Recording page (the auditor records nothing); a page a role may not open is not
 offered in navigation, and reaching it anyway (a link, a bookmark, a role changed under an open page,
 or the page's script run on its own) shows a refusal and no patient data. The recording forms offered
-follow tests/test_access_matrix.py's expected permission table.
+follow the expected permission table of tests/support/access.py (the services' matrix uses it too).
 """
 
 import ast
@@ -22,7 +22,7 @@ from pathway.domain.vocabulary import Role
 from pathway.services.accounts import disable_user
 from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import ACCOUNTS, APP, NHS, app, page, texts
-from tests.test_access_matrix import EXPECTED
+from tests.support.access import EXPECTED
 
 ACCOUNT_OF = {role: name for name, role in ACCOUNTS.items()}
 SEEDED_REFS = ("P-CONSENT", "P-MISSED", "P-TREATED", "P-QUIET", "P-HARBOUR")
@@ -84,7 +84,6 @@ def test_the_matrix_covers_every_page_file_and_role() -> None:
 def test_role_x_page(database: SessionFactory, role: Role, page_file: str) -> None:
     at = app(ACCOUNT_OF[role])
     at.session_state["patient_selected"] = "P-TREATED"  # a page that shows a record shows this one
-    at.session_state["record_pathway"] = "P-TREATED"
     if page_file not in DENIED_PAGES[role]:
         at.switch_page(page_file).run()
         assert not at.exception, at.exception
@@ -102,7 +101,7 @@ def test_role_x_page(database: SessionFactory, role: Role, page_file: str) -> No
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(page_file)
     # Its script run on its own (navigation bypassed) refuses and shows nothing of a patient.
-    alone = page(stem(page_file), ACCOUNT_OF[role], patient_selected="P-TREATED", record_pathway="P-TREATED")
+    alone = page(stem(page_file), ACCOUNT_OF[role], patient_selected="P-TREATED")
     assert not alone.exception, alone.exception
     assert len(alone.info) + len(alone.warning) + len(alone.error) >= 1  # the refusal
     assert len(alone.form_submit_button) == 0 and len(alone.selectbox) == 0 and len(alone.dataframe) == 0
@@ -127,7 +126,7 @@ def test_a_denied_page_left_open_falls_back_when_the_role_changes(database: Sess
         assert not at.exception, at.exception
         assert at.session_state["auth_role"] == role.value
         assert [t.value for t in at.title] == ["Worklist"] != [title]
-        assert len(at.form_submit_button) == 0 and [s.key for s in at.selectbox if s.key == "record_command"] == []
+        assert len(at.form_submit_button) == 0 and [s.key for s in at.selectbox if s.key == "command"] == []
         with database() as session, session.begin():
             session.execute(
                 text("UPDATE account SET role = :role WHERE name = :name"), {"role": allowed.value, "name": name}
@@ -157,17 +156,17 @@ def test_disabled_account_x_page(database: SessionFactory, page_file: str) -> No
 
 @pytest.mark.parametrize("role", list(Role))
 def test_recording_forms_offered_match_the_roles_commands(database: SessionFactory, role: Role) -> None:
-    at = page("record", ACCOUNT_OF[role], record_pathway="P-QUIET")
+    at = page("record", ACCOUNT_OF[role], patient_selected="P-QUIET")
     assert not at.exception, at.exception
     allowed = [name for name in COMMANDS if name in EXPECTED[role]]
     if not allowed:
         assert len(at.selectbox) == 0 and len(at.form_submit_button) == 0
         assert [i.value for i in at.info] == [f"The {role.value} role reads only: it records nothing."]
         return
-    chooser = at.selectbox(key="record_command")
+    chooser = at.selectbox(key="command")
     assert chooser.options == [COMMAND_TITLES[name] for name in allowed]
     for name in allowed:
-        at = at.selectbox(key="record_command").set_value(name).run()
+        at = at.selectbox(key="command").set_value(name).run()
         assert not at.exception, (name, at.exception)
         assert [b.key for b in at.form_submit_button] == [f"FormSubmitter:record_form_{name}-Save"], name
 

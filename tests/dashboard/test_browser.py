@@ -5,126 +5,31 @@ the seeded one plus a synthetic cohort, so the screenshots saved for the README 
 worklist. No fixed sleeps: the server is polled on /_stcore/health and every wait is an expectation.
 """
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from collections.abc import Iterator
+import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from dashboard.launch import start_dashboard, stop_dashboard
-from pathway.services.bulk_load import load_cohort
 from pathway.store.db import make_engine, make_session_factory
 from pathway.views import queries
-from tests.dashboard.conftest import CHEAP_HASH, PASSWORD, SEEDER, today
+from tests.dashboard.conftest import today
+from tests.support.browser import (  # noqa: F401  (`browser`, `page` and `served` are fixtures, used by name)
+    FIRST_RENDER_MS,
+    browser,
+    cell,
+    choose,
+    fill_sign_in,
+    page,
+    screenshot,
+    served,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# The README's screenshots are taken here; `make screenshots` writes them to docs/images, any other
-# run to a scratch folder (a test run never changes tracked files).
-IMAGES = Path(os.environ.get("PATHWAY_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "pathway-screenshots")
-FIRST_RENDER_MS = 60_000  # the first page a server draws imports pandas and altair: slow on two busy cores
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@pytest.fixture(scope="module")
-def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """(base URL, database file) of a dashboard serving a copy of the seeded database plus a cohort."""
-    folder = tmp_path_factory.mktemp("browser")
-    database = folder / "pathway.db"
-    shutil.copy(seeded_template, database)
-    engine = make_engine(f"sqlite:///{database}")
-    load_cohort(make_session_factory(engine), patients=300, seed=7, today=today(), actor=SEEDER)
-    engine.dispose()
-    env = os.environ | CHEAP_HASH | {"PATHWAY_DATABASE_URL": f"sqlite:///{database}", "PATHWAY_HOME": str(folder)}
-    port = _free_port()
-    with (folder / "streamlit.log").open("wb") as log:
-        proc: subprocess.Popen[bytes] = start_dashboard(port, env, address="127.0.0.1", timeout=90, log=log)
-        try:
-            yield f"http://127.0.0.1:{port}", database
-        finally:
-            stop_dashboard(proc)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if CHROMIUM is None:
-        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (never `playwright install`)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})  # a fresh profile, no cookies
-    opened = context.new_page()
-    opened.set_default_timeout(20_000)
-    yield opened
-    context.close()
-
-
-def sign_in(page: Page, base: str, name: str, password: str = PASSWORD) -> None:
-    page.goto(base)
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password", exact=True).fill(password)  # plain "Password" also matches "Show password"
-    page.get_by_role("button", name="Sign in").click()
-
-
-def cell(page: Page, text: str) -> Locator:
-    # The grid's accessible copy lives inside its canvas, so Playwright counts it as hidden.
-    return page.get_by_test_id("stDataFrame").get_by_role("gridcell", name=text, include_hidden=True).first
-
-
-def wait_until_idle(page: Page) -> None:
-    """After the expected content is there: the script has finished and every chart is drawn."""
-    app = page.get_by_test_id("stApp")
-    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED")
-    expect(app).to_have_attribute("data-test-script-state", "notRunning")
-    for chart in page.get_by_test_id("stVegaLiteChart").all():
-        expect(chart.locator("canvas, svg").first).to_be_visible()
-
-
-def screenshot(page: Page, name: str) -> Path:
-    """The whole page: Streamlit scrolls inside stMain, so grow the viewport to its height first."""
-    wait_until_idle(page)
-    height = page.get_by_test_id("stMain").evaluate("e => e.scrollHeight")
-    size = page.viewport_size or {"width": 1600, "height": 1000}
-    page.set_viewport_size({"width": size["width"], "height": max(int(height), size["height"])})
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    path = IMAGES / name
-    page.screenshot(path=path, full_page=True)
-    page.set_viewport_size(size)
-    return path
-
-
-def choose(page: Page, label: str, option: str) -> None:
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def test_the_login_gate_shows_nothing_before_sign_in(page: Page, served: tuple[str, Path]) -> None:
+def test_the_login_gate_shows_nothing_before_sign_in(page: Page, served: tuple[str, Path]) -> None:  # noqa: F811
     base, _ = served
     page.goto(f"{base}/patient")  # even a link to a page shows only the form
     expect(page.get_by_label("Username")).to_be_visible(timeout=FIRST_RENDER_MS)
@@ -139,7 +44,7 @@ def test_the_login_gate_shows_nothing_before_sign_in(page: Page, served: tuple[s
     assert "P-MISSED" not in page.content()
 
 
-def test_a_flagged_pathway_on_the_worklist_and_its_timeline(page: Page, served: tuple[str, Path]) -> None:
+def test_a_flagged_pathway_on_the_worklist_and_its_timeline(page: Page, served: tuple[str, Path]) -> None:  # noqa: F811
     base, _ = served
     sign_in(page, base, "coord")
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible(timeout=FIRST_RENDER_MS)
@@ -163,7 +68,17 @@ def test_a_flagged_pathway_on_the_worklist_and_its_timeline(page: Page, served: 
     frame = page.get_by_test_id("stDataFrame").bounding_box()
     assert frame is not None
     page.mouse.click(frame["x"] + 12, frame["y"] + 35 + 17)
-    expect(page.get_by_role("heading", name="Pathway P-MISSED")).to_be_visible()
+    expect(page.get_by_role("heading", name="Patient pathway")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/patient\?pathway=[^&]+$"))  # the link names the pathway opened
+    opened = page.url.rsplit("=", 1)[1]
+    expect(page.get_by_role("heading", name=f"Pathway {opened}")).to_be_visible()
+    # A shared link opens the same pathway in a fresh page load (after signing in there, if asked to).
+    page.goto(f"{base}/patient?pathway=P-MISSED")
+    heading = page.get_by_role("heading", name="Pathway P-MISSED")
+    expect(heading.or_(page.get_by_label("Username"))).to_be_visible(timeout=FIRST_RENDER_MS)
+    if page.get_by_label("Username").is_visible():
+        fill_sign_in(page, "coord")
+    expect(heading).to_be_visible()
     expect(page.get_by_text("missed by 6 days")).to_be_visible()
     reference = page.get_by_label("Pathway reference")
     reference.fill("P-TREATED")
@@ -175,7 +90,7 @@ def test_a_flagged_pathway_on_the_worklist_and_its_timeline(page: Page, served: 
     screenshot(page, "patient-timeline.png")
 
 
-def test_recording_consent_clears_its_flag(page: Page, served: tuple[str, Path]) -> None:
+def test_recording_consent_clears_its_flag(page: Page, served: tuple[str, Path]) -> None:  # noqa: F811
     base, database = served
     sign_in(page, base, "clin")
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible(timeout=FIRST_RENDER_MS)
@@ -189,6 +104,11 @@ def test_recording_consent_clears_its_flag(page: Page, served: tuple[str, Path])
     reference.fill("P-CONSENT")
     reference.press("Enter")
     expect(page.get_by_text("you are recording against version")).to_be_visible()
+    # No date is filled in for the user; the segments run day, month, year (UK order).
+    day_part = page.get_by_role("spinbutton", name="day, Consented on")
+    expect(day_part).to_have_attribute("aria-valuetext", "Empty")
+    day_part.click()
+    page.keyboard.type(today().strftime("%d%m%Y"))
     page.get_by_label("Written information given").fill("PIL-PMT v1.0")
     page.get_by_text("Uncertainties and alternatives discussed").click()
     page.get_by_role("button", name="Save").click()

@@ -18,17 +18,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from dashboard.components import nhs_number
 from dashboard.launch import start_dashboard, stop_dashboard
 from pathway.store.db import make_engine, make_session_factory
 from tests.dashboard.conftest import CHEAP_HASH
-from tests.dashboard.test_browser import (  # noqa: F401  (`browser` is a fixture, used by name)
+from tests.support.browser import (  # noqa: F401  (`browser` is a fixture, used by name)
     FIRST_RENDER_MS,
-    _free_port,
     browser,
+    free_port,
     sign_in,
     wait_until_idle,
 )
-from tests.dashboard.test_plain_text import HOSTILE_NHS, NAME, record_hostile_patient
+from tests.support.hostile import HOSTILE_NHS, NAME, record_hostile_patient
 
 pytestmark = pytest.mark.browser
 
@@ -89,7 +90,7 @@ def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory, trap
     )
     engine.dispose()
     env = os.environ | CHEAP_HASH | {"PATHWAY_DATABASE_URL": f"sqlite:///{database}", "PATHWAY_HOME": str(folder)}
-    port = _free_port()
+    port = free_port()
     with (folder / "streamlit.log").open("wb") as log:
         proc: subprocess.Popen[bytes] = start_dashboard(port, env, address="127.0.0.1", timeout=90, log=log)
         try:
@@ -148,5 +149,5 @@ def test_the_identity_line_shows_the_real_nhs_number_first(tab: Page, served: st
     identity = tab.get_by_test_id("stMain").get_by_test_id("stText").filter(has_text="NHS")
     expect(identity).to_have_count(1)
     line = identity.inner_text()
-    assert line.startswith(f"NHS {HOSTILE_NHS} · ")
+    assert line.startswith(f"NHS {nhs_number(HOSTILE_NHS)} · ")
     assert NAME in line  # the name as typed, directive and all, after the real number

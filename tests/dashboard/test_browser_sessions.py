@@ -15,7 +15,7 @@ from pathway.services.accounts import disable_user
 from pathway.store.db import make_engine, make_session_factory
 from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import PASSWORD
-from tests.dashboard.test_browser import CHROMIUM_ARGS, FIRST_RENDER_MS, served
+from tests.support.browser import CHROMIUM_ARGS, FIRST_RENDER_MS, served
 
 pytestmark = pytest.mark.browser
 __all__ = ["served"]  # the module's dashboard server (a fixture)

@@ -27,7 +27,7 @@ from pathway.services.accounts import link_sso
 from pathway.store.db import make_engine, make_session_factory
 from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import CHEAP_HASH
-from tests.dashboard.test_browser import CHROMIUM_ARGS, FIRST_RENDER_MS, _free_port
+from tests.support.browser import CHROMIUM_ARGS, FIRST_RENDER_MS, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ USERS = [
 def _provider(token_max_age: int | None = None) -> Iterator[int]:
     """The provider as a process of its own on 127.0.0.1 (in a thread, its server's use of the global
     `random` leaked into hypothesis' strategies in later tests); yields its port once it answers."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
     command += [f"--user-claims={json.dumps({'sub': user.sub} | user.claims)}" for user in USERS]
     if token_max_age is not None:
@@ -77,7 +77,7 @@ def _serving(seeded_template: Path, folder: Path, token_max_age: int | None = No
     link_sso(make_session_factory(engine), "coord", "sso-elsewhere")
     engine.dispose()
     with _provider(token_max_age) as issuer_port:
-        port = _free_port()
+        port = free_port()
         env = os.environ | CHEAP_HASH
         env |= {"PATHWAY_DATABASE_URL": f"sqlite:///{database}", "PATHWAY_HOME": str(folder)}
         env |= {

@@ -99,3 +99,13 @@ def test_reports_page_shows_each_report_with_a_download(database: SessionFactory
     registry = next(f.value for f in at.dataframe if "completeness" in f.value.columns)
     assert (registry["pmt_pathways"].iloc[0], registry["overdue"].iloc[0]) == (1, 1)
     assert "Ada" not in texts(at) and "H1" not in texts(at)
+
+
+def test_the_patient_page_reads_its_own_reminders_however_many_others_are_newer(database: SessionFactory) -> None:
+    # Its one reminder is older than 200 about another pathway: read by pathway, it is still listed.
+    _notify(database, "P-MISSED", "MDT_OVERDUE", "sent")
+    for number in range(201):  # one notification per (pathway, code, severity, kind): codes made up
+        _notify(database, "P-TREATED", f"TEST_CODE_{number}", "failed", "SMTP refused")
+    patient = page("patient", "coord", patient_selected="P-MISSED")
+    reminders = next(f.value for f in patient.dataframe if "code" in f.value.columns and "channel" in f.value.columns)
+    assert list(reminders["pathway"]) == ["P-MISSED"] and list(reminders["code"]) == ["MDT_OVERDUE"]

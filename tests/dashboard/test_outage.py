@@ -87,9 +87,9 @@ def sign_in(at: AppTest, name: str, password: str = PASSWORD) -> AppTest:
 def consent_form(user: str = "clin") -> AppTest:
     """Signed in through the app, on the Recording page, the consent form for P-CONSENT filled in."""
     at = app(user)
-    at.session_state["record_pathway"] = "P-CONSENT"
+    at.session_state["patient_selected"] = "P-CONSENT"
     at.switch_page("app_pages/record.py").run()
-    at = at.selectbox(key="record_command").set_value("record_consent").run()
+    at = at.selectbox(key="command").set_value("record_consent").run()
     assert "you are recording against version" in texts(at)
     at.date_input(key=key("record_consent", "consented_on")).set_value(today() - timedelta(days=1))
     at.text_input(key=key("record_consent", "information_leaflet")).input("PIL-PMT v1.0")

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.components import uk_date
 from pathway.domain.stages import STAGES
 from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import NHS, page, texts, today
@@ -52,7 +53,7 @@ def test_the_page_shows_flags_record_steps_and_audit(database: SessionFactory) -
     at = page("patient", "clin", patient_selected="P-TREATED")
     page_text = texts(at)
     assert ":red-badge[red] Registry entry overdue (REGISTRY_SUBMISSION_OVERDUE)" in page_text
-    assert "Cy Example" in page_text and f"NHS {NHS[2]}" in page_text
+    assert "Cy Example" in page_text and "NHS 999 000 0026" in page_text
     steps = _frame(at, "Step")
     assert list(steps["Step"])[:2] == ["Presentation", "Start anticoagulation"]
     assert "done" in set(steps["Status"]) and "overdue" in set(steps["Status"])
@@ -126,7 +127,7 @@ def test_the_safety_net_is_shown_with_recorded_text_as_text(database: SessionFac
     execute(database, SEEDER, hold, recorded_at=utc_now())
     at = page("patient", "clin", patient_selected="P-CONSENT")
     shown = [t.value for t in at.text]
-    assert f"Latest safety check {today().isoformat()}: platelets 30 x10^9/L (below 50)" in shown
+    assert f"Latest safety check {uk_date(today())}: platelets 30 x10^9/L (below 50)" in shown
     held = next(line for line in shown if line.startswith("Anticoagulation held"))
     assert "Dr *H* <b>Haem</b>" in held  # a typed name is shown as typed, never rendered
     assert any(line.startswith("Post-thrombotic syndrome: not yet assessable") for line in shown)

@@ -5,68 +5,14 @@ it, or echoes what was typed, is run: no element that Streamlit renders as markd
 user's text unescaped, and the identity line puts the real NHS number first.
 """
 
-from typing import Any
+from datetime import date
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pathway.domain.clock import utc_now
-from pathway.services.commands import execute
 from pathway.store.db import SessionFactory
-from tests.conftest import MDT_ATTENDEES
-from tests.dashboard.conftest import NHS, SEEDER, app, day, page
-
-IMAGE = "![px](http://127.0.0.1:8699/p.png)"
-NAME = ":red[Jane] · NHS 9999999999"
-RATIONALE = "<img src=x onerror=alert(1)> $x^2$ [link](http://127.0.0.1:8699/l) **bold** :material/home: -> :smile:"
-CLINICIAN = "__Dr Under__ `code` # heading"
-HOSTILE = (IMAGE, NAME, RATIONALE, CLINICIAN)
-# What markdown would act on, in any of them: none may reach a markdown element as it was typed.
-ACTIVE = ("![px](", ":red[Jane", "<img", "$x^2$", "[link](", "**bold**", ":material/home", ":smile:", "__Dr", "`code`")
-HOSTILE_NHS = "9990000050"
-
-
-def record_hostile_patient(factory: SessionFactory, *, site: str = IMAGE, rationale: str = RATIONALE) -> None:
-    def run(payload: dict[str, Any]) -> None:
-        execute(factory, SEEDER, payload, recorded_at=utc_now())
-
-    run(
-        {
-            "command": "register_patient",
-            "patient": "H-HOSTILE",
-            "nhs_number": HOSTILE_NHS,
-            "date_of_birth": "1970-03-04",
-            "sex": "female",
-            "site": site,
-            "name": NAME,
-        }
-    )
-    run(
-        {
-            "command": "record_diagnosis",
-            "patient": "H-HOSTILE",
-            "pathway": "P-HOSTILE",
-            "presented_on": day(-3),
-            "symptom_onset_on": day(-3),
-            "referred_on": day(-3),
-            "leg": "left",
-            "veins": ["common_femoral"],
-            "imaging": "duplex",
-        }
-    )
-    attendees = [*MDT_ATTENDEES, {"name": CLINICIAN, "role": "nurse"}]
-    run(
-        {
-            "command": "record_mdt",
-            "pathway": "P-HOSTILE",
-            "held_on": day(-2),
-            "attendees": attendees,
-            "decision": "pmt",
-            "thrombolysis": False,
-            "rationale": rationale,
-            "by": CLINICIAN,
-        }
-    )
+from tests.dashboard.conftest import NHS, app, page
+from tests.support.hostile import ACTIVE, IMAGE, NAME, RATIONALE, record_hostile_patient
 
 
 def markdown_bodies(at: AppTest) -> list[str]:
@@ -97,7 +43,7 @@ def test_the_patient_page_shows_recorded_text_as_text_and_the_real_nhs_number_fi
     assert_no_active_text(at)
     (identity,) = [t.value for t in at.text if "NHS" in t.value]
     # The real number is the line's first: the name's fake one can only come after it.
-    assert identity.startswith(f"NHS {HOSTILE_NHS} · ")
+    assert identity.startswith("NHS 999 000 0050 · ")
     assert NAME in identity and IMAGE in identity  # shown whole, as typed
     recorded = "".join(frame.value.to_csv() for frame in at.dataframe)
     assert RATIONALE in recorded  # the record's tables hold the text as it was typed
@@ -123,12 +69,14 @@ def test_an_unknown_reference_typed_is_echoed_as_text(database: SessionFactory, 
 
 
 def test_the_record_page_shows_the_hostile_pathway_and_its_rejections_as_text(hostile: SessionFactory) -> None:
-    at = page("record", "clin", record_pathway="P-HOSTILE")
+    at = page("record", "clin", patient_selected="P-HOSTILE")
     assert_no_active_text(at)
-    at.selectbox(key="record_command").set_value("register_patient").run()
+    at.selectbox(key="command").set_value("register_patient").run()
     at.text_input(key="record_register_patient_patient").input("H-HOSTILE")
     at.text_input(key="record_register_patient_nhs_number").input(NHS[0])
     at.text_input(key="record_register_patient_site").input(IMAGE)
+    at.date_input(key="record_register_patient_date_of_birth").set_value(date(1970, 3, 4))
+    at.selectbox(key="record_register_patient_sex").set_value("female")
     at = at.button(key="FormSubmitter:record_form_register_patient-Save").click().run()
     assert_no_active_text(at)
     assert any("already registered" in e.value for e in at.error)

@@ -10,20 +10,22 @@ from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import SEEDER, page, today
 
 
-def test_open_pathways_most_urgent_first_with_markers_and_words(database: SessionFactory) -> None:
+def test_open_windows_first_fewest_days_left_then_red_with_markers_and_words(database: SessionFactory) -> None:
+    # Today's 14-day cases (window still open) come first, fewest days left first; then the red backlog.
     at = page("worklist", "coord")
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table["pathway"]) == ["P-MISSED", "P-TREATED", "P-CONSENT", "P-HARBOUR", "P-QUIET"]
-    assert [list(s) for s in table["severity"]] == [["red"], ["red"], ["amber"], [], []]
+    assert list(table["pathway"]) == ["P-CONSENT", "P-HARBOUR", "P-QUIET", "P-MISSED", "P-TREATED"]
+    assert list(table["window"]) == ["9 days left", "12 days left", "13 days left", "missed by 6 days", ""]
+    assert [list(s) for s in table["severity"]] == [["amber"], [], [], ["red"], ["red"]]
     consent = table.set_index("pathway").loc["P-CONSENT"]
     assert list(consent["flags"]) == ["amber: Consent not yet recorded (CONSENT_OUTSTANDING)"]
-    assert consent["window"] == 9  # presented 5 days ago: 9 days left of 14
+    assert consent["window"] == "9 days left"  # presented 5 days ago: 9 days left of 14
     assert (consent["next_step"], consent["owner_role"]) == ("Consent with written information", "clinician")
     assert consent["route"] == "special arrangements" and consent["stage"] == "Information and consent"
     missed = table.set_index("pathway").loc["P-MISSED"]
     assert "red: 14-day treatment window missed (TREATMENT_WINDOW_MISSED)" in list(missed["flags"])
-    assert missed["window"] == 0  # the bar is empty once the window is missed
+    assert missed["window"] == "missed by 6 days"  # presented 20 days ago: never "0 days left"
     assert {m.label: m.value for m in at.metric} == {
         ":red[Red]": "2",
         ":orange[Amber]": "1",
@@ -32,14 +34,23 @@ def test_open_pathways_most_urgent_first_with_markers_and_words(database: Sessio
     }
 
 
-def test_the_countdown_is_a_bar_and_the_as_of_time_is_shown(database: SessionFactory) -> None:
+def test_window_words_say_missed_and_use_the_singular() -> None:
+    from dashboard.components import window_words
+
+    assert window_words(-8) == "missed by 8 days" and window_words(-1) == "missed by 1 day"
+    assert window_words(0) == "closes today"
+    assert window_words(1) == "1 day left" and window_words(2) == "2 days left"
+    assert window_words(None) == ""
+
+
+def test_the_countdown_is_words_dates_are_uk_and_the_as_of_time_is_shown(database: SessionFactory) -> None:
     at = page("worklist", "coord")
     columns = json.loads(at.dataframe[0].proto.columns)
-    assert columns["window"]["type_config"]["type"] == "progress"
+    assert columns["window"]["type_config"]["type"] == "text"
+    assert columns["next_due_on"]["type_config"]["format"] == "D MMM YYYY"
     assert columns["flags"]["type_config"]["type"] == "multiselect"  # flags as coloured pills
     pills = {o["value"]: o["color"] for o in columns["severity"]["type_config"]["options"]}
     assert pills == {"red": "red", "amber": "orange"}  # red and amber pills
-    assert (columns["window"]["type_config"]["min_value"], columns["window"]["type_config"]["max_value"]) == (0, 14)
     caption = at.caption[0].value
     assert caption.startswith(f"As of **{today():%d %b %Y}") and "(Europe/London), refreshed every minute" in caption
     assert at.download_button[0].label == "Download CSV"
@@ -47,26 +58,26 @@ def test_the_countdown_is_a_bar_and_the_as_of_time_is_shown(database: SessionFac
 
 def test_filters_by_site_flag_stage_and_route(database: SessionFactory) -> None:
     at = page("worklist", "coord")
-    at.selectbox(key="worklist_site").set_value("Harbour Royal").run()
+    at.selectbox(key="site").set_value("Harbour Royal").run()
     assert list(at.dataframe[0].value["pathway"]) == ["P-HARBOUR"]
-    at.selectbox(key="worklist_site").set_value(None)
-    at.selectbox(key="worklist_flag").set_value("REGISTRY_SUBMISSION_OVERDUE").run()
+    at.selectbox(key="site").set_value(None)
+    at.selectbox(key="flag").set_value("REGISTRY_SUBMISSION_OVERDUE").run()
     assert list(at.dataframe[0].value["pathway"]) == ["P-TREATED"]
-    at.selectbox(key="worklist_flag").set_value(None)
-    at.selectbox(key="worklist_stage").set_value("consent").run()
+    at.selectbox(key="flag").set_value(None)
+    at.selectbox(key="stage").set_value("consent").run()
     assert list(at.dataframe[0].value["pathway"]) == ["P-CONSENT"]
-    at.selectbox(key="worklist_stage").set_value(None)
-    at.selectbox(key="worklist_route").set_value("research_only").run()
+    at.selectbox(key="stage").set_value(None)
+    at.selectbox(key="route").set_value("research_only").run()
     assert list(at.dataframe[0].value["pathway"]) == ["P-HARBOUR"]
-    at.selectbox(key="worklist_route").set_value(None)
-    at.toggle(key="worklist_flagged_only").set_value(True).run()
-    assert list(at.dataframe[0].value["pathway"]) == ["P-MISSED", "P-TREATED", "P-CONSENT"]
+    at.selectbox(key="route").set_value(None)
+    at.toggle(key="flagged").set_value(True).run()
+    assert list(at.dataframe[0].value["pathway"]) == ["P-CONSENT", "P-MISSED", "P-TREATED"]
     assert not at.exception
 
 
 def test_flag_filter_shows_words_with_the_code(database: SessionFactory) -> None:
     at = page("worklist", "coord")
-    flag = at.selectbox(key="worklist_flag")
+    flag = at.selectbox(key="flag")
     assert "Consent not yet recorded (CONSENT_OUTSTANDING)" in flag.options
 
 
@@ -89,7 +100,7 @@ def test_auditors_see_no_patient_column(database: SessionFactory) -> None:
     table = at.dataframe[0].value
     assert "patient" not in table.columns
     assert not any(ref in table.to_csv() for ref in ("H1", "H2", "Ada"))
-    assert table["pathway"].iloc[0] == "P-MISSED"
+    assert table["pathway"].iloc[0] == "P-CONSENT"
 
 
 def test_worklist_csv_has_plain_values_and_no_identifiers_for_auditors(database: SessionFactory) -> None:

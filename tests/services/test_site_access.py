@@ -18,7 +18,7 @@ from pathway.store.db import SessionFactory
 from pathway.store.models import AuditEvent
 from pathway.views import queries, reports
 from tests.conftest import RECORDED_AT, diagnose, open_pathway, register, run
-from tests.services.test_rejections import OTHER_NHS, TODAY, database_state, prepare, valid_command
+from tests.support.commands import OTHER_NHS, TODAY, database_state, prepare, valid_command
 
 HARBOUR = Actor("h.clin", Role.clinician, frozenset({site_key("Harbour Royal")}))
 NORTH = Actor("n.clin", Role.clinician, frozenset({site_key("north vale")}))  # any spelling of the site
@@ -89,6 +89,11 @@ def test_the_worklist_and_its_counts_show_only_the_readers_sites(factory: Sessio
         assert reports.count_worklist(session, as_of, sites=NORTH.sites) == 1
         assert sum(queries.count_open(session, as_of, sites=HARBOUR.sites).values()) == 1
         assert sum(queries.count_open(session, as_of).values()) == 2
+        # The search box finds only the reader's sites too: another site's pathway is "not found".
+        assert [hit.pathway for hit in queries.find_pathways(session, "p9", sites=NORTH.sites)] == []
+        assert [hit.pathway for hit in queries.find_pathways(session, "p9", sites=HARBOUR.sites)] == ["P9"]
+        assert [hit.pathway for hit in queries.find_pathways(session, OTHER_NHS, sites=NORTH.sites)] == []
+        assert [hit.pathway for hit in queries.find_pathways(session, "p9")] == ["P9"]
 
 
 def test_a_fhir_export_of_another_sites_pathway_is_refused_and_audited(factory: SessionFactory) -> None:

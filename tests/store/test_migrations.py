@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from pathway.store.db import MIGRATIONS, alembic_config, make_engine, migrate
 from pathway.store.schema import metadata
 from tests.conftest import POSTGRES_URL
+from tests.support.databases import scratch_database
 
 
 def _diff(engine: Engine) -> list[Any]:
@@ -235,9 +236,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    from tests.test_backup import _scratch_database
-
-    yield from _scratch_database("pathway_upgrade")
+    yield from scratch_database("pathway_upgrade")
 
 
 def test_a_database_from_before_the_audit_chain_and_row_fingerprints_upgrades_and_verifies(

@@ -1,0 +1,84 @@
+"""No silent defaults on the recording forms, every broken rule shown at once in plain words, and
+an unknown site confirmed as new (with the nearest site on record suggested)."""
+
+from datetime import timedelta
+
+from streamlit.testing.v1.element_tree import Error
+
+from dashboard.forms import plain_words
+from pathway.store.db import SessionFactory
+from pathway.views import queries
+from tests.dashboard.conftest import element_after, today
+from tests.support.recording import key, recording, save
+
+
+def test_clinical_choices_start_empty(database: SessionFactory) -> None:
+    procedure = recording("clin", "record_procedure", "P-CONSENT")
+    for field in ("technique", "access_vein", "ivc_filter", "clot_removal"):
+        assert procedure.selectbox(key=key("record_procedure", field)).value is None, field
+    assert procedure.radio(key=key("record_procedure", "stent")).value is None
+    mdt = recording("coord", "record_mdt", "P-QUIET")
+    assert mdt.selectbox(key=key("record_mdt", "decision")).value is None
+    assert mdt.radio(key=key("record_mdt", "thrombolysis")).value is None
+    patient = recording("coord", "register_patient")
+    assert patient.date_input(key=key("register_patient", "date_of_birth")).value is None
+    assert patient.selectbox(key=key("register_patient", "sex")).value is None
+
+
+def test_event_dates_cannot_be_after_today_but_a_planned_date_can(database: SessionFactory) -> None:
+    consent = recording("clin", "record_consent", "P-CONSENT")
+    picker = consent.date_input(key=key("record_consent", "consented_on"))
+    assert picker.proto.max == today().isoformat()
+    assert picker.proto.format == "DD/MM/YYYY"  # UK order
+    schedule = recording("clin", "schedule_procedure", "P-CONSENT")
+    planned = schedule.date_input(key=key("schedule_procedure", "scheduled_on"))
+    assert planned.proto.max > today().isoformat()
+    born = recording("coord", "register_patient").date_input(key=key("register_patient", "date_of_birth"))
+    assert born.proto.min <= "1920-01-01"  # an old patient's birth date can be entered
+
+
+def test_a_procedure_saved_untouched_lists_every_missing_choice_at_once(database: SessionFactory) -> None:
+    command = "record_procedure"
+    at = save(recording("clin", command, "P-CONSENT"), command)
+    assert not at.exception
+    for field in ("performed_on", "technique", "access_vein", "ivc_filter", "stent", "clot_removal"):
+        error = element_after(at, key(command, field))
+        assert isinstance(error, Error) and error.value.endswith("is required"), (field, error)
+    assert any(e.value.startswith("Not saved: ") and "entries need attention" in e.value for e in at.error)
+    assert len(at.success) == 0
+    with database() as session:
+        assert queries.pathway_detail(session, "P-CONSENT", today()).rows.procedures == []
+
+
+def test_an_unknown_site_must_be_confirmed_and_the_nearest_is_suggested(database: SessionFactory) -> None:
+    command = "register_patient"
+    at = recording("coord", command)
+    at.text_input(key=key(command, "patient")).input("H9")
+    at.text_input(key=key(command, "nhs_number")).input("9990000050")
+    at.date_input(key=key(command, "date_of_birth")).set_value(today() - timedelta(days=365 * 50))
+    at.selectbox(key=key(command, "sex")).set_value("male")
+    at.text_input(key=key(command, "site")).input("Nrth Vale")
+    at = save(at, command)
+    error = element_after(at, key(command, "site_new"))
+    assert isinstance(error, Error)
+    assert "not on record" in error.value and "nearest site on record is North Vale" in error.value
+    assert len(at.success) == 0
+    at.checkbox(key=key(command, "site_new")).check()
+    at = save(at, command)
+    assert [s.value for s in at.success] == ["Saved: register a patient."]
+
+
+def test_a_known_site_in_another_spelling_needs_no_confirmation(database: SessionFactory) -> None:
+    command = "register_patient"
+    at = recording("coord", command)
+    at.text_input(key=key(command, "site")).input("north  vale")
+    at = save(at, command)
+    assert not any("not on record" in e.value for e in at.error)
+
+
+def test_messages_use_labels_and_uk_dates_not_codes() -> None:
+    assert plain_words("needs a vascular_surgeon") == "needs a vascular surgeon"
+    assert plain_words("consent must come first (record_consent first)") == (
+        "consent must come first ('Record consent' first)"
+    )
+    assert plain_words("must not be before 2026-12-01") == "must not be before 1 Dec 2026"
