@@ -116,8 +116,12 @@ def open_patient(page: Page, base: str, user: str, site: str) -> None:
     expect(page.get_by_role("option", name=site, exact=True)).to_be_visible()
     page.keyboard.press("Escape")
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Patient").click()
+    # Type only once the Patient page's run is over: a run still under way redraws the empty field.
+    expect(page.get_by_text("Choose a pathway on the worklist")).to_be_visible()
+    wait_until_idle(page)
     reference = page.get_by_label("Pathway reference")
     reference.fill("P-HOSTILE")
+    expect(reference).to_have_value("P-HOSTILE")
     reference.press("Enter")
     expect(page.get_by_role("heading", name="Pathway P-HOSTILE")).to_be_visible()
     expect(page.get_by_text("Audit history")).to_be_visible()
