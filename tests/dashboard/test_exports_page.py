@@ -162,7 +162,7 @@ def test_each_identifying_file_is_audited_when_made_not_when_offered(
 
 
 def test_the_worklist_csv_is_audited_with_its_filters(database: SessionFactory, downloads: Offered) -> None:
-    page("worklist", "coord", worklist_flagged_only=True)
+    page("worklist", "coord", flagged=True)
     assert _downloads_audited(database) == []
     (name,) = [n for n in downloads if n.startswith("worklist-")]
     rows = downloads[name].decode("utf-8").count("P-")
