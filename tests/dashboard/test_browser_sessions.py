@@ -2,12 +2,10 @@
 tab through an HttpOnly cookie page scripts cannot read, and ends for good at sign-out and when the
 account is disabled. Same server fixture as tests/dashboard/test_browser.py (its own server)."""
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import col, select
 
 from dashboard.session_cookie import CLAIM_PATH, CLEAR_PATH, COOKIE
@@ -15,29 +13,10 @@ from pathway.services.accounts import disable_user
 from pathway.store.db import make_engine, make_session_factory
 from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import PASSWORD
-from tests.support.browser import CHROMIUM_ARGS, FIRST_RENDER_MS, served
+from tests.support.browser import FIRST_RENDER_MS, browser, context, served
 
 pytestmark = pytest.mark.browser
-__all__ = ["served"]  # the module's dashboard server (a fixture)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (never `playwright install`)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    fresh = browser.new_context(viewport={"width": 1400, "height": 900})
-    fresh.set_default_timeout(20_000)
-    yield fresh
-    fresh.close()
+__all__ = ["browser", "context", "served"]  # fixtures, used by name
 
 
 def _sign_in(page: Page, base: str, name: str) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from oidc_provider_mock import User
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import col, select
 
 from dashboard.launch import start_dashboard, stop_dashboard
@@ -27,7 +27,9 @@ from pathway.services.accounts import link_sso
 from pathway.store.db import make_engine, make_session_factory
 from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import CHEAP_HASH
-from tests.support.browser import CHROMIUM_ARGS, FIRST_RENDER_MS, free_port
+from tests.support.browser import FIRST_RENDER_MS, browser, context, free_port
+
+__all__ = ["browser", "context"]  # fixtures, used by name
 
 pytestmark = pytest.mark.browser
 
@@ -99,25 +101,6 @@ def _serving(seeded_template: Path, folder: Path, token_max_age: int | None = No
 def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     with _serving(seeded_template, tmp_path_factory.mktemp("sso")) as found:
         yield found
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (never `playwright install`)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    fresh = browser.new_context(viewport={"width": 1400, "height": 900})
-    fresh.set_default_timeout(20_000)
-    yield fresh
-    fresh.close()
 
 
 def _sso(page: Page, base: str, sub: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from dashboard.launch import start_dashboard, stop_dashboard
 from pathway.services.bulk_load import load_cohort
@@ -69,6 +69,15 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser context (its own cookies) at the desktop size, for tests that open several pages."""
+    fresh = browser.new_context(viewport={"width": 1400, "height": 900})
+    fresh.set_default_timeout(20_000)
+    yield fresh
+    fresh.close()
 
 
 @pytest.fixture
