@@ -86,7 +86,7 @@ class ClaimLost(RuntimeError):
 
 
 class BackupError(RuntimeError):
-    pass
+    """A backup or restore refused (the file exists, or the copy failed a check): nothing was replaced."""
 
 
 class BackupRefused(BackupError):
