@@ -12,8 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from pathway import Actor, Database, SessionFactory, london_date, may_read, open_database, utc_now
-from pathway.errors import NotFound
+from pathway import Actor, Database, SessionFactory, london_date, open_database, utc_now
 from pathway.services import commands as services
 from pathway.settings import Settings
 from pathway.views import queries, reports
@@ -145,17 +144,15 @@ OPENED = "record_opened"  # session state: the (page, pathway) whose opening was
 def open_record(actor: Actor, ref: str, as_of: date, *, page: str) -> queries.PathwayDetail:
     """One pathway's record for this person (raises pathway.errors.NotFound); read fresh, never cached.
 
-    Opening a record on a page is audited (pathway.services.commands.open_record: one `read_pathway` row, a
-    refusal looking like an unknown reference); the reruns of that same view (a click, a form field)
-    read it again unaudited, so the trail shows each opening, not each widget interaction.
+    Every read, reruns included, goes through the service (pathway.services.commands.open_record), which
+    checks the role and the account's sites each time, a refusal looking like an unknown reference. The
+    opening on a page is audited (one `read_pathway` row); the reruns of that same view (a click, a form
+    field) are not, so the trail shows each opening, not each widget interaction; a refusal always is.
     """
-    if st.session_state.get(OPENED) != (page, ref):
-        detail = services.open_record(session_factory(), actor, ref, as_of=as_of, recorded_at=now())
-        st.session_state[OPENED] = (page, ref)
-        return detail
-    if not may_read(actor.role):  # the role may have changed since the opening
-        raise NotFound("pathway", "no pathway has this reference")
-    return read(session_factory(), queries.pathway_detail, ref, as_of)
+    reopened = st.session_state.get(OPENED) == (page, ref)
+    detail = services.open_record(session_factory(), actor, ref, as_of=as_of, recorded_at=now(), reopened=reopened)
+    st.session_state[OPENED] = (page, ref)
+    return detail
 
 
 def reminder_queries() -> ModuleType | None:
@@ -168,37 +165,44 @@ def reminder_queries() -> ModuleType | None:
     return module if all(hasattr(module, name) for name in wanted) else None
 
 
-def pathway_notifications(ref: str, limit: int = 200) -> list[Any] | None:
-    """One pathway's notifications, read by pathway in SQL; None when reminders are not configured."""
+def pathway_notifications(actor: Actor, ref: str, limit: int = 200) -> list[Any] | None:
+    """One pathway's notifications, read by pathway in SQL over the reader's sites; None when reminders
+    are not configured."""
     module = reminder_queries()
     if module is None or not hasattr(module, "pathway_notifications"):
         return None
-    return list(read(session_factory(), module.pathway_notifications, ref, limit=limit))
+    return list(read(session_factory(), module.pathway_notifications, ref, sites=actor.sites, limit=limit))
 
 
-def notifications(kind: str, limit: int = 200) -> list[Any] | None:
-    """Recent or failed notifications (frozen NotificationView rows), or None when not configured."""
+def notifications(actor: Actor, kind: str, limit: int = 200) -> list[Any] | None:
+    """Recent or failed notifications (frozen NotificationView rows) of the reader's sites, or None when
+    not configured."""
     module = reminder_queries()
     if module is None:
         return None
     view = getattr(module, f"{kind}_notifications")
-    return list(read(session_factory(), view, limit=limit))
+    return list(read(session_factory(), view, sites=actor.sites, limit=limit))
+
+
+def report(actor: Actor, name: str, as_of: date) -> list[Any]:
+    """One of pathway.views.reports' reports by name over the reader's sites (cached per set of sites)."""
+    return _report(name, as_of, sites_of(actor))
 
 
 @st.cache_data(ttl=REPORT_TTL, max_entries=20, show_spinner=False)
-def report(name: str, as_of: date) -> list[Any]:
-    """One of pathway.views.reports' reports by name (rows are frozen dataclasses)."""
+def _report(name: str, as_of: date, sites: tuple[str, ...] | None) -> list[Any]:
+    """`sites`: the reader's site keys (per-site access; None: every site), part of the cache key."""
     factory = session_factory()
     if name == "days_to_procedure":
-        return list(read(factory, reports.days_to_procedure))
+        return list(read(factory, reports.days_to_procedure, sites=sites))
     if name == "window_by_month":
-        return list(read(factory, reports.window_by_month))
+        return list(read(factory, reports.window_by_month, sites=sites))
     if name == "pathways_by_stage":
-        return list(read(factory, reports.pathways_by_stage))
+        return list(read(factory, reports.pathways_by_stage, sites=sites))
     if name == "flags_by_type":
-        return list(read(factory, reports.flags_by_type, as_of))
+        return list(read(factory, reports.flags_by_type, as_of, sites=sites))
     if name == "complications":
-        return list(read(factory, reports.complications))
+        return list(read(factory, reports.complications, sites=sites))
     if name == "registry_completeness":
-        return list(read(factory, reports.registry_completeness, as_of))
+        return list(read(factory, reports.registry_completeness, as_of, sites=sites))
     raise ValueError(f"unknown report {name}")

@@ -62,7 +62,7 @@ def cohort(sqlite_factory: SessionFactory) -> SessionFactory:
 
 def _report(factory: SessionFactory, site: str | None = "North Vale", **period: Any) -> AuditReport:
     with factory() as session:
-        return build_audit(session, AS_OF, site=site, **period)
+        return build_audit(session, AS_OF, site=site, sites=None, **period)
 
 
 def _by_ref(report: AuditReport) -> dict[str, dict[str, Any]]:
@@ -106,8 +106,8 @@ def test_case_row_checks_each_special_arrangement(cohort: SessionFactory) -> Non
 
 def test_registry_is_overdue_thirty_days_after_the_procedure(cohort: SessionFactory) -> None:
     with cohort() as session:
-        on_time = build_audit(session, date(2026, 7, 5), site="North Vale")
-        later = build_audit(session, date(2026, 7, 6), site="North Vale")
+        on_time = build_audit(session, date(2026, 7, 5), site="North Vale", sites=None)
+        later = build_audit(session, date(2026, 7, 6), site="North Vale", sites=None)
     assert _by_ref(on_time)["P1"]["registry_status"] == "due"
     assert _by_ref(later)["P1"]["registry_status"] == "overdue"  # PMT 2026-06-05, due 2026-07-05
     assert _by_ref(later)["P2"]["registry_status"] == "due"  # PMT 2026-06-06

@@ -130,6 +130,7 @@ def test_cli_show_json_has_steps_flags_and_audit(cli: CliRunner, tmp_path: Path)
         "start_anticoagulation",
         "record_mdt",
         "record_consent",
+        "read_pathway",  # this very read: `show` is audited like opening the record on the dashboard
     ]
     assert all(a["actor"] == "cli-test" and a["role"] == "admin" for a in shown["audit"])
     assert cli.invoke(app, ["show", "NOPE"]).exit_code == 1

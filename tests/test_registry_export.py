@@ -67,7 +67,7 @@ def _case(
 
 def _rows(factory: SessionFactory, as_of: date = AS_OF, **options: Any) -> list[dict[str, Any]]:
     with factory() as session:
-        return registry_export(session, as_of, **options)
+        return registry_export(session, as_of, **({"sites": None} | options))
 
 
 def test_a_complete_case_misses_nothing_and_awaits_its_outcome_visits(sqlite_factory: SessionFactory) -> None:

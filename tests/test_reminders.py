@@ -224,7 +224,7 @@ def test_channel_failing_past_the_retries_is_recorded_as_failed_and_listed(
     assert result == {"sent": 0, "already_sent": 0, "failed": 1, "in_progress": 0}
     assert broken.calls == 3 and outbox(tmp_path) == []
     with factory() as session:
-        (failed,) = failed_notifications(session)
+        (failed,) = failed_notifications(session, sites=None)
     assert (failed.pathway, failed.site, failed.code, failed.status, failed.attempts) == (
         "P1",
         "North Vale",
@@ -245,9 +245,9 @@ def test_recent_notifications_newest_first_with_every_field(factory: SessionFact
         clock=clock_at(SWEPT_AT + timedelta(days=2)),
     )
     with factory() as session:
-        views = recent_notifications(session, limit=10)
-        assert failed_notifications(session) == []
-        assert len(recent_notifications(session, limit=1)) == 1
+        views = recent_notifications(session, sites=None, limit=10)
+        assert failed_notifications(session, sites=None) == []
+        assert len(recent_notifications(session, sites=None, limit=1)) == 1
     assert [(v.code, v.kind, v.recipient_role) for v in views] == [
         ("MDT_OVERDUE", "escalation", "escalation"),
         ("MDT_OVERDUE", "first", "coordinator"),

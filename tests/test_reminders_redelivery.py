@@ -94,7 +94,7 @@ def test_failed_notification_is_listed_then_sent_once_when_the_channel_recovers(
     assert sweep(factory, tmp_path, relay) == {"sent": 0, "already_sent": 0, "failed": 1, "in_progress": 0}
     assert relay.calls == 3 and outbox(tmp_path) == []  # 1 try + 2 retries
     with factory() as session:
-        (listed,) = failed_notifications(session)
+        (listed,) = failed_notifications(session, sites=None)
     assert (listed.pathway, listed.code, listed.status, listed.attempts) == ("P1", "MDT_OVERDUE", "failed", 3)
     assert listed.last_error == "fake: ConnectionError: relay down"
 
@@ -108,7 +108,7 @@ def test_failed_notification_is_listed_then_sent_once_when_the_channel_recovers(
     (line,) = outbox(tmp_path)
     assert line["notification"] == row.id and line["code"] == "MDT_OVERDUE"
     with factory() as session:
-        assert failed_notifications(session) == []
+        assert failed_notifications(session, sites=None) == []
 
     # The third sweep sends nothing again; two days on, only the escalation (a notification of its own).
     assert sweep(factory, tmp_path, relay, at=later + timedelta(hours=1)) == {
@@ -133,7 +133,7 @@ def test_failed_notification_whose_flag_cleared_is_dropped_not_sent(factory: Ses
     assert relay.messages == [] and outbox(tmp_path) == []
     assert rows(factory) == []  # the key is released: never sent, nothing left for coordinators to chase
     with factory() as session:
-        assert failed_notifications(session) == []
+        assert failed_notifications(session, sites=None) == []
 
 
 def test_failed_amber_notice_superseded_by_red_is_dropped(factory: SessionFactory, tmp_path: Path) -> None:
@@ -252,7 +252,7 @@ def test_redelivery_stops_at_the_attempt_cap_and_the_row_stays_listed(factory: S
     assert sweep(factory, tmp_path, relay, at=SWEPT_AT + timedelta(hours=5), redelivery_max_attempts=5)["sent"] == 0
     assert relay.messages == [] and outbox(tmp_path) == []
     with factory() as session:
-        (listed,) = failed_notifications(session)
+        (listed,) = failed_notifications(session, sites=None)
     assert (listed.status, listed.attempts) == ("failed", 6)
 
 
@@ -267,7 +267,7 @@ def test_redelivery_stops_after_its_days_and_the_row_stays_listed(factory: Sessi
     assert late["sent"] == 1  # the escalation, a notification of its own; the failed first notice is not tried
     assert [(m.code, m.kind) for m in relay.messages] == [("MDT_OVERDUE", "escalation")]
     with factory() as session:
-        (listed,) = failed_notifications(session)
+        (listed,) = failed_notifications(session, sites=None)
     assert (listed.code, listed.kind, listed.attempts) == ("MDT_OVERDUE", "first", 3)
 
 

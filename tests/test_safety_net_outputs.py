@@ -209,7 +209,7 @@ def test_registry_cfv_involvement_from_the_recorded_veins(
 
 def registry_export_rows(factory: SessionFactory) -> list[dict[str, Any]]:
     with factory() as session:
-        return registry_export(session, date(2026, 6, 15))
+        return registry_export(session, date(2026, 6, 15), sites=None)
 
 
 def audit_cohort(factory: SessionFactory) -> None:
@@ -255,7 +255,7 @@ def test_audit_report_counts_thrombolysis_outside_criteria_failed_checks_and_sco
 ) -> None:
     audit_cohort(sqlite_factory)
     with sqlite_factory() as session:
-        report = build_audit(session, date(2026, 6, 15), site="North Vale")
+        report = build_audit(session, date(2026, 6, 15), site="North Vale", sites=None)
     figures = {f.key: (f.count, f.of) for f in report.figures}
     assert figures["thrombolysis_outside_criteria"] == (1, 1)
     assert figures["safety_check_failed"] == (1, 2)
@@ -275,7 +275,7 @@ def test_audit_report_window_and_pts_note_come_from_the_policy(sqlite_factory: S
     stricter = tmp_path / "policy.toml"
     stricter.write_text(text)
     with sqlite_factory() as session:
-        report = build_audit(session, date(2026, 6, 15), policy=load_policy(stricter))
+        report = build_audit(session, date(2026, 6, 15), sites=None, policy=load_policy(stricter))
     page = audit_html(report)
     assert "10-day window" in page and "PMT within 10 days of presentation" in page
     assert "14-day window" not in page

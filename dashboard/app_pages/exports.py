@@ -21,10 +21,11 @@ as_of = deps.today()
 
 
 @st.cache_data(ttl="5m", max_entries=20, show_spinner="Reading PMT cases…")
-def exports(as_of: date, site: str | None, start: date, end: date) -> dict[str, Any]:
-    """The registry rows and the audit report for one choice of site and period, as plain values."""
-    rows = read(deps.session_factory(), registry_export, as_of, start=start, end=end, site=site)
-    report = read(deps.session_factory(), build_audit, as_of, site=site, start=start, end=end)
+def exports(as_of: date, site: str | None, start: date, end: date, sites: tuple[str, ...] | None) -> dict[str, Any]:
+    """The registry rows and the audit report for one choice of site and period, as plain values, over
+    the reader's `sites` (per-site access, applied by the exports themselves; part of the cache key)."""
+    rows = read(deps.session_factory(), registry_export, as_of, start=start, end=end, site=site, sites=sites)
+    report = read(deps.session_factory(), build_audit, as_of, site=site, sites=sites, start=start, end=end)
     return {"registry": rows, "report": report}
 
 
@@ -40,24 +41,22 @@ st.caption(
     "No names, NHS numbers or dates of birth: age only."
 )
 left, middle, right = st.columns(3)
-# Per-site access: an account limited to some sites chooses among them only ("All sites" is regional).
+# Per-site access: the exports read only the account's sites whatever is chosen here (another site's
+# cases are not found); the list offers those sites, and "All your sites" for an account limited to some.
 own_sites = [s for s in deps.sites() if actor.sees_site(s)]
 site = left.selectbox(
     "Site",
-    [None, *own_sites] if actor.sites is None else own_sites,
-    format_func=lambda s: s or "All sites",
+    [None, *own_sites],
+    format_func=lambda s: s or ("All sites" if actor.sites is None else "All your sites"),
     key="exports_site",
 )
-if site is None and actor.sites is not None:
-    st.info("None of your sites has a pathway yet.")
-    st.stop()
 start = middle.date_input("First procedure date", value=as_of - timedelta(days=365), key="exports_from")
 end = right.date_input("Last procedure date", value=as_of, key="exports_to")
 if not isinstance(start, date) or not isinstance(end, date) or start > end:
     st.error("Choose a first date on or before the last date.")
     st.stop()
 
-found = exports(as_of, site, start, end)
+found = exports(as_of, site, start, end, deps.sites_of(actor))
 rows: list[dict[str, Any]] = found["registry"]
 report: AuditReport = found["report"]
 place = (site or "all-sites").replace(" ", "-").lower()

@@ -149,7 +149,7 @@ for kind, title in RECORD_KINDS.items():
             st.dataframe(components.shown_values(facts), hide_index=True)  # UK dates, blank not "None"
 
 st.markdown("#### Reminders sent")
-mine = deps.pathway_notifications(ref)
+mine = deps.pathway_notifications(actor, ref)
 if mine is None:
     st.info("Reminders not configured: the reminder service (pathway.reminders) is not installed here.")
 elif mine:

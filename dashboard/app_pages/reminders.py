@@ -19,11 +19,11 @@ COLUMNS = [
     "last_error",
 ]
 
-auth.require_actor()
+actor = auth.require_actor()
 st.title("Reminders")
 
-recent = deps.notifications("recent")
-failed = deps.notifications("failed")
+recent = deps.notifications(actor, "recent")
+failed = deps.notifications(actor, "failed")
 if recent is None or failed is None:
     st.info(
         "Reminders not configured: the reminder service (pathway.views.notifications) is not available, "

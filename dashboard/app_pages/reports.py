@@ -7,17 +7,18 @@ import streamlit as st
 from dashboard import auth, charts, components, deps
 from pathway import policy_in_force
 
-auth.require_actor()
+actor = auth.require_actor()
 st.title("Reports")
 as_of = deps.today()
 window = policy_in_force().n("treatment_window_days")
-st.caption(f"All pathways, as of {as_of.isoformat()}. Counts only: no patient identifiers.")
+whose = "All pathways" if actor.sites is None else "Pathways of your sites"  # per-site access: the views limit it
+st.caption(f"{whose}, as of {components.uk_date(as_of)}. Counts only: no patient identifiers.")
 
 
 def section(name: str, title: str, explanation: str) -> Any:
     st.subheader(title)
     st.caption(explanation)
-    table = components.frame(deps.report(name, as_of))
+    table = components.frame(deps.report(actor, name, as_of))
     if table.empty:
         st.markdown("Nothing to report yet.")
         return None

@@ -10,7 +10,7 @@ from datetime import date
 import typer
 from typer._click.globals import get_current_context  # typer vendors click
 
-from pathway import Actor, Role, SessionFactory, london_today, session_factory_for
+from pathway import Actor, Role, SessionFactory, london_today, session_factory_for, site_key
 from pathway.settings import Settings
 
 
@@ -19,6 +19,8 @@ class Options:
     """The main callback's options, kept as the root click context's `obj`."""
 
     database_url: str | None = None
+    # The sites the operator works for (`--operator-sites`, PATHWAY_OPERATOR_SITES); None: every site.
+    operator_sites: str | None = None
 
 
 def _options() -> Options:
@@ -39,8 +41,17 @@ def session_factory() -> SessionFactory:
     return session_factory_for(database_url())
 
 
+def operator_sites(given: str | None) -> frozenset[str] | None:
+    """The operator's sites from a comma-separated list (site keys); None or blank: every site."""
+    names = [name for name in (given or "").split(",") if name.strip()]
+    return frozenset(site_key(name) for name in names) if names else None
+
+
 def operator() -> Actor:
-    return Actor(name=os.environ.get("PATHWAY_OPERATOR") or getpass.getuser(), role=Role.admin)
+    """Who the command line acts as: the admin role, limited to `--operator-sites` when given (every
+    read, command and export then sees only those sites' pathways, like a dashboard account's)."""
+    name = os.environ.get("PATHWAY_OPERATOR") or getpass.getuser()
+    return Actor(name=name, role=Role.admin, sites=operator_sites(_options().operator_sites))
 
 
 def parse_day(value: str | None) -> date:

@@ -105,13 +105,20 @@ def export_registry(
     output: Output = None,
 ) -> None:
     """One row per PMT case (by procedure date) with the registry minimum data set; no identifiers."""
-    from pathway.cli.context import session_factory
+    from pathway.cli.context import operator, session_factory
     from pathway.exports.registry import registry_export, write_csv, write_json
     from pathway.views.reading import read
 
     first, last = _period(start, end)
     rows = read(
-        session_factory(), registry_export, _today(as_of), start=first, end=last, site=site, progress=_progress()
+        session_factory(),
+        registry_export,
+        _today(as_of),
+        start=first,
+        end=last,
+        site=site,
+        sites=operator().sites,  # per-site access: only the operator's sites
+        progress=_progress(),
     )
     text = write_json(rows) if output_format is RegistryFormat.json else write_csv(rows)
     _emit(text, output, f"{len(rows)} PMT cases")
@@ -127,11 +134,15 @@ def report_audit(
     output: Output = None,
 ) -> None:
     """The NICE special-arrangements audit of every PMT case for a site and period (HTML or CSV)."""
-    from pathway.cli.context import session_factory
+    from pathway.cli.context import operator, session_factory
     from pathway.exports.audit_report import audit_csv, audit_html, build_audit
     from pathway.views.reading import read
 
     first, last = _period(start, end)
-    report = read(session_factory(), build_audit, _today(as_of), site=site, start=first, end=last, progress=_progress())
+    day = _today(as_of)
+    sites = operator().sites  # per-site access: only the operator's sites
+    report = read(
+        session_factory(), build_audit, day, site=site, sites=sites, start=first, end=last, progress=_progress()
+    )
     text = audit_csv(report) if output_format is AuditFormat.csv else audit_html(report)
     _emit(text, output, f"audit of {len(report.rows)} PMT cases")

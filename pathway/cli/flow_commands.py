@@ -94,11 +94,12 @@ def list_notifications(
     output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Notifications, newest first (pathway reference and site; never patient identifiers)."""
-    from pathway.cli.context import session_factory
+    from pathway.cli.context import operator, session_factory
     from pathway.views.notifications import failed_notifications, recent_notifications
     from pathway.views.reading import read
 
-    views = read(session_factory(), failed_notifications if failed else recent_notifications, limit=limit)
+    view = failed_notifications if failed else recent_notifications
+    views = read(session_factory(), view, sites=operator().sites, limit=limit)  # the operator's sites only
     rows = [view.as_dict() for view in views]
     if output is Output.json:
         typer.echo(json.dumps(rows, indent=2))

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pathway import DatabaseFailure, error_kind, execute, london_today, pathway_detail, unreachable, utc_now
+from pathway import DatabaseFailure, error_kind, execute, london_today, open_record, unreachable, utc_now
 from pathway import worklist as worklist_view
 from pathway.cli.codes import codes_app, leaflets_app
 from pathway.cli.context import Options, database_url, operator, parse_day, session_factory
@@ -50,8 +50,16 @@ def main_options(
     database_url: Annotated[
         str | None, typer.Option("--database-url", envvar="PATHWAY_DATABASE_URL", help="SQLAlchemy URL.")
     ] = None,
+    operator_sites: Annotated[
+        str | None,
+        typer.Option(
+            "--operator-sites",
+            envvar="PATHWAY_OPERATOR_SITES",
+            help="Act for these sites only (comma-separated): reads, commands and exports see no other site.",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = Options(database_url=database_url)
+    ctx.obj = Options(database_url=database_url, operator_sites=operator_sites)
 
 
 @app.command()
@@ -128,7 +136,16 @@ def worklist(
 ) -> None:
     """Every open pathway, most urgent first."""
     day = parse_day(as_of)
-    rows = read(session_factory(), worklist_view, day, site=site, flag=flag, flagged_only=flagged_only, limit=limit)
+    rows = read(
+        session_factory(),
+        worklist_view,
+        day,
+        site=site,
+        flag=flag,
+        flagged_only=flagged_only,
+        limit=limit,
+        sites=operator().sites,  # per-site access: another site's pathways are not listed
+    )
     data = [row.as_dict() for row in rows]
     if output is OutputFormat.csv:
         for item in data:
@@ -148,7 +165,8 @@ def show(
     """The whole record of one pathway: steps with due dates, flags and audit history."""
     day = parse_day(as_of)
     try:
-        data = read(session_factory(), pathway_detail, pathway, day).as_dict()
+        # Audited and checked against the operator's sites (another site's pathway reads as unknown).
+        data = open_record(session_factory(), operator(), pathway, as_of=day, recorded_at=utc_now()).as_dict()
     except PathwayError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None

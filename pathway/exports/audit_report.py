@@ -12,7 +12,7 @@ be mailed as it is.
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from html import escape
@@ -230,6 +230,7 @@ class AuditReport:
     end: date | None
     rows: list[dict[str, Any]]
     policy: Policy  # the policy the report was built under: its window and PTS rules are the report's
+    limited: bool = False  # read by an account limited to some sites (per-site access): not every site
 
     @property
     def window_days(self) -> int:
@@ -259,16 +260,17 @@ def build_audit(
     as_of: date,
     *,
     site: str | None = None,
+    sites: Collection[str] | None,
     start: date | None = None,
     end: date | None = None,
     progress: Console | None = None,
     policy: Policy | None = None,
 ) -> AuditReport:
-    """Every PMT case for the site (all sites when None) whose first PMT falls in [start, end]."""
+    """Every PMT case for the site (all the reader's `sites` when None) whose first PMT falls in [start, end]."""
     policy = policy or policy_in_force()
-    cases = load_pmt_cases(session, start=start, end=end, site=site, progress=progress, policy=policy)
+    cases = load_pmt_cases(session, start=start, end=end, site=site, sites=sites, progress=progress, policy=policy)
     rows = [audit_row(case, as_of) for case in cases]
-    return AuditReport(as_of, site, start, end, rows, policy)
+    return AuditReport(as_of, site, start, end, rows, policy, limited=sites is not None)
 
 
 def audit_csv(report: AuditReport) -> str:
@@ -401,7 +403,7 @@ td.no{color:#c0282d;font-weight:600}td.absent{color:#999}svg text{font-size:11px
 
 def audit_html(report: AuditReport) -> str:
     """The report as one HTML file: no scripts, no network, nothing to install."""
-    site = escape(report.site or "all sites")
+    site = escape(report.site or ("all the reader's sites" if report.limited else "all sites"))
     header = "".join(f"<th>{escape(c)}</th>" for c in COLUMNS)
     body = "".join(
         f'<tr id="case-{escape(r["pathway"])}">' + "".join(_html_cell(r.get(c)) for c in COLUMNS) + "</tr>"

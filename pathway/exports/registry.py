@@ -11,7 +11,7 @@ thrombolysis) in `not_applicable` and written `n/a` in the CSV. No cell is blank
 """
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -111,10 +111,14 @@ def load_pmt_cases(
     start: date | None = None,
     end: date | None = None,
     site: str | None = None,
+    sites: Collection[str] | None,
     progress: Console | None = None,
     policy: Policy | None = None,
 ) -> list[PmtCase]:
-    """PMT cases whose first PMT falls in [start, end] (either end open), by procedure date."""
+    """PMT cases whose first PMT falls in [start, end] (either end open), by procedure date.
+
+    `sites`: the reader's site keys (per-site access; None: every site), always given by the caller; a
+    `site` outside them finds nothing, as a site with no PMT case would."""
     policy = policy or policy_in_force()
     techniques = [t.value for t in PMT_TECHNIQUES]
     first = (
@@ -134,6 +138,8 @@ def load_pmt_cases(
         query = query.where(first.c.first_pmt <= end)
     if site is not None:
         query = query.where(Pathway.site_key == site_key(site))
+    if sites is not None:
+        query = query.where(col(Pathway.site_key).in_(sorted(sites)))
     found = session.exec(query.order_by(first.c.first_pmt, col(Pathway.ref))).all()
     ids = [p.id for p, _patient in found]
     steps: dict[int, dict[str, date]] = {}
@@ -415,7 +421,10 @@ def registry_export(
     start: date | None = None,
     end: date | None = None,
     site: str | None = None,
+    sites: Collection[str] | None,
     progress: Console | None = None,
 ) -> list[dict[str, Any]]:
-    """The registry rows for PMT cases in [start, end], judged complete or not as of `as_of`."""
-    return registry_rows(load_pmt_cases(session, start=start, end=end, site=site, progress=progress), as_of)
+    """The registry rows for PMT cases in [start, end], judged complete or not as of `as_of` (`sites`: the
+    reader's, see load_pmt_cases)."""
+    cases = load_pmt_cases(session, start=start, end=end, site=site, sites=sites, progress=progress)
+    return registry_rows(cases, as_of)

@@ -137,16 +137,33 @@ def execute(
 
 
 def open_record(
-    session_factory: SessionFactory, actor: Actor, ref: str, *, as_of: date, recorded_at: datetime
+    session_factory: SessionFactory,
+    actor: Actor,
+    ref: str,
+    *,
+    as_of: date,
+    recorded_at: datetime,
+    reopened: bool = False,
 ) -> PathwayDetail:
     """Read one patient's pathway for a person, auditing the read (HIPAA 164.312(b)).
 
-    A role that may not read gets the same NotFound as an unknown reference, so a refusal does not
-    reveal that the pathway exists; the refusal is audited all the same.
+    A role that may not read, or an account limited to other sites, gets the same NotFound as an unknown
+    reference, so a refusal does not reveal that the pathway exists; the refusal is audited all the same.
+    `reopened`: the same person reading again the record a page has just opened (a rerun of that page):
+    role and sites are checked again, the read itself is not audited again, a refusal is.
     """
-    audit_read(session_factory, actor, ref, command="read_pathway", allowed=may_read(actor.role), at=recorded_at)
+    allowed = may_read(actor.role)
+    if not (reopened and _may_see(session_factory, actor, ref, allowed)):
+        audit_read(session_factory, actor, ref, command="read_pathway", allowed=allowed, at=recorded_at)
     with session_factory() as session:
         return pathway_detail(session, ref, as_of)
+
+
+def _may_see(session_factory: SessionFactory, actor: Actor, ref: str, allowed: bool) -> bool:
+    """Whether the pathway exists and is this actor's to read (no write: a rerun takes no write lock)."""
+    with session_factory() as session:
+        found = session.exec(select(Pathway.site).where(Pathway.ref == ref)).first()
+    return allowed and found is not None and actor.sees_site(found)
 
 
 def audit_read(

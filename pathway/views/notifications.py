@@ -1,5 +1,8 @@
-"""Read side of the reminders, for the dashboard's Reminders page and the CLI. Never writes."""
+"""Read side of the reminders, for the dashboard's Reminders page and the CLI. Never writes.
 
+Every read takes `sites` (the reader's site keys, per-site access; None for every site) and must be given it."""
+
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -32,7 +35,14 @@ class NotificationView:
         return values
 
 
-def _views(session: Session, *, status: str | None, limit: int, pathway: str | None = None) -> list[NotificationView]:
+def _views(
+    session: Session,
+    *,
+    status: str | None,
+    limit: int,
+    sites: Collection[str] | None,
+    pathway: str | None = None,
+) -> list[NotificationView]:
     query = select(Notification, Pathway.ref, Pathway.site).join(
         Pathway, col(Pathway.id) == col(Notification.pathway_id)
     )
@@ -40,6 +50,8 @@ def _views(session: Session, *, status: str | None, limit: int, pathway: str | N
         query = query.where(col(Notification.status) == status)
     if pathway is not None:
         query = query.where(col(Pathway.ref) == pathway)
+    if sites is not None:
+        query = query.where(col(Pathway.site_key).in_(sorted(sites)))
     query = query.order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(limit)
     return [
         NotificationView(
@@ -60,21 +72,27 @@ def _views(session: Session, *, status: str | None, limit: int, pathway: str | N
     ]
 
 
-def recent_notifications(session: Session, *, limit: int = 200) -> list[NotificationView]:
+def recent_notifications(
+    session: Session, *, sites: Collection[str] | None, limit: int = 200
+) -> list[NotificationView]:
     """The newest notifications in any status, newest first."""
-    return _views(session, status=None, limit=limit)
+    return _views(session, status=None, limit=limit, sites=sites)
 
 
-def pathway_notifications(session: Session, pathway: str, *, limit: int = 200) -> list[NotificationView]:
+def pathway_notifications(
+    session: Session, pathway: str, *, sites: Collection[str] | None, limit: int = 200
+) -> list[NotificationView]:
     """One pathway's notifications in any status, newest first (its patient page), read by pathway in SQL."""
-    return _views(session, status=None, limit=limit, pathway=pathway)
+    return _views(session, status=None, limit=limit, sites=sites, pathway=pathway)
 
 
-def failed_notifications(session: Session, *, limit: int = 200) -> list[NotificationView]:
+def failed_notifications(
+    session: Session, *, sites: Collection[str] | None, limit: int = 200
+) -> list[NotificationView]:
     """Notifications not delivered after their retries, newest first: coordinators follow these up.
 
     Each stays listed until a later sweep delivers it (it is tried again while its flag stands, up to
     ReminderSettings.redelivery_max_attempts / redelivery_max_days, then left for a coordinator) or
     drops it because its flag no longer stands; `attempts` counts every try so far.
     """
-    return _views(session, status="failed", limit=limit)
+    return _views(session, status="failed", limit=limit, sites=sites)

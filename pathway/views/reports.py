@@ -36,6 +36,16 @@ def _days_between(session: Session, later: Any, earlier: Any) -> Any:
     return later - earlier  # PostgreSQL: date - date is an integer number of days
 
 
+def _of_sites(query: Any, sites: Collection[str] | None, pathway_id: Any = None) -> Any:
+    """`query` limited to pathways of these sites (site keys; per-site access): None is every site.
+    `pathway_id`: the column to join the pathway on, when the query does not select from it already."""
+    if sites is None:
+        return query
+    if pathway_id is not None:
+        query = query.join(Pathway, col(Pathway.id) == pathway_id)
+    return query.where(col(Pathway.site_key).in_(sorted(sites)))
+
+
 def _month(session: Session, day: Any) -> Any:
     if _dialect(session) == "sqlite":
         return func.strftime("%Y-%m", day)
@@ -144,8 +154,11 @@ def _first_procedure(techniques: frozenset[str] | None = None) -> Any:
     return query.group_by(col(Procedure.pathway_id)).subquery()
 
 
-def days_to_procedure(session: Session, *, policy: Policy | None = None) -> list[DaysToProcedure]:
-    """Pathways by days from presentation to their first procedure (the 14-day line is the policy's)."""
+def days_to_procedure(
+    session: Session, *, sites: Collection[str] | None, policy: Policy | None = None
+) -> list[DaysToProcedure]:
+    """Pathways by days from presentation to their first procedure (the 14-day line is the policy's).
+    Every report takes `sites` (the reader's site keys, or None for every site) and must be given it."""
     window = (policy or policy_in_force()).n("treatment_window_days")
     first = _first_procedure()
     days = _days_between(session, first.c.performed_on, Pathway.presented_on).label("days")
@@ -156,10 +169,13 @@ def days_to_procedure(session: Session, *, policy: Policy | None = None) -> list
         .group_by(days)
         .order_by(days)
     )
+    query = _of_sites(query, sites)
     return [DaysToProcedure(int(d), int(n), int(d) <= window) for d, n in session.exec(query).all()]
 
 
-def window_by_month(session: Session, *, policy: Policy | None = None) -> list[WindowByMonth]:
+def window_by_month(
+    session: Session, *, sites: Collection[str] | None, policy: Policy | None = None
+) -> list[WindowByMonth]:
     """By month of presentation: procedural decisions and how many were treated within the window."""
     window = (policy or policy_in_force()).n("treatment_window_days")
     first = _first_procedure()
@@ -179,6 +195,7 @@ def window_by_month(session: Session, *, policy: Policy | None = None) -> list[W
         .group_by(month)
         .order_by(month)
     )
+    query = _of_sites(query, sites)
     return [
         WindowByMonth(
             str(m), int(n), int(within or 0), int(late or 0), int(none or 0), (within or 0) / n if n else None
@@ -187,20 +204,22 @@ def window_by_month(session: Session, *, policy: Policy | None = None) -> list[W
     ]
 
 
-def pathways_by_stage(session: Session) -> list[StageCount]:
+def pathways_by_stage(session: Session, *, sites: Collection[str] | None) -> list[StageCount]:
     """Every pathway by its stage, in the order the stages are declared, then complete and closed."""
-    found = dict(session.exec(select(Pathway.stage, func.count()).group_by(col(Pathway.stage))).all())
+    query = _of_sites(select(Pathway.stage, func.count()), sites).group_by(col(Pathway.stage))
+    found = dict(session.exec(query).all())
     titles = {s.code: s.title for s in STAGES} | {STAGE_COMPLETE: "Complete", STAGE_CLOSED: "Closed"}
     order = [*titles, *sorted(set(found) - set(titles))]
     return [StageCount(code, titles.get(code, code), int(found.get(code, 0))) for code in order]
 
 
-def flags_by_type(session: Session, as_of: date) -> list[FlagCount]:
+def flags_by_type(session: Session, as_of: date, *, sites: Collection[str] | None) -> list[FlagCount]:
     """Open pathways by standing flag and severity at `as_of` (a pathway counts once per flag)."""
-    query = (
-        select(FlagWindowRow.code, FlagWindowRow.severity, func.count(func.distinct(FlagWindowRow.pathway_id)))
-        .where(standing(table_of(FlagWindowRow), as_of))
-        .group_by(col(FlagWindowRow.code), col(FlagWindowRow.severity))
+    query = select(
+        FlagWindowRow.code, FlagWindowRow.severity, func.count(func.distinct(FlagWindowRow.pathway_id))
+    ).where(standing(table_of(FlagWindowRow), as_of))
+    query = _of_sites(query, sites, col(FlagWindowRow.pathway_id)).group_by(
+        col(FlagWindowRow.code), col(FlagWindowRow.severity)
     )
     rows = [
         FlagCount(code, FLAG_BY_CODE[code].words if code in FLAG_BY_CODE else code, severity, int(n))
@@ -209,9 +228,9 @@ def flags_by_type(session: Session, as_of: date) -> list[FlagCount]:
     return sorted(rows, key=lambda r: (r.severity != "red", -r.pathways, r.code))
 
 
-def complications(session: Session) -> list[ComplicationCount]:
+def complications(session: Session, *, sites: Collection[str] | None) -> list[ComplicationCount]:
     """Each complication recorded at a procedure, with its share of all procedures."""
-    lists = session.exec(select(Procedure.complications)).all()
+    lists = session.exec(_of_sites(select(Procedure.complications), sites, col(Procedure.pathway_id))).all()
     total = len(lists)
     counted = Counter(item.strip().lower() for items in lists for item in (items or []) if item.strip())
     none = sum(1 for items in lists if not items)
@@ -219,7 +238,9 @@ def complications(session: Session) -> list[ComplicationCount]:
     return [*rows, ComplicationCount("(none recorded)", none, none / total)] if total else []
 
 
-def registry_completeness(session: Session, as_of: date, *, policy: Policy | None = None) -> list[RegistryByMonth]:
+def registry_completeness(
+    session: Session, as_of: date, *, sites: Collection[str] | None, policy: Policy | None = None
+) -> list[RegistryByMonth]:
     """By month of the first PMT: registry entries made, awaited and overdue (HTG516 1.3)."""
     due_days = (policy or policy_in_force()).n("registry_due_days")
     first = _first_procedure(frozenset(t.value for t in PMT_TECHNIQUES))
@@ -244,6 +265,7 @@ def registry_completeness(session: Session, as_of: date, *, policy: Policy | Non
         .group_by(month)
         .order_by(month)
     )
+    query = _of_sites(query, sites, first.c.pathway_id)
     return [
         RegistryByMonth(str(m), int(n), int(done or 0), int(awaiting or 0), int(late or 0), (done or 0) / n)
         for m, n, done, awaiting, late in session.execute(query).all()

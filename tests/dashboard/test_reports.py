@@ -46,21 +46,25 @@ def test_count_worklist_matches_the_worklist_for_every_filter(sqlite_factory: Se
 def test_reports_on_the_seeded_pathways(database: SessionFactory) -> None:
     as_of = today()
     with database() as session:
-        assert [(r.days, r.pathways, r.within_window) for r in reports.days_to_procedure(session)] == [(5, 1, True)]
-        months = {r.month: r for r in reports.window_by_month(session)}
+        assert [(r.days, r.pathways, r.within_window) for r in reports.days_to_procedure(session, sites=None)] == [
+            (5, 1, True)
+        ]
+        months = {r.month: r for r in reports.window_by_month(session, sites=None)}
         treated = months[(as_of - timedelta(days=40)).strftime("%Y-%m")]
         assert (treated.procedural, treated.treated_within_window) >= (1, 1)
         assert sum(r.not_treated for r in months.values()) == 1  # P-CONSENT is awaiting its procedure
-        stages = {r.stage: r.pathways for r in reports.pathways_by_stage(session)}
+        stages = {r.stage: r.pathways for r in reports.pathways_by_stage(session, sites=None)}
         assert list(stages)[: len(STAGES)] == [s.code for s in STAGES]  # declared order
         assert sum(stages.values()) == 5 and stages["consent"] == 1 and stages["mdt"] == 2
-        flags = {(r.code, r.severity): r.pathways for r in reports.flags_by_type(session, as_of)}
+        flags = {(r.code, r.severity): r.pathways for r in reports.flags_by_type(session, as_of, sites=None)}
         assert flags[("CONSENT_OUTSTANDING", "amber")] == 1
         assert flags[("REGISTRY_SUBMISSION_OVERDUE", "red")] == 1
         assert next(iter(flags))[1] == "red"  # red flags listed first
-        complications = {r.complication: (r.procedures, r.share_of_procedures) for r in reports.complications(session)}
+        complications = {
+            r.complication: (r.procedures, r.share_of_procedures) for r in reports.complications(session, sites=None)
+        }
         assert complications == {"access-site haematoma": (1, 1.0), "(none recorded)": (0, 0.0)}
-        (registry,) = reports.registry_completeness(session, as_of)
+        (registry,) = reports.registry_completeness(session, as_of, sites=None)
         assert (registry.pmt_pathways, registry.submitted, registry.overdue, registry.completeness) == (1, 0, 1, 0.0)
 
 
@@ -100,9 +104,9 @@ def test_reports_agree_on_sqlite_and_postgresql(factory: SessionFactory) -> None
     seed(factory)
     as_of = today()
     with factory() as session:
-        assert [(r.days, r.pathways) for r in reports.days_to_procedure(session)] == [(5, 1)]
-        assert sum(r.procedural for r in reports.window_by_month(session)) == 2
-        (registry,) = reports.registry_completeness(session, as_of)
+        assert [(r.days, r.pathways) for r in reports.days_to_procedure(session, sites=None)] == [(5, 1)]
+        assert sum(r.procedural for r in reports.window_by_month(session, sites=None)) == 2
+        (registry,) = reports.registry_completeness(session, as_of, sites=None)
         assert registry.month == (as_of - timedelta(days=35)).strftime("%Y-%m") and registry.overdue == 1
         assert reports.count_worklist(session, as_of, flag="CONSENT_OUTSTANDING") == 1
         assert reports.count_worklist(session, as_of, flagged_only=True) == 3
