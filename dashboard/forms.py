@@ -18,7 +18,6 @@ from typing import Any
 
 import streamlit as st
 from annotated_types import MaxLen
-from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from pathway import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, markdown_literal, policy_in_force, site_key
@@ -308,19 +307,6 @@ def _new_site(command: str, typed: str, known_sites: Sequence[str]) -> str | Non
     if st.checkbox(confirm, key=widget_key(command, "site_new"), value=False):
         return None
     return f"{typed} is not on record.{hint} Correct it, or tick the box to add it as a new site."
-
-
-def every_problem(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every field the command's model refuses, at once (pydantic reports them all), as (field, rule).
-
-    The service stops at its first broken rule; checking the whole form first lets the user fix
-    everything in one go. The service still judges the save (and its clinical checks) after this.
-    """
-    try:
-        c.COMMANDS[payload["command"]].model_validate(payload)
-    except ValidationError as error:
-        return [c._describe(e) for e in error.errors()]  # the service's own wording of each rule
-    return []
 
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")

@@ -6,7 +6,7 @@ PathwayError
  ├── AuthenticationFailed   a login refused, one message whatever the reason
  │    ├── AccountLocked     too many failures in a row (the same message)
  │    └── SignInThrottled   too many failures from one network address (refused before any check)
- ├── CommandRejected        bad input or a broken rule: names the field and the rule; nothing written
+ ├── CommandRejected        bad input or broken rules: every field and rule at once; nothing written
  │    └── NotFound          an unknown patient or pathway reference
  ├── AccessDenied           the actor's role may not do this
  └── ConflictError          someone else changed the pathway since it was read; reload and retry
@@ -18,6 +18,9 @@ PolicyError (ValueError) a policy file that cannot be used; UnknownCodeError, Un
 CommandLogLineError (a command-log line that is not a command).
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 FAILED_LOGIN = "Unknown username or wrong password."
 THROTTLED = "Too many failed sign-ins from this network address. Try again in {minutes} minutes."
 
@@ -27,14 +30,25 @@ class PathwayError(Exception):
 
 
 class CommandRejected(PathwayError):
-    def __init__(self, field: str, rule: str) -> None:
+    """A command refused for one or more broken rules, each a (field, rule) pair: `problems` holds them
+    all (the shape's and the clinical rules'), `field` and `rule` the first. Its text is every problem,
+    `field: rule`, joined by "; "."""
+
+    def __init__(self, field: str, rule: str, *more: tuple[str, str]) -> None:
         self.field = field
         self.rule = rule
-        super().__init__(f"{field}: {rule}")
+        self.problems: tuple[tuple[str, str], ...] = ((field, rule), *more)
+        super().__init__("; ".join(f"{name}: {words}" for name, words in self.problems))
 
-    def __reduce__(self) -> tuple[type["CommandRejected"], tuple[str, str]]:
+    @classmethod
+    def of(cls, problems: Sequence[tuple[str, str]]) -> "CommandRejected":
+        """One rejection carrying every problem (at least one), each once, in the order found."""
+        unique = list(dict.fromkeys(problems))
+        return cls(*unique[0], *unique[1:])
+
+    def __reduce__(self) -> tuple[type["CommandRejected"], tuple[Any, ...]]:
         # Rebuilt from its parts when unpickled (Prefect stores a failed run's exception pickled).
-        return type(self), (self.field, self.rule)
+        return type(self), (self.field, self.rule, *self.problems[1:])
 
 
 class NotFound(CommandRejected):

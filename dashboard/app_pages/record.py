@@ -66,19 +66,22 @@ if on_pathway:
 known_sites = deps.sites() if "site" in COMMANDS[command].model_fields else []
 form = forms.command_form(command, deps.today(), known_sites)
 refused = form.problems
-if form.submitted:
-    payload = form.payload | ({"pathway": ref} if on_pathway else {})
-    # Every broken rule of the form at once, each under its field; nothing is sent until all are fixed.
-    for field_name, rule in forms.every_problem(payload):
-        refused.setdefault(field_name.split(".")[0], rule)
-    for field_name, rule in refused.items():
+
+
+def show_problems(problems: dict[str, str]) -> None:
+    """Each broken rule beside its field (in plain words and UK dates), and how many in the form's foot."""
+    for field_name, rule in problems.items():
         slot = form.slots.get(field_name) or (pathway_slot if on_pathway and field_name == "pathway" else form.general)
         slot.error(f"{forms.label(field_name)}: {components.plain(forms.plain_words(rule))}")
-    if refused:
-        form.general.error(
-            f"Not saved: {len(refused)} {'entry needs' if len(refused) == 1 else 'entries need'} "
-            "attention (shown beside each)."
-        )
+    form.general.error(
+        f"Not saved: {len(problems)} {'entry needs' if len(problems) == 1 else 'entries need'} "
+        "attention (shown beside each)."
+    )
+
+
+payload = form.payload | ({"pathway": ref} if on_pathway else {})
+if form.submitted and refused:
+    show_problems(refused)
 if form.submitted and not refused:
     # One command is one transaction (pathway.services.commands.execute): an outage before its commit leaves
     # nothing written, and the form keeps the entries for the next try.
@@ -109,9 +112,11 @@ if form.submitted and not refused:
                     "Your entries are kept: check them, then save again."
                 )
         except CommandRejected as rejected:
-            field = rejected.field.split(".")[0]
-            slot = form.slots.get(field) or (pathway_slot if on_pathway and field == "pathway" else form.general)
-            slot.error(f"{forms.label(field)}: {components.plain(forms.plain_words(rejected.rule))}")
+            # The service names every broken rule at once (the form's shape and the clinical rules).
+            found: dict[str, list[str]] = {}
+            for field_name, rule in rejected.problems:
+                found.setdefault(field_name.split(".")[0], []).append(rule)
+            show_problems({field_name: "; ".join(rules) for field_name, rules in found.items()})
         except AccessDenied as denied:
             form.general.error(f"Not allowed: {components.plain(denied)}")
         else:

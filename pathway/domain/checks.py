@@ -1,10 +1,11 @@
 """Rules a command must meet against the pathway's record (docs/rules.md: 'Timing rules', 'What a PMT needs').
 
-Pure: the record, the command and the day it is recorded (Europe/London) in; a CommandRejected
-naming the field and the rule out. Checks needing other rows (NHS number already registered,
-unknown references) live in pathway.services.commands.
+Pure: the record, the command and the day it is recorded (Europe/London) in; one CommandRejected
+naming every broken rule (field and rule each, pathway.domain.problems) out. Checks needing other rows
+(NHS number already registered, unknown references) live in pathway.services.commands.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from pathway.domain.clock import age_on
@@ -25,6 +26,7 @@ from pathway.domain.commands import (
 )
 from pathway.domain.criteria import thrombolysis_criteria_failures
 from pathway.domain.policy import Policy
+from pathway.domain.problems import Problems
 from pathway.domain.record import PathwayRecord
 from pathway.domain.vocabulary import (
     PMT_TECHNIQUES,
@@ -42,21 +44,28 @@ NEEDS_PROCEDURAL_DECISION = frozenset({"enrol_research", "record_consent", "sche
 
 
 def check_diagnosis_dates(presented_on: date, symptom_onset_on: date, referred_on: date, today: date) -> None:
+    problems = Problems()
     if presented_on > today:
-        raise CommandRejected("presented_on", f"must not be after today ({today})")
+        problems.add("presented_on", f"must not be after today ({today})")
     if symptom_onset_on > presented_on:
-        raise CommandRejected("symptom_onset_on", "must not be after presented_on")
+        problems.add("symptom_onset_on", "must not be after presented_on")
     if referred_on < presented_on:
-        raise CommandRejected("referred_on", "must not be before presented_on")
-    if referred_on > today:
-        raise CommandRejected("referred_on", f"must not be after today ({today})")
+        problems.add("referred_on", "must not be before presented_on")
+    elif referred_on > today:
+        problems.add("referred_on", f"must not be after today ({today})")
+    problems.raise_any()
 
 
-def check_diagnosis(command: RecordDiagnosis, sex: Sex, today: date) -> None:
-    """The diagnosis's dates, and pregnancy only for a patient who can be pregnant (version 2)."""
-    check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, today)
-    if command.pregnant and sex is Sex.male:
-        raise CommandRejected("pregnant", "must not be true for a patient registered as male")
+def check_diagnosis(command: RecordDiagnosis, sex: Sex, today: date, *, partial: bool = False) -> None:
+    """The diagnosis's dates, and pregnancy only for a patient who can be pregnant (version 2).
+    `partial`: the command holds only its valid fields (pathway.domain.problems)."""
+    problems = Problems(partial=partial)
+    with problems.rule():
+        check_diagnosis_dates(command.presented_on, command.symptom_onset_on, command.referred_on, today)
+    with problems.rule():
+        if command.pregnant and sex is Sex.male:
+            problems.add("pregnant", "must not be true for a patient registered as male")
+    problems.raise_any()
 
 
 def check_birth_date(date_of_birth: date, today: date, policy: Policy) -> None:
@@ -75,61 +84,84 @@ def check_birth_date(date_of_birth: date, today: date, policy: Policy) -> None:
 
 def check_presentation_age(date_of_birth: date, presented_on: date, symptom_onset_on: date, policy: Policy) -> None:
     """A diagnosis on or after the patient's birth, at a plausible age (policy maximum_age_years)."""
-    if presented_on < date_of_birth:
-        raise CommandRejected("presented_on", "must not be before the patient's date of birth")
+    problems = Problems()
     oldest = policy.n("maximum_age_years")
-    if age_on(date_of_birth, presented_on) > oldest:
-        raise CommandRejected(
+    if presented_on < date_of_birth:
+        problems.add("presented_on", "must not be before the patient's date of birth")
+    elif age_on(date_of_birth, presented_on) > oldest:
+        problems.add(
             "presented_on",
             f"would make the patient older than {oldest} years at presentation: not plausible "
             "(policy maximum_age_years)",
         )
     if symptom_onset_on < date_of_birth:
-        raise CommandRejected("symptom_onset_on", "must not be before the patient's date of birth")
+        problems.add("symptom_onset_on", "must not be before the patient's date of birth")
+    problems.raise_any()
 
 
 def check_pathway_command(command: Command, record: PathwayRecord, today: date, policy: Policy) -> None:
-    """Every rule of a command on an existing pathway; raises at the first broken one."""
+    """Every rule of a command on an existing pathway; raises one rejection naming each broken one."""
+    problems = Problems()
+    pathway_command_problems(command, record, today, policy, problems)
+    problems.raise_any()
+
+
+def pathway_command_problems(
+    command: Command, record: PathwayRecord, today: date, policy: Policy, problems: Problems
+) -> None:
+    """Check every rule of a command on an existing pathway, adding each broken one to `problems`
+    (a closed pathway takes no command: that one problem says it all)."""
     if record.is_closed:
-        raise CommandRejected("pathway", f"is closed (since {record.closed_on}); no further commands")
-    _check_event_dates(command, record, today)
+        problems.add("pathway", f"is closed (since {record.closed_on}); no further commands")
+        return
+    _check_event_dates(command, record, today, problems)
     if command.command in NEEDS_PROCEDURAL_DECISION and not record.procedural:
         current = record.decision.value if record.decision else "no MDT yet"
-        raise CommandRejected("pathway", f"needs an MDT decision of pmt, cdt or open_thrombectomy (current: {current})")
+        problems.add("pathway", f"needs an MDT decision of pmt, cdt or open_thrombectomy (current: {current})")
+    rules: list[Callable[[], None]] = []
     match command:
         case RecordMdt():
-            _check_mdt_quorum(command)
+            rules = [lambda: _check_mdt_quorum(command)]
         case StartAnticoagulation():
-            _check_start(command, record)
+            rules = [lambda: _check_start(command, record)]
         case StopAnticoagulation():
-            _check_stop(command, record, policy)
+            rules = [lambda: _check_stop(command, record, policy)]
         case RecordProcedure():
-            _check_procedure(command, record)
-            _check_thrombolysis_criteria(command, record, policy)
-            _check_filter(command, policy)
+            rules = [
+                lambda: _check_procedure(command, record),
+                lambda: _check_thrombolysis_criteria(command, record, policy),
+                lambda: _check_filter(command, policy),
+            ]
         case SubmitRegistry():
-            _check_after_procedure("submitted_on", command.submitted_on, record, "registry submission")
+            rules = [
+                lambda: _check_after_procedure("submitted_on", command.submitted_on, record, "registry submission")
+            ]
         case RecordFollowUp():
-            _check_follow_up(command, record)
+            rules = [lambda: _check_follow_up(command, record)]
         case RecordFilterOutcome():
-            _check_filter_outcome(command, record)
+            rules = [lambda: _check_filter_outcome(command, record)]
         case ClosePathway():
-            _check_registered_before_closing(record)
+            rules = [lambda: _check_registered_before_closing(record)]
         case _:
             pass
+    for rule in rules:
+        with problems.rule():
+            rule()
 
 
-def _check_event_dates(command: Command, record: PathwayRecord, today: date) -> None:
+def _check_event_dates(command: Command, record: PathwayRecord, today: date, problems: Problems) -> None:
     for field in EVENT_DATES.get(command.command, ()):
-        value: date = getattr(command, field)
-        if value < record.presented_on:
-            raise CommandRejected(field, f"must not be before presented_on ({record.presented_on})")
-        if field not in PLANNED_DATES and value > today:
-            raise CommandRejected(field, f"must not be after today ({today}), the day it is recorded")
+        with problems.rule():
+            value: date = getattr(command, field)
+            if value < record.presented_on:
+                problems.add(field, f"must not be before presented_on ({record.presented_on})")
+            elif field not in PLANNED_DATES and value > today:
+                problems.add(field, f"must not be after today ({today}), the day it is recorded")
     for field in PLANS.get(command.command, ()):
-        planned: date | None = getattr(command, field)
-        if planned is not None and planned < record.presented_on:
-            raise CommandRejected(field, f"must not be before presented_on ({record.presented_on})")
+        with problems.rule():
+            planned: date | None = getattr(command, field)
+            if planned is not None and planned < record.presented_on:
+                problems.add(field, f"must not be before presented_on ({record.presented_on})")
 
 
 def _check_mdt_quorum(command: RecordMdt) -> None:

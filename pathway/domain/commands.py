@@ -21,10 +21,12 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
+    TypeAdapter,
     ValidationError,
 )
 
 from pathway.domain.policy import Policy, policy_in_force
+from pathway.domain.problems import Problem, Problems
 from pathway.domain.pts import villalta_band
 from pathway.domain.text import invisible_character, normalise_reference, reference_problem, site_spelling
 from pathway.domain.vocabulary import (
@@ -420,9 +422,22 @@ def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def parse_command(payload: Any, policy: Policy | None = None) -> Command:
-    """Validate one command object; raises CommandRejected naming the first bad field.
+    """Validate one command object; raises one CommandRejected naming every bad field and its rule.
 
     `policy` (default: the policy in force) holds the contraindication lists a safety check may use.
+    """
+    command, problems = read_command(payload, policy)
+    if problems:
+        raise CommandRejected.of(problems)
+    return command
+
+
+def read_command(payload: Any, policy: Policy | None = None) -> tuple[Command, tuple[Problem, ...]]:
+    """The command as far as it is valid, and every problem of its shape (all of them, not the first).
+
+    With problems, the command holds only the fields that are valid on their own (`model_construct`),
+    so the clinical rules can still be checked on what is there (pathway.domain.problems); it must
+    never be recorded. Not an object, or no known command: raised at once (nothing else can be read).
     """
     if not isinstance(payload, dict):
         raise CommandRejected("command", "each command must be a JSON object")
@@ -432,22 +447,58 @@ def parse_command(payload: Any, policy: Policy | None = None) -> Command:
         shown = repr(name[:40]) if isinstance(name, str) else repr(name)[:40]
         raise CommandRejected("command", f"unknown command {shown}; expected one of {', '.join(COMMANDS)}")
     try:
-        command = model.model_validate(payload)
+        command: Command = model.model_validate(payload)
+        problems = Problems()
     except ValidationError as error:
-        raise CommandRejected(*_describe(error.errors()[0])) from None
+        refused = error.errors()
+        problems = Problems([_describe(e) for e in refused], partial=True)
+        command = _valid_part(model, payload, {str(e["loc"][0]) for e in refused if e["loc"]})
+    for rule in _SHAPE_RULES:
+        with problems.rule():
+            rule(command, policy or policy_in_force())
+    return command, tuple(dict.fromkeys(problems.found))
+
+
+def _valid_part(model: type[Command], payload: dict[str, Any], refused: set[str]) -> Command:
+    """The command built from its fields that are valid on their own (each validated by its own type)."""
+    values: dict[str, Any] = {}
+    for field, info in model.model_fields.items():
+        if field in refused or field not in payload:
+            continue
+        kind: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        try:
+            values[field] = TypeAdapter(kind).validate_python(payload[field])
+        except ValidationError:
+            continue
+    return model.model_construct(**values)
+
+
+def _villalta_items(command: Command, _policy: Policy) -> None:
     if isinstance(command, RecordFollowUp) and command.villalta is not None:
         count = len(command.villalta.items)
         if count != len(VILLALTA_ITEMS):
             raise CommandRejected("villalta.items", f"must have {len(VILLALTA_ITEMS)} item scores, got {count}")
+
+
+def _uncertainties(command: Command, _policy: Policy) -> None:
     if isinstance(command, RecordConsent) and command.uncertainties_discussed is not True:
         raise CommandRejected("uncertainties_discussed", "must be true (NICE HTG516 1.2)")
+
+
+def _device(command: Command, _policy: Policy) -> None:
     if isinstance(command, RecordProcedure) and command.technique in PERCUTANEOUS_TECHNIQUES and not command.device:
         raise CommandRejected(
             "device", f"is required for a percutaneous technique ({command.technique.value}); optional only for open"
         )
+
+
+def _contraindications(command: Command, policy: Policy) -> None:
     if isinstance(command, RecordSafetyCheck):
-        _check_contraindications(command.contraindications, policy or policy_in_force())
-    return command
+        _check_contraindications(command.contraindications, policy)
+
+
+# Rules of a command's shape that pydantic's types do not say, each checked on its own.
+_SHAPE_RULES = (_villalta_items, _uncertainties, _device, _contraindications)
 
 
 def _check_contraindications(codes: list[str], policy: Policy) -> None:

@@ -19,6 +19,7 @@ from pathway.domain import checks
 from pathway.domain import commands as c
 from pathway.domain.clock import london_date
 from pathway.domain.policy import Policy, policy_in_force
+from pathway.domain.problems import Problem, Problems
 from pathway.domain.record import extent_of, route_of
 from pathway.domain.roles import Actor, authorise, may_read
 from pathway.domain.text import site_key
@@ -62,6 +63,13 @@ class Context:
     recorded_at: datetime
     policy: Policy
     expected_version: int | None
+    # The problems of the command's shape (pydantic), when it is only partly valid: the handler checks
+    # the clinical rules on what is valid and raises them all together (pathway.domain.problems).
+    shape: tuple[Problem, ...] = ()
+
+    def problems(self) -> Problems:
+        """Where the handler gathers every broken rule before it writes anything."""
+        return Problems(self.shape, partial=bool(self.shape))
 
     @property
     def today(self) -> Any:
@@ -106,9 +114,10 @@ def execute(
     expected_version: int | None = None,
     policy: Policy | None = None,
 ) -> Outcome:
-    """Run one command in one transaction; raises CommandRejected, AccessDenied or ConflictError."""
+    """Run one command in one transaction; raises CommandRejected (naming every broken rule: the
+    shape's and the clinical rules' together), AccessDenied or ConflictError."""
     policy = policy or policy_in_force()
-    command = payload if isinstance(payload, c.Command) else c.parse_command(payload, policy)
+    command, shape = (payload, ()) if isinstance(payload, c.Command) else c.read_command(payload, policy)
     try:
         authorise(actor, command.command)
     except AccessDenied:
@@ -119,7 +128,12 @@ def execute(
         with writing(session_factory) as session:
             refusal = _other_site(session, actor, command)
             if refusal is None:
-                return handler(Context(session, actor, recorded_at, policy, expected_version), command)
+                return handler(Context(session, actor, recorded_at, policy, expected_version, shape), command)
+    except AttributeError:
+        if not shape:
+            raise
+        # A field the handler needs (a reference) was refused by the shape: those problems are the answer.
+        raise CommandRejected.of(shape) from None
     except StaleDataError:
         # Someone else's transaction committed first: a newer pathway version.
         raise ConflictError(_subject(command)) from None
@@ -291,12 +305,17 @@ def _subject(command: c.Command) -> str:
 
 def _register_patient(ctx: Context, command: c.Command) -> Outcome:
     assert isinstance(command, c.RegisterPatient)
-    checks.check_birth_date(command.date_of_birth, ctx.today, ctx.policy)
     session = ctx.session
-    if session.exec(select(Patient.id).where(Patient.ref == command.patient)).first() is not None:
-        raise CommandRejected(*UNIQUE_REJECTIONS["uq_patient_ref"])
-    if session.exec(select(Patient.id).where(Patient.nhs_number == command.nhs_number)).first() is not None:
-        raise CommandRejected(*UNIQUE_REJECTIONS["uq_patient_nhs_number"])
+    problems = ctx.problems()
+    with problems.rule():
+        checks.check_birth_date(command.date_of_birth, ctx.today, ctx.policy)
+    with problems.rule():
+        if session.exec(select(Patient.id).where(Patient.ref == command.patient)).first() is not None:
+            problems.add(*UNIQUE_REJECTIONS["uq_patient_ref"])
+    with problems.rule():
+        if session.exec(select(Patient.id).where(Patient.nhs_number == command.nhs_number)).first() is not None:
+            problems.add(*UNIQUE_REJECTIONS["uq_patient_nhs_number"])
+    problems.raise_any()
     site = site_as_registered(session, command.site)
     patient = Patient(
         ref=command.patient,
@@ -339,10 +358,16 @@ def _record_diagnosis(ctx: Context, command: c.Command) -> Outcome:
     assert isinstance(command, c.RecordDiagnosis)
     session = ctx.session
     patient = _find_patient(session, command.patient)
-    checks.check_presentation_age(patient.date_of_birth, command.presented_on, command.symptom_onset_on, ctx.policy)
-    checks.check_diagnosis(command, Sex(patient.sex), ctx.today)
-    if session.exec(select(Pathway.id).where(Pathway.ref == command.pathway)).first() is not None:
-        raise CommandRejected(*UNIQUE_REJECTIONS["uq_pathway_ref"])
+    problems = ctx.problems()
+    with problems.rule():
+        born = patient.date_of_birth
+        checks.check_presentation_age(born, command.presented_on, command.symptom_onset_on, ctx.policy)
+    with problems.rule():
+        checks.check_diagnosis(command, Sex(patient.sex), ctx.today, partial=problems.partial)
+    with problems.rule():
+        if session.exec(select(Pathway.id).where(Pathway.ref == command.pathway)).first() is not None:
+            problems.add(*UNIQUE_REJECTIONS["uq_pathway_ref"])
+    problems.raise_any()
     assert patient.id is not None
     pathway = Pathway(**new_pathway(command, patient.id, patient.site, ctx.stamp(command), ctx.policy))
     session.add(pathway)
@@ -396,7 +421,9 @@ def _pathway_event(ctx: Context, command: c.Command) -> Outcome:
     pathway = _find_pathway(ctx, command.pathway)
     rows = load_rows(ctx.session, pathway)
     record = record_from_rows(rows)
-    checks.check_pathway_command(command, record, ctx.today, ctx.policy)
+    problems = ctx.problems()
+    checks.pathway_command_problems(command, record, ctx.today, ctx.policy, problems)
+    problems.raise_any()  # every broken rule at once, the shape's too; nothing written yet
     before = snapshot(pathway, record)
     assert pathway.id is not None
     if isinstance(command, c.ClosePathway):
@@ -447,8 +474,11 @@ def _finish(
 def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
     """A site-level notice (HTG516 1.2): re-plan the site's open PMT pathways it answers."""
     assert isinstance(command, c.NotifyGovernance)
-    if command.notified_on > ctx.today:
-        raise CommandRejected("notified_on", f"must not be after today ({ctx.today}), the day it is recorded")
+    problems = ctx.problems()
+    with problems.rule():
+        if command.notified_on > ctx.today:
+            problems.add("notified_on", f"must not be after today ({ctx.today}), the day it is recorded")
+    problems.raise_any()
     session = ctx.session
     site = site_as_registered(session, command.site)
     notice = GovernanceNotice(

@@ -50,6 +50,27 @@ def test_a_procedure_saved_untouched_lists_every_missing_choice_at_once(database
         assert queries.pathway_detail(session, "P-CONSENT", today()).rows.procedures == []
 
 
+def test_missing_choices_and_broken_clinical_rules_are_shown_together_beside_their_fields(
+    database: SessionFactory,
+) -> None:
+    """The service judges the whole form at once: the choices left empty (its shape) and the clinical
+    rules (no consent yet for P-CONSENT; a permanent filter needs its indication), each beside its field."""
+    command = "record_procedure"
+    at = recording("clin", command, "P-CONSENT")
+    at.date_input(key=key(command, "performed_on")).set_value(today())
+    at.selectbox(key=key(command, "ivc_filter")).set_value("permanent")
+    at = save(at, command)
+    assert not at.exception
+    for field in ("technique", "access_vein", "stent", "clot_removal"):
+        assert element_after(at, key(command, field)).value.endswith("is required"), field
+    consent = element_after(at, key(command, "performed_on")).value
+    assert "no consent is recorded" in consent and "record_consent" not in consent  # plain words, no code
+    assert "is required for a permanent IVC filter" in element_after(at, key(command, "filter_indication")).value
+    assert any(e.value.startswith("Not saved: 6 entries need attention") for e in at.error)
+    with database() as session:
+        assert queries.pathway_detail(session, "P-CONSENT", today()).rows.procedures == []
+
+
 def test_an_unknown_site_must_be_confirmed_and_the_nearest_is_suggested(database: SessionFactory) -> None:
     command = "register_patient"
     at = recording("coord", command)

@@ -233,7 +233,9 @@ def check_invalid(backend: Backend, case: Case) -> None:
     known |= set(FIELDS.get(name, {})) if isinstance(name, str) else set()
     assert root in known | {"command", "pathway"}, str(rejected)
     message = str(rejected)
-    assert rejected.rule.strip() and message == f"{rejected.field}: {rejected.rule}", message
+    # Every broken rule at once, each `field: rule` (the first names the mutated field).
+    assert all(rule.strip() for _field, rule in rejected.problems), message
+    assert message == "; ".join(f"{field}: {rule}" for field, rule in rejected.problems), message
     assert "\n" not in message and not any(word in message for word in INTERNALS), message
     for identifier in identifiers(case.payload):
         assert identifier not in message, (identifier, message)

@@ -93,7 +93,8 @@ def assert_rejected(
     assert rejected.field == field, str(rejected)
     for words in says:
         assert words.lower() in rejected.rule.lower(), str(rejected)
-    assert str(rejected) == f"{field}: {rejected.rule}"
+    # Every broken rule is named (the first is the one asked about), each as `field: rule`.
+    assert str(rejected) == "; ".join(f"{name}: {rule}" for name, rule in rejected.problems)
     assert database_state(factory) == before
     return rejected
 
