@@ -16,6 +16,7 @@ from pathway import Actor, Database, SessionFactory, london_date, open_database,
 from pathway.services import commands as services
 from pathway.settings import Settings
 from pathway.views import queries, reports
+from pathway.views import sites as site_views
 from pathway.views.reading import read
 
 # The worklist refreshes every minute; its cache is shorter so a refresh always reads anew.
@@ -131,6 +132,23 @@ def sites_of(actor: Actor) -> tuple[str, ...] | None:
 @st.cache_data(ttl=REPORT_TTL, max_entries=4, show_spinner=False)
 def sites() -> list[str]:
     return read(session_factory(), reports.sites)
+
+
+@st.cache_data(ttl=REPORT_TTL, max_entries=4, show_spinner=False)
+def site_list(retired: bool = False) -> list[site_views.SiteView]:
+    """The managed list of sites (pathway.views.sites), active ones only unless `retired`."""
+    return read(session_factory(), site_views.site_list, retired=retired)
+
+
+def listed_sites() -> list[str]:
+    """The sites a form offers for a new record: the active ones on the managed list."""
+    return [site.name for site in site_list()]
+
+
+def clear_sites() -> None:
+    """After the list of sites changed (the Sites page)."""
+    site_list.clear()
+    sites.clear()
 
 
 def find_pathways(text: str, identifiers: bool, sites: tuple[str, ...] | None) -> list[queries.FoundPathway]:

@@ -6,7 +6,6 @@ service's rejection of that field is shown. The form never validates on its own:
 the one judge, and its message is shown as it gave it.
 """
 
-import difflib
 import re
 import types
 import typing
@@ -20,7 +19,7 @@ import streamlit as st
 from annotated_types import MaxLen
 from pydantic.fields import FieldInfo
 
-from pathway import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, markdown_literal, policy_in_force, site_key
+from pathway import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, policy_in_force
 from pathway import commands as c
 
 COMMAND_TITLES = {
@@ -262,8 +261,8 @@ def command_form(command: str, today: date, known_sites: Sequence[str] = ()) -> 
     """Draw the command's form; on submit, `payload` holds the command as the service wants it.
 
     Every field is in view: the required ones first, then the optional ones the registry and
-    follow-up need (never folded away). A site not on record must be confirmed as new, with the
-    nearest known site suggested: a typo must not open a new site.
+    follow-up need (never folded away). A site is chosen from `known_sites`, the managed list's
+    active sites (an admin adds one on the Sites page): a typo cannot open a new site.
     """
     model = c.COMMANDS[command]
     fields = {name: info for name, info in model.model_fields.items() if name not in SKIPPED}
@@ -283,30 +282,18 @@ def command_form(command: str, today: date, known_sites: Sequence[str] = ()) -> 
             if heading and group:
                 st.markdown(f"**{heading}**")
             for name, info in group.items():
-                value = _widget(command, name, info, today)
-                if name == "site" and value:
-                    problem = _new_site(command, value, known_sites)
-                    if problem:
-                        problems[name] = problem
+                if name == "site":  # from the managed list (pathway.services.sites): no typed site
+                    value = st.selectbox(
+                        label(name), known_sites, index=None, key=widget_key(command, name), placeholder="Choose"
+                    )
+                else:
+                    value = _widget(command, name, info, today)
                 slots[name] = st.empty()
                 if value is not None:
                     payload[name] = value
         general = st.empty()
         submitted = st.form_submit_button("Save", type="primary")
     return CommandForm(submitted, payload, slots, general, problems)
-
-
-def _new_site(command: str, typed: str, known_sites: Sequence[str]) -> str | None:
-    """None when the site is on record (any spelling of it) or confirmed new; else what to do."""
-    if site_key(typed) in {site_key(known) for known in known_sites}:
-        return None
-    nearest = difflib.get_close_matches(typed, list(known_sites), n=1, cutoff=0.5)
-    hint = f" The nearest site on record is {nearest[0]}." if nearest else ""
-    # A checkbox label is markdown: the typed site and the suggestion go in as literal text.
-    confirm = f"{markdown_literal(typed)} is a new site (not on record).{markdown_literal(hint)}"
-    if st.checkbox(confirm, key=widget_key(command, "site_new"), value=False):
-        return None
-    return f"{typed} is not on record.{hint} Correct it, or tick the box to add it as a new site."
 
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")

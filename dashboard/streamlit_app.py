@@ -9,7 +9,7 @@ recording form's save, which run on their own).
 import streamlit as st
 
 from dashboard import auth, components, deps, outage
-from pathway import COMMANDS, Actor, may_run
+from pathway import COMMANDS, Actor, Role, may_run
 from pathway.services.accounts import active_role
 
 st.set_page_config(page_title="DVT thrombectomy pathway", page_icon=":material/vital_signs:", layout="wide")
@@ -30,6 +30,8 @@ def pages_for(actor: Actor | None) -> list[st.Page]:
         st.Page("app_pages/codes.py", title="Codes and leaflets", icon=":material/search:"),
         st.Page("app_pages/policy.py", title="Policy", icon=":material/policy:"),
     ]
+    if actor is None or actor.role is Role.admin:  # the managed list of sites: admins only
+        pages.append(st.Page("app_pages/sites.py", title="Sites", icon=":material/domain:"))
     return pages
 
 

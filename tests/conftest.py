@@ -17,6 +17,7 @@ from pathway.domain.vocabulary import Role
 from pathway.services.commands import Outcome, execute
 from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.store.schema import metadata
+from tests.support.sites import list_sites
 
 POSTGRES_URL = os.environ.get("PATHWAY_TEST_POSTGRES_URL")
 ADMIN = Actor("test-operator", Role.admin)
@@ -74,6 +75,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
         metadata.create_all(made)
     else:
         made = _empty_postgres(request.getfixturevalue("postgres_database"))
+    list_sites(make_session_factory(made))  # the sites the tests record at, on the managed list
     yield made
     made.dispose()
 
@@ -82,6 +84,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
 def sqlite_engine(tmp_path: Any) -> Iterator[Engine]:
     made = make_engine(f"sqlite:///{tmp_path / 'pathway.db'}")
     metadata.create_all(made)
+    list_sites(make_session_factory(made))
     yield made
     made.dispose()
 

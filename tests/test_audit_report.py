@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from pathway.exports.audit_report import COLUMNS, AuditReport, audit_csv, audit_html, build_audit, leaflet_version
 from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from tests.conftest import consent, diagnose, governance, mdt, procedure, register, run, start_anticoagulation
+from tests.support.sites import list_sites
 
 AS_OF = date(2026, 7, 20)
 LATER = datetime(2026, 7, 20, 12, 0, tzinfo=UTC)
@@ -177,7 +178,9 @@ def cli_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionFacto
     engine = make_engine(url)
     migrate(engine)
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
-    return make_session_factory(engine)
+    made = make_session_factory(engine)
+    list_sites(made)
+    return made
 
 
 def test_cli_report_audit_as_html_and_csv(cli_factory: SessionFactory, tmp_path: Path) -> None:

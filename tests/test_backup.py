@@ -24,6 +24,7 @@ from pathway.store.db import make_engine, make_session_factory, migrate
 from pathway.store.schema import metadata
 from tests.conftest import ADMIN, register, run
 from tests.support.databases import scratch_database
+from tests.support.sites import list_sites
 
 AS_OF = date(2026, 6, 15)
 
@@ -40,6 +41,7 @@ def _round_trip(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     engine = make_engine(url)
     migrate(engine)
     factory = make_session_factory(engine)
+    list_sites(factory)
     load_cohort(factory, patients=120, seed=4, today=AS_OF, actor=ADMIN)
     runner = CliRunner()
     before = _worklist(runner)
@@ -95,6 +97,7 @@ def live_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
     engine = make_engine(url)
     migrate(engine)
+    list_sites(make_session_factory(engine))
     load_cohort(make_session_factory(engine), patients=30, seed=5, today=AS_OF, actor=ADMIN)
     engine.dispose()
     yield url

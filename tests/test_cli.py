@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from pathway.cli.main import app
 from tests.conftest import consent, diagnose, governance, mdt, register, start_anticoagulation
+from tests.support.sites import list_sites_at
 
 
 @pytest.fixture
@@ -19,6 +20,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     runner = CliRunner()
     result = runner.invoke(app, ["init"])
     assert result.exit_code == 0, result.output
+    list_sites_at(f"sqlite:///{tmp_path / 'cli.db'}")  # the sites the commands name, on the managed list
     return runner
 
 

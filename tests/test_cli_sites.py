@@ -15,6 +15,7 @@ from pathway.store.db import make_engine, make_session_factory
 from pathway.store.models import AuditEvent
 from tests.conftest import consent, diagnose, governance, mdt, procedure, register, start_anticoagulation
 from tests.support.commands import OTHER_NHS
+from tests.support.sites import list_sites_at
 
 NORTH = ["--operator-sites", "North Vale"]
 
@@ -38,6 +39,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.delenv("PATHWAY_OPERATOR_SITES", raising=False)
     runner = CliRunner()
     assert runner.invoke(app, ["init"]).exit_code == 0
+    list_sites_at(f"sqlite:///{tmp_path / 'cli.db'}")
     log = tmp_path / "commands.jsonl"
     commands = _treated("P1", "H100", "9434765919", "North Vale") + _treated("P9", "H900", OTHER_NHS, "Harbour Royal")
     log.write_text("\n".join(json.dumps(c) for c in commands) + "\n")

@@ -30,6 +30,7 @@ from tests.conftest import (
     run,
     start_anticoagulation,
 )
+from tests.support.sites import list_sites
 
 SITE = '=HYPERLINK("http://127.0.0.1:8699/x","click")'
 DEVICE = "=1+1"
@@ -58,6 +59,7 @@ def cells_of(text: str) -> list[list[str]]:
 
 def record_formulas(factory: SessionFactory) -> None:
     """Two pathways at a site named as a formula: P1 treated with formula texts, P2 past its window."""
+    list_sites(factory, [SITE])  # an admin may well have put a hostile name on the list
     run(factory, governance(site=SITE) | {"lead": LEAD})
     run(factory, register(patient="H1", nhs="9990000018", site=SITE))
     run(factory, register(patient="H2", nhs="9990000026", site=SITE))

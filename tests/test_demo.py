@@ -12,11 +12,13 @@ from sqlmodel import select
 from pathway.errors import CommandRejected
 from pathway.services.bulk_load import load_cohort
 from pathway.services.commands import execute
+from pathway.services.demo import SITES as DEMO_SITES
 from pathway.services.demo import cohort
 from pathway.store.db import SessionFactory
 from pathway.store.models import AuditEvent, Pathway, Patient
 from pathway.views import queries
 from tests.conftest import ADMIN
+from tests.support.sites import list_sites
 
 TODAY = date(2026, 6, 15)
 # The replay records each command on the cohort's 'today' (noon in London).
@@ -147,6 +149,7 @@ def test_demo_bulk_load_equals_replaying_its_commands(sqlite_factory: SessionFac
     replay_engine = make_engine(f"sqlite:///{tmp_path / 'replay.db'}")
     metadata.create_all(replay_engine)
     replay = make_session_factory(replay_engine)
+    list_sites(replay, DEMO_SITES)  # the cohort's sites, listed as load_cohort lists them
     attempts = [p.attempts for p in cohort(60, seed=9, today=TODAY)]
     expected_refusals = sum(len(a) for a in attempts)
     refused = 0

@@ -16,6 +16,7 @@ from pathway.exports.fhir import bundle_json, export_pathway
 from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from pathway.store.models import Step
 from tests.conftest import diagnose, register, run, treated_pathway
+from tests.support.sites import list_sites
 
 LATER = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 AS_OF = date(2026, 12, 20)
@@ -215,7 +216,9 @@ def cli_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionFacto
     engine = make_engine(url)
     migrate(engine)
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
-    return make_session_factory(engine)
+    made = make_session_factory(engine)
+    list_sites(made)
+    return made
 
 
 def test_cli_export_fhir_prints_a_valid_bundle(cli_factory: SessionFactory, tmp_path: Path) -> None:

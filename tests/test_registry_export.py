@@ -30,6 +30,7 @@ from tests.conftest import (
     start_anticoagulation,
     treated_pathway,
 )
+from tests.support.sites import list_sites
 
 AS_OF = date(2026, 6, 15)
 LATER = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
@@ -245,7 +246,9 @@ def cli_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionFacto
     engine = make_engine(url)
     migrate(engine)
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
-    return make_session_factory(engine)
+    made = make_session_factory(engine)
+    list_sites(made)
+    return made
 
 
 def test_cli_export_registry_as_csv_and_json(cli_factory: SessionFactory, tmp_path: Path) -> None:

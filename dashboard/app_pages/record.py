@@ -62,8 +62,8 @@ if on_pathway:
                 f"(now version {detail.pathway.version}). Press **Reload pathway** before saving."
             )
 
-# Sites on record, only for a form that names a site (a new one must be confirmed as new).
-known_sites = deps.sites() if "site" in COMMANDS[command].model_fields else []
+# The managed list's sites, only for a form that names a site (an admin adds sites on the Sites page).
+known_sites = deps.listed_sites() if "site" in COMMANDS[command].model_fields else []
 form = forms.command_form(command, deps.today(), known_sites)
 refused = form.problems
 

@@ -18,6 +18,7 @@ from pathway.cli.context import Options, database_url, operator, parse_day, sess
 from pathway.cli.errors import MAX_LIMIT, GuardedGroup, write_log
 from pathway.cli.exports import export_app, report_app
 from pathway.cli.flow_commands import flows_app, reminders_app
+from pathway.cli.sites import sites_app
 from pathway.cli.users import dashboard, users_app
 from pathway.errors import PathwayError
 from pathway.exports.csv_file import write_csv
@@ -366,6 +367,7 @@ def restore_command(
 app.add_typer(codes_app, name="codes", help="Search diagnosis and procedure codes.")
 app.add_typer(leaflets_app, name="leaflets", help="Patient information leaflets.")
 app.add_typer(users_app, name="users", help="Named dashboard accounts.")
+app.add_typer(sites_app, name="sites", help="The managed list of sites (admins only).")
 app.command("dashboard", help="Start the Streamlit dashboard.")(dashboard)
 app.add_typer(reminders_app, name="reminders", help="Reminders and notifications.")
 app.add_typer(flows_app, name="flows", help="Prefect flows.")

@@ -28,7 +28,15 @@ from pathway.domain.clock import utc_now
 from pathway.domain.roles import Actor
 from pathway.domain.text import site_key, site_spelling
 from pathway.domain.vocabulary import Role
-from pathway.errors import AccountError, AccountLocked, AuthenticationFailed, SessionEnded, SignInThrottled
+from pathway.errors import (
+    AccountError,
+    AccountLocked,
+    AuthenticationFailed,
+    CommandRejected,
+    SessionEnded,
+    SignInThrottled,
+)
+from pathway.services.sites import listed_site
 from pathway.store import audit
 from pathway.store.account_models import Account, AccountSession, SignInFailure
 from pathway.store.db import SessionFactory
@@ -216,6 +224,7 @@ def add_user(
     with writing(factory) as session:
         if _find(session, key) is not None:
             raise AccountError(f"name: an account called {key} already exists")
+        chosen = _on_the_list(session, chosen)
         account = Account(name=key, role=role.value, password_hash=password_hash, created_at=at, sites=chosen)
         session.add(account)
         session.flush()
@@ -329,10 +338,20 @@ def set_sites(
     """Change the sites an account sees (None: every site); open sessions follow at their next run."""
     chosen = _clean_sites(sites)
 
-    def assign(_session: Session, account: Account, _when: datetime) -> None:
-        account.sites = chosen
+    def assign(session: Session, account: Account, _when: datetime) -> None:
+        account.sites = _on_the_list(session, chosen)
 
     return _change(factory, name, "change_sites", assign, at=at, by=by)
+
+
+def _on_the_list(session: Session, chosen: list[str] | None) -> list[str] | None:
+    """Each site from the managed list (pathway.services.sites), in its listed spelling."""
+    if chosen is None:
+        return None
+    try:
+        return sorted({listed_site(session, site, "sites") for site in chosen}, key=site_key)
+    except CommandRejected as refused:
+        raise AccountError(str(refused)) from None
 
 
 def reset_password(

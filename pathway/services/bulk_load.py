@@ -36,6 +36,7 @@ from pathway.domain.vocabulary import Sex
 from pathway.errors import CommandRejected
 from pathway.services.commands import new_pathway
 from pathway.services.demo import SITES, DemoPatient, cohort, governance_commands
+from pathway.services.sites import add_missing
 from pathway.store import audit
 from pathway.store.db import SessionFactory
 from pathway.store.fingerprint import CLINICAL_KINDS, CLOSURE, aggregate, closure_fingerprint, fingerprint, highest_ids
@@ -399,6 +400,7 @@ def load_cohort(
         highest = session.exec(select(func.max(Patient.nhs_number)).where(col(Patient.nhs_number).like("999%"))).one()
         nhs_start = int(highest[3:9]) + 1 if highest else 0
         notices = {key for (key,) in session.execute(select(GovernanceNotice.site_key).distinct()).all()}
+        add_missing(session, SITES, actor=actor, at=now)  # the cohort's sites go on the managed list
         sites = sites_as_registered(session)
         for site in SITES:
             sites.setdefault(site_key(site), site)

@@ -26,6 +26,7 @@ from pathway.domain.text import site_key
 from pathway.domain.vocabulary import Decision, Sex
 from pathway.errors import AccessDenied, CommandRejected, ConflictError, DatabaseBusy, NotFound
 from pathway.reminders.triggers import queue_flow_trigger
+from pathway.services.sites import listed_site
 from pathway.store import audit
 from pathway.store.db import SessionFactory
 from pathway.store.fingerprint import Written, closure_written, written_rows
@@ -38,7 +39,6 @@ from pathway.store.repository import (
     load_rows,
     record_from_rows,
     row_for,
-    site_as_registered,
     table_of,
 )
 from pathway.store.unit_of_work import writing
@@ -315,8 +315,10 @@ def _register_patient(ctx: Context, command: c.Command) -> Outcome:
     with problems.rule():
         if session.exec(select(Patient.id).where(Patient.nhs_number == command.nhs_number)).first() is not None:
             problems.add(*UNIQUE_REJECTIONS["uq_patient_nhs_number"])
+    site = ""
+    with problems.rule():
+        site = listed_site(session, command.site)  # on the managed list, in its spelling
     problems.raise_any()
-    site = site_as_registered(session, command.site)
     patient = Patient(
         ref=command.patient,
         nhs_number=command.nhs_number,
@@ -478,9 +480,11 @@ def _notify_governance(ctx: Context, command: c.Command) -> Outcome:
     with problems.rule():
         if command.notified_on > ctx.today:
             problems.add("notified_on", f"must not be after today ({ctx.today}), the day it is recorded")
-    problems.raise_any()
     session = ctx.session
-    site = site_as_registered(session, command.site)
+    site = ""
+    with problems.rule():
+        site = listed_site(session, command.site)  # on the managed list, in its spelling
+    problems.raise_any()
     notice = GovernanceNotice(
         site=site,
         site_key=site_key(site),

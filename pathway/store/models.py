@@ -150,6 +150,22 @@ class GovernanceNotice(Recorded, table=True):
     notifying_clinician: str | None = Field(default=None, max_length=120)
 
 
+class Site(SQLModel, table=True):
+    """A site on the managed list (`pathway sites add`, the dashboard's Sites page, admins only):
+    registrations, governance notices and accounts name a site from it. `name` is its spelling;
+    `site_key` (pathway.domain.text.site_key) what other spellings are compared by. A retired site
+    takes no new patient, notice or account; what was recorded there stays."""
+
+    __tablename__: ClassVar[str] = "site"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    site_key: str = Field(max_length=SITE_KEY_LENGTH, unique=True)
+    added_at: datetime = utc_column()
+    added_by: str = Field(max_length=80)
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    retired_by: str | None = Field(default=None, max_length=80)
+
+
 class ResearchEnrolment(Recorded, table=True):
     __tablename__: ClassVar[str] = "research_enrolment"
     id: int | None = Field(default=None, primary_key=True)

@@ -42,6 +42,7 @@ from pathway.store.models import (
     RegistrySubmission,
     ResearchEnrolment,
     SafetyCheck,
+    Site,
 )
 
 
@@ -116,28 +117,8 @@ def governance_notified_on(session: Session, site: str) -> date | None:
 SITE_TABLES = (Patient, GovernanceNotice)
 
 
-def site_as_registered(session: Session, site: str) -> str:
-    """The spelling a site was first recorded with (a patient or a governance notice), else `site`.
-
-    `north vale` recorded after `North Vale` is stored as `North Vale`: one site, one spelling.
-    """
-    key = site_key(site)
-    first: tuple[datetime, str] | None = None
-    for kind in SITE_TABLES:
-        table = table_of(kind)
-        found = session.execute(
-            select(table.c.recorded_at, table.c.site)
-            .where(table.c.site_key == key)
-            .order_by(table.c.recorded_at, table.c.id)
-            .limit(1)
-        ).first()
-        if found is not None and (first is None or found[0] < first[0]):
-            first = (found[0], found[1])
-    return first[1] if first else site
-
-
 def sites_as_registered(session: Session) -> dict[str, str]:
-    """Every site recorded, by key: the spelling it was first recorded with."""
+    """Every site recorded or listed, by key: its spelling on the list, else as first recorded."""
     seen: list[tuple[datetime, str, str]] = []
     for kind in SITE_TABLES:
         table = table_of(kind)
@@ -152,6 +133,8 @@ def sites_as_registered(session: Session) -> dict[str, str]:
     first: dict[str, str] = {}
     for _at, key, site in sorted(seen):
         first.setdefault(key, site)
+    # The managed list's spelling wins (pathway.services.sites), for sites recorded and listed alike.
+    first.update(session.execute(select(Site.site_key, Site.name)).tuples().all())
     return first
 
 

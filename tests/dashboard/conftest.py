@@ -25,6 +25,7 @@ from pathway.services.commands import execute
 from pathway.settings import Settings
 from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
 from tests.conftest import MDT_ATTENDEES
+from tests.support.sites import list_sites
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -164,6 +165,7 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         for key, value in CHEAP_HASH.items():
             patch.setenv(key, value)
+        list_sites(factory)  # the sites on the managed list, as an admin would add them
         seed(factory)
         for name, role in ACCOUNTS.items():
             add_user(factory, name, role, PASSWORD)

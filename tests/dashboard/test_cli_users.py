@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from pathway.cli import users as cli_users
 from pathway.cli.main import app
 from tests.dashboard.conftest import CHEAP_HASH
+from tests.support.sites import list_sites_at
 
 
 @pytest.fixture
@@ -23,6 +24,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
         monkeypatch.setenv(key, value)
     runner = CliRunner()
     assert runner.invoke(app, ["init"]).exit_code == 0
+    list_sites_at(f"sqlite:///{tmp_path / 'cli.db'}")  # accounts name sites from the managed list
     return runner
 
 

@@ -1,14 +1,17 @@
 """No silent defaults on the recording forms, every broken rule shown at once in plain words, and
-an unknown site confirmed as new (with the nearest site on record suggested)."""
+sites chosen from the managed list (never typed)."""
 
 from datetime import timedelta
 
 from streamlit.testing.v1.element_tree import Error
 
 from dashboard.forms import plain_words
+from pathway.domain.clock import utc_now
+from pathway.services.sites import retire_site
 from pathway.store.db import SessionFactory
 from pathway.views import queries
-from tests.dashboard.conftest import element_after, today
+from tests.dashboard.conftest import SEEDER, element_after, today
+from tests.dashboard.conftest import _clear_streamlit_caches as clear_caches
 from tests.support.recording import key, recording, save
 
 
@@ -71,30 +74,25 @@ def test_missing_choices_and_broken_clinical_rules_are_shown_together_beside_the
         assert queries.pathway_detail(session, "P-CONSENT", today()).rows.procedures == []
 
 
-def test_an_unknown_site_must_be_confirmed_and_the_nearest_is_suggested(database: SessionFactory) -> None:
+def test_the_site_is_chosen_from_the_managed_list_and_starts_empty(database: SessionFactory) -> None:
+    """No typed site: the form offers the active sites on the list (tests.support.sites), none chosen;
+    a site retired meanwhile is no longer offered."""
     command = "register_patient"
     at = recording("coord", command)
+    site = at.selectbox(key=key(command, "site"))
+    assert site.value is None and "North Vale" in site.options and "Harbour Royal" in site.options
     at.text_input(key=key(command, "patient")).input("H9")
     at.text_input(key=key(command, "nhs_number")).input("9990000050")
     at.date_input(key=key(command, "date_of_birth")).set_value(today() - timedelta(days=365 * 50))
     at.selectbox(key=key(command, "sex")).set_value("male")
-    at.text_input(key=key(command, "site")).input("Nrth Vale")
     at = save(at, command)
-    error = element_after(at, key(command, "site_new"))
-    assert isinstance(error, Error)
-    assert "not on record" in error.value and "nearest site on record is North Vale" in error.value
-    assert len(at.success) == 0
-    at.checkbox(key=key(command, "site_new")).check()
+    assert element_after(at, key(command, "site")).value == "Site: is required"
+    at.selectbox(key=key(command, "site")).set_value("North Vale")
     at = save(at, command)
     assert [s.value for s in at.success] == ["Saved: register a patient."]
-
-
-def test_a_known_site_in_another_spelling_needs_no_confirmation(database: SessionFactory) -> None:
-    command = "register_patient"
-    at = recording("coord", command)
-    at.text_input(key=key(command, "site")).input("north  vale")
-    at = save(at, command)
-    assert not any("not on record" in e.value for e in at.error)
+    retire_site(database, SEEDER, "South Vale", at=utc_now())
+    clear_caches()
+    assert "South Vale" not in recording("coord", command).selectbox(key=key(command, "site")).options
 
 
 def test_messages_use_labels_and_uk_dates_not_codes() -> None:

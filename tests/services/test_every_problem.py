@@ -16,6 +16,7 @@ from pathway.errors import CommandRejected
 from pathway.store.db import SessionFactory
 from tests.conftest import diagnose, mdt, procedure, register, run, start_anticoagulation
 from tests.support.commands import database_state
+from tests.support.sites import list_sites_at
 
 BROKEN = {"technique": "laser", "ivc_filter": "permanent", "filter_indication": None}
 EXPECTED_FIELDS = ["technique", "clot_removal", "performed_on", "filter_indication"]  # shape first, then the rules
@@ -64,6 +65,7 @@ def test_the_command_line_prints_every_broken_rule_on_the_lines_message(
     monkeypatch.delenv("PATHWAY_OPERATOR_SITES", raising=False)
     cli = CliRunner()
     assert cli.invoke(app, ["init"]).exit_code == 0
+    list_sites_at(f"sqlite:///{tmp_path / 'cli.db'}")
     log = tmp_path / "commands.jsonl"
     log.write_text("\n".join(json.dumps(c) for c in [*_before_consent(), _broken_procedure()]) + "\n")
     result = cli.invoke(app, ["apply", str(log)])

@@ -45,6 +45,7 @@ from tests.support.commands import (
     prepare,
     valid_command,
 )
+from tests.support.sites import list_sites
 
 CLINICIAN = Actor("clin-1", Role.clinician)
 COORDINATOR = Actor("coord-1", Role.coordinator)
@@ -228,6 +229,7 @@ def test_execute_while_sqlite_stays_locked_says_busy_and_writes_nothing(tmp_path
     url = f"sqlite:///{tmp_path / 'busy.db'}"
     setup = make_session_factory(make_engine(url))
     metadata.create_all(setup().get_bind())
+    list_sites(setup)
     open_pathway(setup)
     before = database_state(setup)
     impatient = make_session_factory(make_engine(url, sqlite_busy_seconds=0.05))

@@ -11,6 +11,7 @@ from pathway.cli.main import app
 from pathway.store import audit
 from pathway.store.db import SessionFactory, make_engine, migrate
 from tests.conftest import consent, mdt, open_pathway, run, start_anticoagulation
+from tests.support.sites import list_sites
 
 
 def _record_some(factory: SessionFactory) -> None:
@@ -79,6 +80,7 @@ def test_cli_audit_verify_exit_status(tmp_path: Path, monkeypatch: pytest.Monkey
     migrate(engine)
     from pathway.store.db import make_session_factory
 
+    list_sites(make_session_factory(engine))
     _record_some(make_session_factory(engine))
     runner = CliRunner()
     ok = runner.invoke(app, ["audit", "verify"])
