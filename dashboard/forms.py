@@ -21,7 +21,7 @@ from annotated_types import MaxLen
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from pathway import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, markdown_literal, policy_in_force, site_key
+from pathway import FLAG_BY_CODE, REQUIRED_MDT_ROLES, VILLALTA_ITEMS, markdown_literal, policy_in_force, site_key
 from pathway import commands as c
 
 COMMAND_TITLES = {
@@ -57,6 +57,12 @@ STEP_COMMANDS = {
     "follow_up_month12": "record_follow_up",
     "filter_retrieval": "record_filter_outcome",
     "anticoagulation_review": "record_anticoagulation_review",
+}
+# The form that clears each flag: its step's form, except the flags a safety check answers.
+FLAG_COMMANDS = {
+    "SAFETY_CHECK_OUTSTANDING": "record_safety_check",
+    "SAFETY_CHECK_FAILED": "record_safety_check",
+    "THROMBOLYSIS_CRITERIA_NOT_MET": "record_safety_check",  # the laboratory values are the check's
 }
 LABELS = {
     "by": "Clinician who did it (optional)",
@@ -115,6 +121,19 @@ class CommandForm:
     slots: dict[str, Any]  # field -> the empty slot under its widget
     general: Any  # for a rejection that names no field of the form
     problems: dict[str, str] = field(default_factory=dict)  # field -> what the form itself refuses
+
+
+def flag_command(code: str) -> str | None:
+    """The form that records the step a flag waits for (None: no form answers it)."""
+    if code in FLAG_COMMANDS:
+        return FLAG_COMMANDS[code]
+    flag = FLAG_BY_CODE.get(code)
+    return STEP_COMMANDS.get(flag.step) if flag else None
+
+
+def record_link(ref: str, command: str) -> dict[str, str]:
+    """The recording page's query parameters for this pathway and form (the form by its label, as links carry)."""
+    return {"pathway": ref, "command": COMMAND_TITLES[command]}
 
 
 def widget_key(command: str, field: str) -> str:

@@ -6,8 +6,8 @@ from math import ceil
 
 import streamlit as st
 
-from dashboard import auth, components, deps, outage
-from pathway import FLAGS, STAGE_COMPLETE, STAGES, Route, SessionFactory, policy_in_force
+from dashboard import auth, components, deps, forms, outage
+from pathway import COMMANDS, FLAGS, STAGE_COMPLETE, STAGES, Route, SessionFactory, may_run, policy_in_force
 from pathway.services.downloads import audited, csv_rows
 from pathway.views import queries
 
@@ -17,6 +17,7 @@ CSV_CHUNK = 1000
 CSV_LIMIT = 200_000
 
 actor = auth.require_actor()
+records = any(may_run(actor.role, name) for name in COMMANDS)
 st.title("Worklist")
 
 
@@ -201,12 +202,39 @@ def _live_worklist(page: int) -> None:
         _keep_filters()
         st.session_state["patient_selected"] = chosen
         st.switch_page("app_pages/patient.py", query_params={"pathway": chosen})
+    if records:
+        _record_chooser(rows)
     selected = event.selection.rows if event is not None else []
     if selected:
         ref = str(table.iloc[selected[0]]["pathway"])
         _keep_filters()
         st.session_state["patient_selected"] = ref
         st.switch_page("app_pages/patient.py", query_params={"pathway": ref})
+
+
+def _record_chooser(rows: list[queries.WorklistRow]) -> None:
+    """ "Record" for each flag on screen: the form that clears it, its pathway filled in (keyboard too)."""
+    steps = {
+        f"{row.pathway} · {components.words(flag.code)} → {forms.COMMAND_TITLES[command]}": (row.pathway, command)
+        for row in rows
+        for flag in row.flags
+        if (command := forms.flag_command(flag.code)) and may_run(actor.role, command)
+    }
+    if not steps:
+        return
+    wanted = st.selectbox(
+        "Record a flagged step listed above",
+        list(steps),
+        index=None,
+        key="worklist_record",
+        placeholder="Type or choose a pathway's flag, then Enter",
+        width=560,
+    )
+    if wanted:
+        ref, command = steps[wanted]
+        _keep_filters()
+        st.session_state["patient_selected"] = ref
+        st.switch_page("app_pages/record.py", query_params=forms.record_link(ref, command))
 
 
 def _keep_filters() -> None:
