@@ -199,17 +199,12 @@ def _live_worklist(page: int) -> None:
         width=340,
     )
     if chosen:
-        _keep_filters()
-        st.session_state["patient_selected"] = chosen
-        st.switch_page("app_pages/patient.py", query_params={"pathway": chosen})
+        _open(chosen)
     if records:
         _record_chooser(rows)
     selected = event.selection.rows if event is not None else []
     if selected:
-        ref = str(table.iloc[selected[0]]["pathway"])
-        _keep_filters()
-        st.session_state["patient_selected"] = ref
-        st.switch_page("app_pages/patient.py", query_params={"pathway": ref})
+        _open(str(table.iloc[selected[0]]["pathway"]))
 
 
 def _record_chooser(rows: list[queries.WorklistRow]) -> None:
@@ -235,6 +230,49 @@ def _record_chooser(rows: list[queries.WorklistRow]) -> None:
         _keep_filters()
         st.session_state["patient_selected"] = ref
         st.switch_page("app_pages/record.py", query_params=forms.record_link(ref, command))
+
+
+def _open(ref: str) -> None:
+    _keep_filters()
+    st.session_state["patient_selected"] = ref
+    st.switch_page("app_pages/patient.py", query_params={"pathway": ref})
+
+
+def backlog_by_age() -> None:
+    """Below today's list: the older backlog (window not open, a flag past due), by how long overdue.
+
+    Each group is counted and opens to its first rows, red first, then the longest overdue; the
+    site, stage and route filters apply (the flag filters choose today's list).
+    """
+    st.markdown("#### Older backlog, by how long overdue")
+    sites = deps.sites_of(actor)
+    groups = deps.backlog_groups(deps.today(), site, stage, route, sites=sites)
+    st.markdown(
+        f"{sum(g.count for g in groups)} open pathways whose treatment window is not open have a flag past its "
+        "due date, grouped by their most overdue flag. Open a group to see it; select a row to open the pathway."
+    )
+    for group in groups:
+        with st.expander(f"{group.words} ({group.count})", expanded=False):
+            if not group.count:
+                st.markdown("None.")
+                continue
+            rows = deps.backlog_page(
+                deps.today(), group.first_day, group.last_day, site, stage, route, PAGE_SIZE, sites=sites
+            )
+            if group.count > len(rows):
+                st.markdown(f"The first {len(rows)} of {group.count}: narrow them with the filters above.")
+            table = components.worklist_frame(rows, identifiers=actor.sees_identifiers)
+            event = st.dataframe(
+                table,
+                hide_index=True,
+                column_config=components.worklist_columns(policy_in_force().n("treatment_window_days")),
+                key=f"backlog_{group.first_day}",
+                on_select="rerun",
+                selection_mode="single-row",
+                height=min(38 + 35 * max(len(table), 1), 38 + 35 * 12),
+            )
+            if event is not None and event.selection.rows:
+                _open(str(table.iloc[event.selection.rows[0]]["pathway"]))
 
 
 def _keep_filters() -> None:
@@ -269,3 +307,4 @@ below[1].download_button(
     key="worklist_download",
     on_click="ignore",
 )
+backlog_by_age()
