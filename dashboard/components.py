@@ -40,6 +40,34 @@ def focus_style() -> None:
     st.html(FOCUS_CSS)
 
 
+# The sidebar folds away under 1,000 px (issue 14), as Streamlit's own "auto" does only at 768 px:
+# at 800 px an open sidebar squeezed the cards and filters into "Sta... o.". Once per page load,
+# unless the user has chosen open or closed before (Streamlit keeps that choice in localStorage,
+# which this leaves as it found it), so the sidebar's own button still opens it again.
+NARROW_PX = 1000
+FOLD_JS = f"""export default function () {{
+  if (window.innerWidth >= {NARROW_PX} || window.pathwaySidebarFolded) return;
+  window.pathwaySidebarFolded = true;
+  const chosen = () => Object.keys(window.localStorage).filter((k) => k.startsWith("stSidebarCollapsed-"));
+  const before = chosen();
+  if (before.length) return;
+  const fold = document.querySelector(
+    '[data-testid="stSidebar"][data-collapsed="false"] [data-testid="stSidebarCollapseButton"] button'
+  );
+  if (!fold) return;
+  fold.click();
+  for (const key of chosen()) if (!before.includes(key)) window.localStorage.removeItem(key);
+}}
+"""
+_fold_sidebar = st.components.v2.component("pathway_fold_sidebar", html="<span></span>", js=FOLD_JS)
+
+
+def fold_sidebar_when_narrow() -> None:
+    """Mount the (invisible) script that folds the sidebar away on a narrow screen."""
+    with st.sidebar:
+        _fold_sidebar(key="fold_sidebar", height=0)
+
+
 def plain(text: object) -> str:
     """User text made literal inside a sentence that Streamlit renders as markdown (pathway.domain.text)."""
     return markdown_literal(text)

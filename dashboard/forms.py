@@ -182,7 +182,7 @@ PLANNED_DATES = {"scheduled_on", "restart_planned_on", "filter_removal_planned_o
 # A yes/no a clinician must tick to go on (the service refuses "no"): a checkbox, not a choice.
 ATTESTATIONS = {"uncertainties_discussed"}
 EARLIEST = date(1900, 1, 1)  # st.date_input's own floor is ten years back: too late for a birth date
-UK_DATE = "DD/MM/YYYY"  # UK order; the calendar opens on a Monday
+UK_DATE = "DD/MM/YYYY"  # UK order; the calendar's first day is the browser language's (Monday in en-GB)
 
 
 def _widget(command: str, field: str, info: FieldInfo, today: date) -> Any:
