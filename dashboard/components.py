@@ -128,6 +128,20 @@ def pathway_in_url(key: str, label: str = "Pathway reference") -> str:
     return ref
 
 
+WORKLIST_URL = "worklist"  # query parameter and session key: the worklist's own query string, for the way back
+
+
+def remember_worklist() -> None:
+    """Keep the worklist's filters that a patient or recording page's URL carries (?worklist=site%3D...).
+
+    Opening a pathway from the worklist rewrites the worklist's history entry (Streamlit puts the new
+    page's parameters on it), so after a reload the browser's Back finds no filters in its URL; the
+    worklist then takes them from here (dashboard/app_pages/worklist.py).
+    """
+    if back := st.query_params.get(WORKLIST_URL):
+        st.session_state[WORKLIST_URL] = back
+
+
 def nhs_number(digits: str | None) -> str:
     """An NHS number as it is read aloud and printed: 943 476 5919."""
     if not digits:

@@ -29,6 +29,7 @@ def _record(query: dict[str, str]) -> None:
 
 
 actor = auth.require_actor()
+components.remember_worklist()  # the way back to the worklist as it was, even after a reload
 st.title("Patient pathway")
 
 ref = components.pathway_in_url("patient_ref_input")

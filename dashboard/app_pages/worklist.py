@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import date
 from math import ceil
+from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
 
@@ -49,12 +50,6 @@ def _first_page() -> None:
     st.session_state["page"] = 1
 
 
-# Back from another page (the widgets' own state is gone) with nothing in the URL: as they were.
-arrived = not any(key in st.session_state for key in FILTER_KEYS)
-if arrived and not any(key in st.query_params for key in FILTER_KEYS):
-    for key, value in st.session_state.get(KEPT, {}).items():
-        st.session_state[key] = value
-
 SITE_OPTIONS = [None, *deps.sites()]
 FLAG_OPTIONS = [None, *(f.code for f in FLAGS)]
 STAGE_OPTIONS = [None, *(s.code for s in STAGES), STAGE_COMPLETE]
@@ -75,6 +70,24 @@ def _stage_words(v: str | None) -> str:
 
 def _route_words(v: str | None) -> str:
     return components.words(v) if v else "All routes"
+
+
+# Back from another page (the widgets' own state is gone) with nothing in the URL: as they were,
+# from this session, or after a reload there from what that page's URL carried back
+# (components.remember_worklist: Streamlit rewrites this page's history entry on the way out),
+# put in the URL and drawn afresh (session values set under a bound widget showed an empty box).
+arrived = not any(key in st.session_state for key in FILTER_KEYS)
+if arrived and not any(key in st.query_params for key in FILTER_KEYS):
+    for left in ("pathway", components.WORKLIST_URL):  # left on this page's history entry on the way out
+        st.query_params.pop(left, None)
+    if KEPT in st.session_state:
+        for key, value in st.session_state[KEPT].items():
+            st.session_state[key] = value
+    elif back := st.session_state.pop(components.WORKLIST_URL, ""):
+        for key, value in parse_qsl(back):
+            if key in FILTER_KEYS:
+                st.query_params[key] = value
+        st.rerun()  # drawn afresh from the URL, as a link with these filters is
 
 
 # A wrapping row, not fixed columns: at 800 px the filters move onto a second line instead of
@@ -229,13 +242,19 @@ def _record_chooser(rows: list[queries.WorklistRow]) -> None:
         ref, command = steps[wanted]
         _keep_filters()
         st.session_state["patient_selected"] = ref
-        st.switch_page("app_pages/record.py", query_params=forms.record_link(ref, command))
+        st.switch_page("app_pages/record.py", query_params=forms.record_link(ref, command) | _way_back())
 
 
 def _open(ref: str) -> None:
     _keep_filters()
     st.session_state["patient_selected"] = ref
-    st.switch_page("app_pages/patient.py", query_params={"pathway": ref})
+    st.switch_page("app_pages/patient.py", query_params={"pathway": ref} | _way_back())
+
+
+def _way_back() -> dict[str, str]:
+    """This view's filters as the next page's ?worklist=..., for Back after a reload there."""
+    shown = urlencode([(key, st.query_params[key]) for key in FILTER_KEYS if key in st.query_params])
+    return {components.WORKLIST_URL: shown} if shown else {}
 
 
 def backlog_by_age() -> None:

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.forms import flag_command
 from pathway.store.db import SessionFactory
-from tests.dashboard.conftest import PAGES, TIMEOUT, app, page, signed_in, texts
+from tests.dashboard.conftest import APP, PAGES, TIMEOUT, app, page, signed_in, texts
 
 
 def _page_with_url(name: str, user: str, **params: str) -> AppTest:
@@ -114,3 +114,17 @@ def test_record_from_the_worklist_opens_the_flags_form_on_its_pathway(database: 
     assert at.title[0].value == "Recording"
     assert at.selectbox(key="command").value == "record_consent"
     assert at.text_input(key="record_pathway_input").value == "P-CONSENT"
+
+
+def test_back_to_the_worklist_after_a_reload_elsewhere_finds_its_filters(database: SessionFactory) -> None:
+    # A new session (a reload on the patient page) whose URL carries the worklist's filters back.
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT), "coord")
+    at.query_params["pathway"] = "P-HARBOUR"
+    at.query_params["worklist"] = "site=Harbour+Royal&flagged=false"
+    at.switch_page("app_pages/patient.py").run()
+    assert "Pathway P-HARBOUR" in texts(at)
+    at.query_params.clear()
+    at.switch_page("app_pages/worklist.py").run()  # the browser's Back, the entry's parameters rewritten
+    assert not at.exception
+    assert at.selectbox(key="site").value == "Harbour Royal"
+    assert list(at.dataframe[0].value["pathway"]) == ["P-HARBOUR"]
