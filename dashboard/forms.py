@@ -101,7 +101,7 @@ LABELS = {
 PROMOTED: dict[str, tuple[str, ...]] = {
     "record_diagnosis": ("pregnant",),
     "record_mdt": ("outside_scope_plan",),
-    "record_procedure": ("filter_indication", "filter_removal_planned_on", "outside_criteria_rationale"),
+    "record_procedure": ("device", "filter_indication", "filter_removal_planned_on", "outside_criteria_rationale"),
     "stop_anticoagulation": ("restart_planned_on", "plan_approved_by"),
 }
 # Number steps of laboratory values (INR is read to two decimals: 1.5 passes, 1.51 fails).

@@ -116,9 +116,14 @@ def test_the_sidebar_folds_away_on_a_narrow_screen_and_calendars_start_on_monday
 
 
 def choose_exactly(page: Page, label: str, option: str) -> None:
-    """A selectbox by its whole label ("IVC filter", not "IVC filter indication ...")."""
-    page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True)).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """A selectbox by its whole label ("IVC filter", not "IVC filter indication ..."), by the keyboard:
+    type the option's words, Enter."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.focus()
+    page.keyboard.type(option)
+    expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(box).to_have_value(option)
 
 
 def answer(page: Page, label: str, option: str) -> None:
@@ -131,10 +136,15 @@ def type_date(page: Page, label: str, offset: int = 0) -> None:
     """A date typed into its day, month and year segments (UK order), as a keyboard user does."""
     page.get_by_role("spinbutton", name=f"day, {label}").click()
     page.keyboard.type((today() + timedelta(days=offset)).strftime("%d%m%Y"))
+    page.keyboard.press("Escape")  # the calendar the click opened, closed
+    expect(page.get_by_role("grid", name=re.compile("^Choose date"))).to_have_count(0)
 
 
 def saved(page: Page, what: str, ref: str) -> None:
-    expect(page.get_by_test_id("stAlertContentSuccess")).to_have_text(f"Saved: {what} for pathway {ref}.")
+    success, refused = page.get_by_test_id("stAlertContentSuccess"), page.get_by_test_id("stAlertContentError")
+    expect(success.or_(refused).first).to_be_visible()
+    assert refused.all_inner_texts() == []
+    expect(success).to_have_text(f"Saved: {what} for pathway {ref}.")
 
 
 def identity(page: Page) -> Locator:
@@ -278,6 +288,7 @@ def test_clinician_records_mdt_consent_safety_check_and_procedure(
     accessible(page, "procedure form")
     type_date(page, "Performed on")
     choose_exactly(page, "Technique", "pmt")
+    page.get_by_label("Device", exact=True).fill("Synthetic catheter")
     choose_exactly(page, "Access vein", "popliteal")
     choose_exactly(page, "IVC filter", "none")
     answer(page, "Stent placed", "no")
