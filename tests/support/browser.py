@@ -103,8 +103,9 @@ def fill_sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
 
 
 def cell(page: Page, text: str) -> Locator:
-    # The grid's accessible copy lives inside its canvas, so Playwright counts it as hidden.
-    return page.get_by_test_id("stDataFrame").get_by_role("gridcell", name=text, include_hidden=True).first
+    # The grid's accessible copy lives inside its canvas, so Playwright counts it as hidden. The page's
+    # first table (on the worklist, today's list; the backlog's tables follow it).
+    return page.get_by_test_id("stDataFrame").first.get_by_role("gridcell", name=text, include_hidden=True).first
 
 
 def wait_until_idle(page: Page) -> None:
