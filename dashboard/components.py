@@ -40,6 +40,34 @@ def focus_style() -> None:
     st.html(FOCUS_CSS)
 
 
+# The sidebar folds away under 1,000 px (issue 14), as Streamlit's own "auto" does only at 768 px:
+# at 800 px an open sidebar squeezed the cards and filters into "Sta... o.". Once per page load,
+# unless the user has chosen open or closed before (Streamlit keeps that choice in localStorage,
+# which this leaves as it found it), so the sidebar's own button still opens it again.
+NARROW_PX = 1000
+FOLD_JS = f"""export default function () {{
+  if (window.innerWidth >= {NARROW_PX} || window.pathwaySidebarFolded) return;
+  window.pathwaySidebarFolded = true;
+  const chosen = () => Object.keys(window.localStorage).filter((k) => k.startsWith("stSidebarCollapsed-"));
+  const before = chosen();
+  if (before.length) return;
+  const fold = document.querySelector(
+    '[data-testid="stSidebar"][data-collapsed="false"] [data-testid="stSidebarCollapseButton"] button'
+  );
+  if (!fold) return;
+  fold.click();
+  for (const key of chosen()) if (!before.includes(key)) window.localStorage.removeItem(key);
+}}
+"""
+_fold_sidebar = st.components.v2.component("pathway_fold_sidebar", html="<span></span>", js=FOLD_JS)
+
+
+def fold_sidebar_when_narrow() -> None:
+    """Mount the (invisible) script that folds the sidebar away on a narrow screen."""
+    with st.sidebar:
+        _fold_sidebar(key="fold_sidebar", height=0)
+
+
 def plain(text: object) -> str:
     """User text made literal inside a sentence that Streamlit renders as markdown (pathway.domain.text)."""
     return markdown_literal(text)
@@ -98,6 +126,20 @@ def pathway_in_url(key: str, label: str = "Pathway reference") -> str:
     else:
         st.query_params.pop("pathway", None)
     return ref
+
+
+WORKLIST_URL = "worklist"  # query parameter and session key: the worklist's own query string, for the way back
+
+
+def remember_worklist() -> None:
+    """Keep the worklist's filters that a patient or recording page's URL carries (?worklist=site%3D...).
+
+    Opening a pathway from the worklist rewrites the worklist's history entry (Streamlit puts the new
+    page's parameters on it), so after a reload the browser's Back finds no filters in its URL; the
+    worklist then takes them from here (dashboard/app_pages/worklist.py).
+    """
+    if back := st.query_params.get(WORKLIST_URL):
+        st.session_state[WORKLIST_URL] = back
 
 
 def nhs_number(digits: str | None) -> str:

@@ -59,7 +59,7 @@ def clear_reads(command: str | None = None) -> None:
     if command is None:
         st.cache_data.clear()
         return
-    for cached in (worklist_page, worklist_count, severity_counts):
+    for cached in (worklist_page, worklist_count, severity_counts, backlog_groups, backlog_page):
         cached.clear()
     if command in SITE_COMMANDS:
         sites.clear()
@@ -122,6 +122,40 @@ def worklist_count(
 @st.cache_data(ttl=WORKLIST_TTL, max_entries=50, show_spinner=False)
 def severity_counts(as_of: date, site: str | None, *, sites: tuple[str, ...] | None = None) -> dict[str, int]:
     return read(session_factory(), queries.count_open, as_of, site=site, sites=sites)
+
+
+@st.cache_data(ttl=WORKLIST_TTL, max_entries=50, show_spinner=False)
+def backlog_groups(
+    as_of: date, site: str | None, stage: str | None, route: str | None, *, sites: tuple[str, ...] | None = None
+) -> list[queries.BacklogGroup]:
+    """The worklist's older backlog, counted by age group (queries.backlog_by_age)."""
+    return read(session_factory(), queries.backlog_by_age, as_of, site=site, stage=stage, route=route, sites=sites)
+
+
+@st.cache_data(ttl=WORKLIST_TTL, max_entries=200, show_spinner=False)
+def backlog_page(
+    as_of: date,
+    first_day: int,
+    last_day: int | None,
+    site: str | None,
+    stage: str | None,
+    route: str | None,
+    limit: int,
+    *,
+    sites: tuple[str, ...] | None = None,
+) -> list[queries.WorklistRow]:
+    return read(
+        session_factory(),
+        queries.backlog_rows,
+        as_of,
+        first_day,
+        last_day,
+        site=site,
+        stage=stage,
+        route=route,
+        sites=sites,
+        limit=limit,
+    )
 
 
 def sites_of(actor: Actor) -> tuple[str, ...] | None:

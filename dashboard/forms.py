@@ -19,7 +19,7 @@ import streamlit as st
 from annotated_types import MaxLen
 from pydantic.fields import FieldInfo
 
-from pathway import REQUIRED_MDT_ROLES, VILLALTA_ITEMS, policy_in_force
+from pathway import FLAG_BY_CODE, REQUIRED_MDT_ROLES, VILLALTA_ITEMS, policy_in_force
 from pathway import commands as c
 
 COMMAND_TITLES = {
@@ -55,6 +55,12 @@ STEP_COMMANDS = {
     "follow_up_month12": "record_follow_up",
     "filter_retrieval": "record_filter_outcome",
     "anticoagulation_review": "record_anticoagulation_review",
+}
+# The form that clears each flag: its step's form, except the flags a safety check answers.
+FLAG_COMMANDS = {
+    "SAFETY_CHECK_OUTSTANDING": "record_safety_check",
+    "SAFETY_CHECK_FAILED": "record_safety_check",
+    "THROMBOLYSIS_CRITERIA_NOT_MET": "record_safety_check",  # the laboratory values are the check's
 }
 LABELS = {
     "by": "Clinician who did it (optional)",
@@ -93,7 +99,7 @@ LABELS = {
 PROMOTED: dict[str, tuple[str, ...]] = {
     "record_diagnosis": ("pregnant",),
     "record_mdt": ("outside_scope_plan",),
-    "record_procedure": ("filter_indication", "filter_removal_planned_on", "outside_criteria_rationale"),
+    "record_procedure": ("device", "filter_indication", "filter_removal_planned_on", "outside_criteria_rationale"),
     "stop_anticoagulation": ("restart_planned_on", "plan_approved_by"),
 }
 # Number steps of laboratory values (INR is read to two decimals: 1.5 passes, 1.51 fails).
@@ -113,6 +119,19 @@ class CommandForm:
     slots: dict[str, Any]  # field -> the empty slot under its widget
     general: Any  # for a rejection that names no field of the form
     problems: dict[str, str] = field(default_factory=dict)  # field -> what the form itself refuses
+
+
+def flag_command(code: str) -> str | None:
+    """The form that records the step a flag waits for (None: no form answers it)."""
+    if code in FLAG_COMMANDS:
+        return FLAG_COMMANDS[code]
+    flag = FLAG_BY_CODE.get(code)
+    return STEP_COMMANDS.get(flag.step) if flag else None
+
+
+def record_link(ref: str, command: str) -> dict[str, str]:
+    """The recording page's query parameters for this pathway and form (the form by its label, as links carry)."""
+    return {"pathway": ref, "command": COMMAND_TITLES[command]}
 
 
 def widget_key(command: str, field: str) -> str:
@@ -161,7 +180,7 @@ PLANNED_DATES = {"scheduled_on", "restart_planned_on", "filter_removal_planned_o
 # A yes/no a clinician must tick to go on (the service refuses "no"): a checkbox, not a choice.
 ATTESTATIONS = {"uncertainties_discussed"}
 EARLIEST = date(1900, 1, 1)  # st.date_input's own floor is ten years back: too late for a birth date
-UK_DATE = "DD/MM/YYYY"  # UK order; the calendar opens on a Monday
+UK_DATE = "DD/MM/YYYY"  # UK order; the calendar's first day is the browser language's (Monday in en-GB)
 
 
 def _widget(command: str, field: str, info: FieldInfo, today: date) -> Any:

@@ -12,7 +12,12 @@ from dashboard import auth, components, deps, outage
 from pathway import COMMANDS, Actor, Role, may_run
 from pathway.services.accounts import active_role
 
-st.set_page_config(page_title="DVT thrombectomy pathway", page_icon=":material/vital_signs:", layout="wide")
+st.set_page_config(
+    page_title="DVT thrombectomy pathway",
+    page_icon=":material/vital_signs:",
+    layout="wide",
+    initial_sidebar_state="auto",  # folded on phones; under 1,000 px by components.fold_sidebar_when_narrow
+)
 
 
 def pages_for(actor: Actor | None) -> list[st.Page]:
@@ -45,6 +50,7 @@ if actor is None:
     st.stop()
 auth.sidebar(actor)
 components.focus_style()  # a visible keyboard focus on every page (WCAG 2.4.7)
+components.fold_sidebar_when_narrow()  # under 1,000 px the sidebar starts folded away
 page = st.navigation(pages_for(actor))
 if st.session_state.get("page_shown") != page.url_path:
     # Another page: the next record shown is a new opening, audited again (deps.open_record).

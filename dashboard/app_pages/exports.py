@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
-from dashboard import auth, components, deps
+from dashboard import auth, components, deps, forms
 from pathway.errors import NotFound
 from pathway.exports.audit_report import AuditReport, audit_csv, audit_html, build_audit
 from pathway.exports.registry import registry_export, write_csv, write_json
@@ -50,8 +50,11 @@ site = left.selectbox(
     format_func=lambda s: s or ("All sites" if actor.sites is None else "All your sites"),
     key="exports_site",
 )
-start = middle.date_input("First procedure date", value=as_of - timedelta(days=365), key="exports_from")
-end = right.date_input("Last procedure date", value=as_of, key="exports_to")
+# UK order; the calendar's first day follows the browser's language (Monday for en-GB: docs/deploy.md).
+start = middle.date_input(
+    "First procedure date", value=as_of - timedelta(days=365), key="exports_from", format=forms.UK_DATE
+)
+end = right.date_input("Last procedure date", value=as_of, key="exports_to", format=forms.UK_DATE)
 if not isinstance(start, date) or not isinstance(end, date) or start > end:
     st.error("Choose a first date on or before the last date.")
     st.stop()

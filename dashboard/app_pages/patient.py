@@ -21,7 +21,15 @@ RECORD_KINDS = {
     "safety_checks": "Pre-procedure safety checks",
 }
 
+
+def _record(query: dict[str, str]) -> None:
+    """The recording page on this pathway, the form in `query` chosen."""
+    st.session_state[components.SELECTED] = query["pathway"]
+    st.switch_page("app_pages/record.py", query_params=query)
+
+
 actor = auth.require_actor()
+components.remember_worklist()  # the way back to the worklist as it was, even after a reload
 st.title("Patient pathway")
 
 ref = components.pathway_in_url("patient_ref_input")
@@ -47,10 +55,9 @@ if records and data["status"] == "open":
     # Near the top: the recording page for this pathway, its next step's form chosen.
     next_command = forms.STEP_COMMANDS.get(detail.pathway.next_step or "")
     # A bound selectbox carries its option's label in the URL (readable links: ?command=Record+consent).
-    query = {"pathway": ref} | ({"command": forms.COMMAND_TITLES[next_command]} if next_command else {})
+    query = forms.record_link(ref, next_command) if next_command else {"pathway": ref}
     if st.button("Record for this pathway", key="patient_record", type="primary"):
-        st.session_state[components.SELECTED] = ref
-        st.switch_page("app_pages/record.py", query_params=query)
+        _record(query)
 st.caption(
     f"{data['leg'].capitalize()} leg, {data['extent']} DVT · route **{components.words(data['route'])}** "
     f"(NICE HTG516 1.1) · presented {components.uk_date(detail.pathway.presented_on)}"
@@ -73,7 +80,22 @@ cards.metric(f"{policy_in_force().n('treatment_window_days')}-day window", windo
 st.markdown("#### Standing flags")
 if detail.flags:
     for flag in detail.flags:
-        st.markdown(f"- {components.flag_text(flag)}, due {components.uk_date(flag.due_on)}")
+        # Beside each flag, for those who record: the form that clears it, this pathway filled in.
+        beside = st.container(horizontal=True, vertical_alignment="center")
+        beside.markdown(f"- {components.flag_text(flag)}, due {components.uk_date(flag.due_on)}", width="content")
+        command = forms.flag_command(flag.code)
+        offered = records and data["status"] == "open" and command is not None and may_run(actor.role, command)
+        if (
+            offered
+            and command
+            and beside.button(
+                forms.COMMAND_TITLES[command],
+                key=f"patient_record_{flag.code}",
+                icon=":material/edit_note:",
+                help=f"Opens the recording page on pathway {components.plain(ref)} with this form chosen",
+            )
+        ):
+            _record(forms.record_link(ref, command))
 else:
     st.markdown("No flags standing.")
 

@@ -12,6 +12,7 @@ from pathway.errors import AccessDenied, CommandRejected, ConflictError, Databas
 from pathway.services.commands import execute
 
 actor = auth.require_actor()
+components.remember_worklist()  # the way back to the worklist as it was, even after a reload
 st.title("Recording")
 
 allowed = [name for name in COMMANDS if may_run(actor.role, name)]

@@ -3,11 +3,12 @@
 from collections.abc import Callable
 from datetime import date
 from math import ceil
+from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
 
-from dashboard import auth, components, deps, outage
-from pathway import FLAGS, STAGE_COMPLETE, STAGES, Route, SessionFactory, policy_in_force
+from dashboard import auth, components, deps, forms, outage
+from pathway import COMMANDS, FLAGS, STAGE_COMPLETE, STAGES, Route, SessionFactory, may_run, policy_in_force
 from pathway.services.downloads import audited, csv_rows
 from pathway.views import queries
 
@@ -17,6 +18,7 @@ CSV_CHUNK = 1000
 CSV_LIMIT = 200_000
 
 actor = auth.require_actor()
+records = any(may_run(actor.role, name) for name in COMMANDS)
 st.title("Worklist")
 
 
@@ -48,12 +50,6 @@ def _first_page() -> None:
     st.session_state["page"] = 1
 
 
-# Back from another page (the widgets' own state is gone) with nothing in the URL: as they were.
-arrived = not any(key in st.session_state for key in FILTER_KEYS)
-if arrived and not any(key in st.query_params for key in FILTER_KEYS):
-    for key, value in st.session_state.get(KEPT, {}).items():
-        st.session_state[key] = value
-
 SITE_OPTIONS = [None, *deps.sites()]
 FLAG_OPTIONS = [None, *(f.code for f in FLAGS)]
 STAGE_OPTIONS = [None, *(s.code for s in STAGES), STAGE_COMPLETE]
@@ -74,6 +70,24 @@ def _stage_words(v: str | None) -> str:
 
 def _route_words(v: str | None) -> str:
     return components.words(v) if v else "All routes"
+
+
+# Back from another page (the widgets' own state is gone) with nothing in the URL: as they were,
+# from this session, or after a reload there from what that page's URL carried back
+# (components.remember_worklist: Streamlit rewrites this page's history entry on the way out),
+# put in the URL and drawn afresh (session values set under a bound widget showed an empty box).
+arrived = not any(key in st.session_state for key in FILTER_KEYS)
+if arrived and not any(key in st.query_params for key in FILTER_KEYS):
+    for left in ("pathway", components.WORKLIST_URL):  # left on this page's history entry on the way out
+        st.query_params.pop(left, None)
+    if KEPT in st.session_state:
+        for key, value in st.session_state[KEPT].items():
+            st.session_state[key] = value
+    elif back := st.session_state.pop(components.WORKLIST_URL, ""):
+        for key, value in parse_qsl(back):
+            if key in FILTER_KEYS:
+                st.query_params[key] = value
+        st.rerun()  # drawn afresh from the URL, as a link with these filters is
 
 
 # A wrapping row, not fixed columns: at 800 px the filters move onto a second line instead of
@@ -198,15 +212,86 @@ def _live_worklist(page: int) -> None:
         width=340,
     )
     if chosen:
-        _keep_filters()
-        st.session_state["patient_selected"] = chosen
-        st.switch_page("app_pages/patient.py", query_params={"pathway": chosen})
+        _open(chosen)
+    if records:
+        _record_chooser(rows)
     selected = event.selection.rows if event is not None else []
     if selected:
-        ref = str(table.iloc[selected[0]]["pathway"])
+        _open(str(table.iloc[selected[0]]["pathway"]))
+
+
+def _record_chooser(rows: list[queries.WorklistRow]) -> None:
+    """ "Record" for each flag on screen: the form that clears it, its pathway filled in (keyboard too)."""
+    steps = {
+        f"{row.pathway} · {components.words(flag.code)} → {forms.COMMAND_TITLES[command]}": (row.pathway, command)
+        for row in rows
+        for flag in row.flags
+        if (command := forms.flag_command(flag.code)) and may_run(actor.role, command)
+    }
+    if not steps:
+        return
+    wanted = st.selectbox(
+        "Record a flagged step listed above",
+        list(steps),
+        index=None,
+        key="worklist_record",
+        placeholder="Type or choose a pathway's flag, then Enter",
+        width=560,
+    )
+    if wanted:
+        ref, command = steps[wanted]
         _keep_filters()
         st.session_state["patient_selected"] = ref
-        st.switch_page("app_pages/patient.py", query_params={"pathway": ref})
+        st.switch_page("app_pages/record.py", query_params=forms.record_link(ref, command) | _way_back())
+
+
+def _open(ref: str) -> None:
+    _keep_filters()
+    st.session_state["patient_selected"] = ref
+    st.switch_page("app_pages/patient.py", query_params={"pathway": ref} | _way_back())
+
+
+def _way_back() -> dict[str, str]:
+    """This view's filters as the next page's ?worklist=..., for Back after a reload there."""
+    shown = urlencode([(key, st.query_params[key]) for key in FILTER_KEYS if key in st.query_params])
+    return {components.WORKLIST_URL: shown} if shown else {}
+
+
+def backlog_by_age() -> None:
+    """Below today's list: the older backlog (window not open, a flag past due), by how long overdue.
+
+    Each group is counted and opens to its first rows, red first, then the longest overdue; the
+    site, stage and route filters apply (the flag filters choose today's list).
+    """
+    st.markdown("#### Older backlog, by how long overdue")
+    sites = deps.sites_of(actor)
+    groups = deps.backlog_groups(deps.today(), site, stage, route, sites=sites)
+    st.markdown(
+        f"{sum(g.count for g in groups)} open pathways whose treatment window is not open have a flag past its "
+        "due date, grouped by their most overdue flag. Open a group to see it; select a row to open the pathway."
+    )
+    for group in groups:
+        with st.expander(f"{group.words} ({group.count})", expanded=False):
+            if not group.count:
+                st.markdown("None.")
+                continue
+            rows = deps.backlog_page(
+                deps.today(), group.first_day, group.last_day, site, stage, route, PAGE_SIZE, sites=sites
+            )
+            if group.count > len(rows):
+                st.markdown(f"The first {len(rows)} of {group.count}: narrow them with the filters above.")
+            table = components.worklist_frame(rows, identifiers=actor.sees_identifiers)
+            event = st.dataframe(
+                table,
+                hide_index=True,
+                column_config=components.worklist_columns(policy_in_force().n("treatment_window_days")),
+                key=f"backlog_{group.first_day}",
+                on_select="rerun",
+                selection_mode="single-row",
+                height=min(38 + 35 * max(len(table), 1), 38 + 35 * 12),
+            )
+            if event is not None and event.selection.rows:
+                _open(str(table.iloc[event.selection.rows[0]]["pathway"]))
 
 
 def _keep_filters() -> None:
@@ -241,3 +326,4 @@ below[1].download_button(
     key="worklist_download",
     on_click="ignore",
 )
+backlog_by_age()

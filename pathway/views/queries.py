@@ -7,7 +7,7 @@ shown, not the number of patients (docs/benchmarks.md).
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -590,3 +590,94 @@ def find_pathways(
         FoundPathway(ref, patient_ref, site, stage, "closed" if closed_on else "open")
         for ref, patient_ref, site, stage, closed_on in session.execute(query)
     ]
+
+
+# The older backlog under the worklist's "today" view, by how long its most overdue standing flag has
+# been due: (first day, last day) overdue, the last group open-ended.
+BACKLOG_AGES: tuple[tuple[int, int | None], ...] = ((1, 7), (8, 30), (31, 90), (91, None))
+
+
+@dataclass(frozen=True)
+class BacklogGroup:
+    first_day: int
+    last_day: int | None  # None: no upper bound
+    count: int
+
+    @property
+    def words(self) -> str:
+        if self.last_day is None:
+            return f"Overdue more than {self.first_day - 1} days"
+        return f"Overdue {self.first_day}–{self.last_day} days"
+
+
+def _backlog(
+    as_of: date, site: str | None, stage: str | None, route: str | None, sites: Collection[str] | None
+) -> tuple[Any, Any, Any]:
+    """The backlog as a subquery (id, ref, oldest standing due date, worst rank), its due and rank columns.
+
+    The backlog: open pathways on the reader's sites and these filters whose treatment window is not
+    open at `as_of` (those lead the worklist), with a standing flag already past its due date.
+    """
+    window, pathway = table_of(FlagWindowRow), table_of(Pathway)
+    shown = WorklistFilter(site=site, stage=stage, route=route, sites=None if sites is None else frozenset(sites))
+    overdue = (
+        core_select(
+            window.c.pathway_id.label("pathway_id"),
+            func.min(window.c.due_on).label("due"),
+            func.max(window.c.severity_rank).label("rank"),
+        )
+        .where(standing_at(window, as_of), window.c.due_on < as_of)
+        .group_by(window.c.pathway_id)
+        .subquery()
+    )
+    query = (
+        core_select(pathway.c.id, pathway.c.ref, overdue.c.due, overdue.c.rank)
+        .join(overdue, overdue.c.pathway_id == pathway.c.id)
+        .where(
+            *shown.conditions(pathway),
+            or_(pathway.c.window_closes_on.is_(None), pathway.c.window_closes_on < as_of),
+        )
+        .subquery()
+    )
+    return query, query.c.due, query.c.rank
+
+
+def backlog_by_age(
+    session: Session,
+    as_of: date,
+    *,
+    site: str | None = None,
+    stage: str | None = None,
+    route: str | None = None,
+    sites: Collection[str] | None = None,
+) -> list[BacklogGroup]:
+    """How many backlog pathways fall in each age group (BACKLOG_AGES), every group listed (0 too)."""
+    backlog, due, _rank = _backlog(as_of, site, stage, route, sites)
+    bucket = case(
+        *((due >= as_of - timedelta(days=last), i) for i, (_first, last) in enumerate(BACKLOG_AGES) if last),
+        else_=len(BACKLOG_AGES) - 1,
+    )
+    statement = core_select(bucket, func.count()).select_from(backlog).group_by(bucket)
+    counted: dict[int, int] = {int(i): int(n) for i, n in session.execute(statement).all()}
+    return [BacklogGroup(first, last, counted.get(i, 0)) for i, (first, last) in enumerate(BACKLOG_AGES)]
+
+
+def backlog_rows(
+    session: Session,
+    as_of: date,
+    first_day: int,
+    last_day: int | None,
+    *,
+    site: str | None = None,
+    stage: str | None = None,
+    route: str | None = None,
+    sites: Collection[str] | None = None,
+    limit: int = 50,
+) -> list[WorklistRow]:
+    """The backlog pathways overdue `first_day`..`last_day` days: red first, then the longest overdue."""
+    backlog, due, rank = _backlog(as_of, site, stage, route, sites)
+    query = core_select(backlog.c.id).where(due <= as_of - timedelta(days=first_day))
+    if last_day is not None:
+        query = query.where(due >= as_of - timedelta(days=last_day))
+    query = query.order_by(rank.desc(), due, backlog.c.ref).limit(limit)
+    return _worklist_rows(session, list(session.execute(query).scalars()), as_of)

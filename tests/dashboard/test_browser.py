@@ -65,12 +65,13 @@ def test_a_flagged_pathway_on_the_worklist_and_its_timeline(page: Page, served: 
     csv = Path(download.value.path()).read_text()
     assert csv.startswith("pathway,patient,site,severity,flags") and "P-MISSED" in csv and "P-QUIET" in csv
     # Selecting the first row (its tick box, drawn on the grid's canvas) opens that patient's pathway.
-    frame = page.get_by_test_id("stDataFrame").bounding_box()
+    frame = page.get_by_test_id("stDataFrame").first.bounding_box()  # today's list, above the backlog
     assert frame is not None
     page.mouse.click(frame["x"] + 12, frame["y"] + 35 + 17)
     expect(page.get_by_role("heading", name="Patient pathway")).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/patient\?pathway=[^&]+$"))  # the link names the pathway opened
-    opened = page.url.rsplit("=", 1)[1]
+    # The link names the pathway opened (and carries the worklist's filters, for Back after a reload).
+    expect(page).to_have_url(re.compile(r"/patient\?pathway=[^&]+(&worklist=[^&]+)?$"))
+    opened = re.findall(r"pathway=([^&]+)", page.url)[0]
     expect(page.get_by_role("heading", name=f"Pathway {opened}")).to_be_visible()
     # A shared link opens the same pathway in a fresh page load (after signing in there, if asked to).
     page.goto(f"{base}/patient?pathway=P-MISSED")

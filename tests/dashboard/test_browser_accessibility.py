@@ -5,7 +5,6 @@ window reads "missed by N days" in the browser."""
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -18,6 +17,7 @@ from tests.support.browser import (  # noqa: F401  (`browser` and `served` are f
     FIRST_RENDER_MS,
     browser,
     fill_sign_in,
+    serious,
     served,
     wait_until_idle,
 )
@@ -46,17 +46,6 @@ def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:  # 
     opened.set_default_timeout(20_000)
     yield opened
     context.close()
-
-
-def serious(results: Any) -> list[str]:
-    found = []
-    for violation in results.response["violations"]:
-        if violation["impact"] in ("serious", "critical"):
-            targets = [f"{node['html'][:120]} {node.get('failureSummary', '')[:200]}" for node in violation["nodes"]][
-                :3
-            ]
-            found.append(f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])}): {targets}")
-    return found
 
 
 def open_signed_in(tab: Page, base: str, path: str, name: str = "clin") -> None:

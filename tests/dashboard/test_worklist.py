@@ -7,6 +7,7 @@ from math import ceil
 from pathway.domain.clock import utc_now
 from pathway.services.bulk_load import load_cohort
 from pathway.store.db import SessionFactory
+from pathway.views import queries
 from tests.dashboard.conftest import SEEDER, page, today
 
 
@@ -128,5 +129,20 @@ def test_the_timed_refresh_ends_an_idle_session(database: SessionFactory) -> Non
 
 def test_the_timed_refresh_is_not_activity(database: SessionFactory) -> None:
     at = page("worklist", "coord", auth_last_active_at=utc_now() - timedelta(minutes=20))
-    assert len(at.dataframe) == 1
+    assert [d.key for d in at.dataframe if d.key == "worklist_table"] == ["worklist_table"]
     assert utc_now() - at.session_state["auth_last_active_at"] >= timedelta(minutes=19)
+
+
+def test_the_older_backlog_is_grouped_by_age_below_todays_list(database: SessionFactory) -> None:
+    # P-MISSED (no MDT, window missed) and P-TREATED (registry overdue) are the seeded backlog.
+    at = page("worklist", "coord")
+    assert not at.exception
+    groups = [e.label for e in at.expander if e.label.startswith("Overdue ")]
+    assert len(groups) == 4
+    counts = {label.rsplit(" (", 1)[0]: int(label.rsplit("(", 1)[1].rstrip(")")) for label in groups}
+    with database() as session:
+        expected = {g.words: g.count for g in queries.backlog_by_age(session, today())}
+    assert counts == expected and sum(counts.values()) >= 2
+    shown = {ref for frame in at.dataframe if str(frame.key).startswith("backlog_") for ref in frame.value["pathway"]}
+    assert {"P-MISSED", "P-TREATED"} <= shown
+    assert "P-CONSENT" not in shown  # its window is open: today's list has it

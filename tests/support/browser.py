@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
@@ -102,8 +103,9 @@ def fill_sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
 
 
 def cell(page: Page, text: str) -> Locator:
-    # The grid's accessible copy lives inside its canvas, so Playwright counts it as hidden.
-    return page.get_by_test_id("stDataFrame").get_by_role("gridcell", name=text, include_hidden=True).first
+    # The grid's accessible copy lives inside its canvas, so Playwright counts it as hidden. The page's
+    # first table (on the worklist, today's list; the backlog's tables follow it).
+    return page.get_by_test_id("stDataFrame").first.get_by_role("gridcell", name=text, include_hidden=True).first
 
 
 def wait_until_idle(page: Page) -> None:
@@ -131,3 +133,15 @@ def screenshot(page: Page, name: str) -> Path:
 def choose(page: Page, label: str, option: str) -> None:
     page.get_by_test_id("stSelectbox").filter(has_text=label).click()
     page.get_by_role("option", name=option, exact=True).click()
+
+
+def serious(results: Any) -> list[str]:
+    """axe-core's serious and critical violations in an axe-playwright-python result, a line each."""
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            targets = [f"{node['html'][:120]} {node.get('failureSummary', '')[:200]}" for node in violation["nodes"]][
+                :3
+            ]
+            found.append(f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])}): {targets}")
+    return found
