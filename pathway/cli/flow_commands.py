@@ -142,3 +142,33 @@ def deploy(pool: Annotated[str, typer.Option(help="The Prefect work pool the wor
 
     for deployment in deploy_to_work_pool(pool):
         typer.echo(str(deployment))
+
+
+def relay_after_commands() -> None:
+    """After recorded commands, send their events now when a Prefect server is configured (PREFECT_API_URL);
+    without one, or with the server down, they stay in the outbox for the relay loop and the daily sweep.
+    Prefect is imported only then, so a command line without a server starts as fast as before."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return
+    from flows import runtime
+    from flows.triggers import relay_outbox
+
+    _use_cli_database()
+    relayed = relay_outbox(runtime.session_factory())
+    typer.echo(f"{relayed} pathway events sent to Prefect", err=True)
+
+
+@flows_app.command("relay")
+def relay() -> None:
+    """Send the outbox's pending events to Prefect every few seconds until Ctrl-C (with a work pool;
+    `pathway flows serve` does this itself)."""
+    import threading
+
+    from flows.triggers import relay_until
+
+    _use_cli_database()
+    stop = threading.Event()
+    try:
+        relay_until(stop)
+    except KeyboardInterrupt:
+        stop.set()

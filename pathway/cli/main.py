@@ -17,7 +17,7 @@ from pathway.cli.codes import codes_app, leaflets_app
 from pathway.cli.context import Options, database_url, operator, parse_day, session_factory
 from pathway.cli.errors import MAX_LIMIT, GuardedGroup, write_log
 from pathway.cli.exports import export_app, report_app
-from pathway.cli.flow_commands import flows_app, reminders_app
+from pathway.cli.flow_commands import flows_app, relay_after_commands, reminders_app
 from pathway.cli.users import dashboard, users_app
 from pathway.errors import PathwayError
 from pathway.exports.csv_file import write_csv
@@ -93,6 +93,8 @@ def apply(
         if stop_on_error:
             break
     typer.echo(f"{accepted} accepted, {rejected} rejected", err=True)
+    if accepted:
+        relay_after_commands()
     raise typer.Exit(1 if rejected else 0)
 
 
