@@ -14,7 +14,6 @@ PREFECT_API_URL nothing is emitted (Prefect would start a temporary server of it
 """
 
 import asyncio
-import logging
 import threading
 from uuid import uuid4
 
@@ -25,6 +24,7 @@ from prefect.settings import PREFECT_API_URL
 
 from flows import runtime
 from pathway import SessionFactory
+from pathway.logs import get_logger
 from pathway.reminders.triggers import PendingRun, mark_sent, pending_runs
 
 EVENT = "pathway.command.recorded"
@@ -32,7 +32,7 @@ RESOURCE_PREFIX = "pathway.ref."
 REF_LABEL = "pathway.ref"
 RELAY_INTERVAL_SECONDS = 5.0
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def prefect_server_answers(timeout: float = 3.0) -> bool:
@@ -78,7 +78,9 @@ def relay_outbox(factory: SessionFactory, *, limit: int = 500) -> int:
     try:
         asyncio.run(_emit_confirmed(factory, runs, sent))
     except Exception as problem:  # server gone part-way: what was not confirmed stays pending
-        log.warning("outbox relay stopped after %d events, rows kept pending: %s", len(sent), type(problem).__name__)
+        log.warning("outbox relay stopped, rows kept pending", events_sent=len(sent), error=type(problem).__name__)
+    if sent:
+        log.info("outbox relayed", events=len(sent))
     return len(sent)
 
 
@@ -88,4 +90,4 @@ def relay_until(stop: threading.Event, interval: float = RELAY_INTERVAL_SECONDS)
         try:
             relay_outbox(runtime.session_factory())
         except Exception as problem:  # the database away for a moment: try again next time
-            log.warning("outbox relay failed, will try again: %s", type(problem).__name__)
+            log.warning("outbox relay failed, will try again", error=type(problem).__name__)

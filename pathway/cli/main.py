@@ -21,6 +21,7 @@ from pathway.cli.flow_commands import flows_app, relay_after_commands, reminders
 from pathway.cli.users import dashboard, users_app
 from pathway.errors import PathwayError
 from pathway.exports.csv_file import write_csv
+from pathway.logs import configure as configure_logs
 from pathway.services.command_log import LineRefused, read_log
 from pathway.services.database import holds_no_pathway, init_database, prepare_database
 from pathway.settings import Settings
@@ -52,6 +53,7 @@ def main_options(
     ] = None,
 ) -> None:
     ctx.obj = Options(database_url=database_url)
+    configure_logs(console_level="WARNING")  # the command prints its own results; PATHWAY_LOG_LEVEL=INFO: more
 
 
 @app.command()
