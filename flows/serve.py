@@ -103,6 +103,40 @@ def serve_all() -> None:
         stop.set()
 
 
+def wait_for_server(timeout: float = 120.0) -> None:
+    """Wait (bounded) for PREFECT_API_URL's server to answer: `prefect server start --background`
+    returns before its server listens."""
+    import time
+
+    from flows.triggers import prefect_server_answers
+
+    deadline = time.monotonic() + timeout
+    while not prefect_server_answers():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no Prefect server answered at PREFECT_API_URL within {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def ensure_pool(pool: str, limit: int | None) -> None:
+    """The process work pool, created if missing; its concurrency limit (runs at once over all its
+    workers) set to `limit` when given."""
+    import asyncio
+
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate, WorkPoolUpdate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    async def apply() -> None:
+        async with get_client() as client:
+            try:
+                await client.create_work_pool(WorkPoolCreate(name=pool, type="process", concurrency_limit=limit))
+            except ObjectAlreadyExists:
+                if limit is not None:
+                    await client.update_work_pool(pool, WorkPoolUpdate(concurrency_limit=limit))
+
+    asyncio.run(apply())
+
+
 def deploy_to_work_pool(pool: str, *, source: Path = ROOT, entrypoints: Iterable[str] | None = None) -> list[UUID]:
     """Register deployments on a work pool, for workers on other machines (docs/deploy.md), and the
     automations (when the alert deployment is among them).

@@ -136,10 +136,18 @@ def up(port: Annotated[int, typer.Option(help="Port of the Prefect server and UI
 
 
 @flows_app.command("deploy")
-def deploy(pool: Annotated[str, typer.Option(help="The Prefect work pool the workers poll.")]) -> None:
-    """Register every deployment on a work pool, for workers on other machines (docs/deploy.md)."""
-    from flows.serve import deploy_to_work_pool
+def deploy(
+    pool: Annotated[str, typer.Option(help="The Prefect work pool the workers poll (created if missing).")],
+    pool_limit: Annotated[
+        int | None, typer.Option(min=1, help="Flow runs at once over all the pool's workers (its concurrency limit).")
+    ] = None,
+) -> None:
+    """Register every deployment, its trigger and the alert automations on a process work pool, for
+    workers on this machine or others (docs/deploy.md)."""
+    from flows.serve import deploy_to_work_pool, ensure_pool, wait_for_server
 
+    wait_for_server()
+    ensure_pool(pool, pool_limit)
     for deployment in deploy_to_work_pool(pool):
         typer.echo(str(deployment))
 
