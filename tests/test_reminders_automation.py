@@ -104,7 +104,7 @@ def test_consent_request_mail_carries_the_leaflet_pdf(sqlite_factory: SessionFac
     assert attachment.get_content().startswith(b"%PDF")
 
 
-# --- the event outbox (flow triggers) ---------------------------------------------------------------------------------
+# --- the event outbox (flow triggers) ---------------------------------------------------------
 
 
 def test_every_recorded_pathway_command_queues_a_flow_trigger(factory: SessionFactory) -> None:
