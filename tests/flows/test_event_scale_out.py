@@ -46,6 +46,7 @@ from tests.support.reminders import awaiting_mdt
 pytestmark = [
     pytest.mark.prefect,
     pytest.mark.slow,
+    pytest.mark.postgres,
     pytest.mark.skipif(
         not POSTGRES_URL,
         reason="scale-out needs PostgreSQL (PATHWAY_TEST_POSTGRES_URL): the Prefect server of a scale-out "
