@@ -7,9 +7,9 @@ answers, the rows stay pending and go with the next relay: after the next `pathw
 serving process's relay loop (every few seconds), from `pathway flows relay`, and from the daily sweep.
 
 Delivery is at least once (a relay that dies between the emit and the mark emits again), and the run is
-idempotent. Events go through Prefect's events client with a confirmation after each one (a websocket
-ping answered after the event), not `emit_event`, whose background worker drops an event it cannot send
-and says nothing to the caller: a row is marked sent only once the server has taken its event. Without
+idempotent. Events go through Prefect's events client, a batch per connection confirmed by a ping the
+server answers after the batch's last event, not `emit_event`, whose background worker drops an event it cannot send and
+says nothing to the caller: a row is marked sent only once the server has taken its event. Without
 PREFECT_API_URL nothing is emitted (Prefect would start a temporary server of its own, ~20 s).
 """
 
@@ -25,12 +25,13 @@ from prefect.settings import PREFECT_API_URL
 from flows import runtime
 from pathway import SessionFactory
 from pathway.logs import get_logger
-from pathway.reminders.triggers import PendingRun, mark_sent, pending_runs
+from pathway.reminders.triggers import PendingRun, mark_all_sent, pending_runs
 
 EVENT = "pathway.command.recorded"
 RESOURCE_PREFIX = "pathway.ref."
 REF_LABEL = "pathway.ref"
 RELAY_INTERVAL_SECONDS = 5.0
+BATCH = 100  # events per connection, confirmed together and marked sent in one transaction
 
 log = get_logger(__name__)
 
@@ -57,13 +58,18 @@ def command_event(run: PendingRun) -> Event:
 
 
 async def _emit_confirmed(factory: SessionFactory, runs: list[PendingRun], sent: list[str]) -> None:
-    # checkpoint_every=1: each emit waits for the server's answer to a ping sent after the event.
-    async with get_events_client(reconnection_attempts=1, checkpoint_every=1) as client:
-        for run in runs:
-            event = command_event(run)
-            await client.emit(event)
-            mark_sent(factory, run, event_id=str(event.id), at=runtime.utc_now())
-            sent.append(run.pathway)
+    """Emit a batch's events on one connection; the last one waits for the server's answer to a ping
+    sent after it (Prefect's checkpoint: the server has read every event before it). Then mark the
+    batch sent, in one transaction. A failure anywhere leaves the batch pending (sent again later:
+    at least once)."""
+    for start in range(0, len(runs), BATCH):
+        batch = [(run, command_event(run)) for run in runs[start : start + BATCH]]
+        # One ping per batch: Prefect checkpoints once `checkpoint_every` events are unconfirmed.
+        async with get_events_client(reconnection_attempts=1, checkpoint_every=len(batch)) as client:
+            for _run, event in batch:
+                await client.emit(event)
+        mark_all_sent(factory, [(run, str(event.id)) for run, event in batch], at=runtime.utc_now())
+        sent += [run.pathway for run, _event in batch]
 
 
 def relay_outbox(factory: SessionFactory, *, limit: int = 500) -> int:
