@@ -18,7 +18,6 @@ The log line names the error classes and the driver's first line only: never SQL
 which carries the statement's parameters (NHS numbers, names, dates of birth), and no traceback.
 """
 
-import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,8 +29,9 @@ import streamlit as st
 
 from dashboard import deps
 from pathway.errors import PathwayError
+from pathway.logs import get_logger
 
-log = logging.getLogger("dashboard.outage")
+log = get_logger("dashboard.outage")  # structured (pathway.logs): JSON in production
 
 MESSAGE = "The pathway database is not reachable just now; nothing was saved. Try again in a moment."
 NOT_RECORDED = (
@@ -89,11 +89,11 @@ def describe(error: BaseException) -> str:
 def note(error: BaseException, where: str) -> None:
     """Log the outage (no identifiers); close the pooled connections so the next use reconnects, and
     drop the cached reads so nothing read before the outage is shown as current while it lasts."""
-    log.warning("pathway database unreachable (%s): %s", where, describe(error))
+    log.warning("pathway database unreachable", where=where, error=describe(error))
     try:
         deps.reset_connections()
     except Exception as failure:  # closing a dead pool must never turn an outage into a crash
-        log.warning("closing pooled connections failed: %s", type(failure).__name__)
+        log.warning("closing pooled connections failed", error=type(failure).__name__)
     deps.clear_reads()
 
 
@@ -152,7 +152,7 @@ def _retry(probe: Callable[[], object]) -> None:
     except Exception as error:
         if not unreachable(error):
             raise
-        log.info("pathway database still unreachable (retry): %s", describe(error))
+        log.info("pathway database still unreachable (retry)", error=describe(error))
         return
     st.session_state[RETRIED] = True
     st.rerun(scope="app")

@@ -10,8 +10,10 @@ import streamlit as st
 
 from dashboard import auth, components, deps, outage
 from pathway import COMMANDS, Actor, Role, may_run
+from pathway.logs import configure as configure_logs
 from pathway.services.accounts import active_role
 
+configure_logs()  # structured logs: JSON in production, readable lines on a terminal (pathway/logs.py)
 st.set_page_config(
     page_title="DVT thrombectomy pathway",
     page_icon=":material/vital_signs:",

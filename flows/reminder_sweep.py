@@ -14,14 +14,14 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import runtime
 from flows.runtime import run_name
-from flows.triggers import send_pending_triggers
+from flows.triggers import relay_outbox
 from pathway.reminders.sweep import run_sweep
 
 
 @task(cache_policy=NO_CACHE)
 def start_pathway_runs() -> int:
-    """Pathway flow runs for pathways whose steps changed since their last run (pending triggers)."""
-    return send_pending_triggers(runtime.session_factory())
+    """Relay the outbox's pending rows (events that start pathway runs), left by a Prefect outage."""
+    return relay_outbox(runtime.session_factory())
 
 
 @task(cache_policy=NO_CACHE)
@@ -39,5 +39,5 @@ def reminder_sweep(as_of: date | None = None) -> dict[str, int]:
     day = as_of or runtime.london_today()
     started = start_pathway_runs()
     counts = sweep_reminders(day)
-    get_run_logger().info("reminder sweep at %s: %s; pathway runs started: %d", day, counts, started)
+    get_run_logger().info("reminder sweep at %s: %s; pathway events relayed: %d", day, counts, started)
     return counts

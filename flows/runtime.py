@@ -4,14 +4,41 @@ Tasks take references and dates as parameters and build these here, so flow-run 
 carry a database URL (it may hold a password) nor anything about a patient.
 """
 
+import logging
 from collections.abc import Callable
 from functools import cache
 
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.logging.handlers import APILogHandler
+
 from pathway import AnchorStore, SessionFactory, anchor_store_for, london_today, session_factory_for, utc_now
+from pathway.logs import LOGGERS, configure
 from pathway.reminders.settings import ReminderSettings
 from pathway.settings import Settings
 
 __all__ = ["audit_anchors", "london_today", "reminder_settings", "run_name", "session_factory", "utc_now"]
+
+
+class _InARun(logging.Filter):
+    """Only records made inside a flow or task run go to the run's logs (the relay thread's do not)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return FlowRunContext.get() is not None or TaskRunContext.get() is not None
+
+
+def route_logs_to_prefect() -> None:
+    """Our structured logs (pathway.logs) reach the Prefect UI: Prefect's API handler on our loggers,
+    as PREFECT_LOGGING_EXTRA_LOGGERS would do, in whatever process imports the flows."""
+    configure()
+    for name in LOGGERS:
+        top = logging.getLogger(name)
+        if not any(isinstance(h, APILogHandler) for h in top.handlers):
+            handler = APILogHandler()
+            handler.addFilter(_InARun())
+            top.addHandler(handler)
+
+
+route_logs_to_prefect()
 
 
 @cache

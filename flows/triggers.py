@@ -1,25 +1,39 @@
-"""Send pending flow triggers to Prefect: one `patient-pathway` run per pathway whose steps changed.
+"""The outbox relay: pending `flow_trigger` rows become `pathway.command.recorded` Prefect events.
 
-Commands write a pending `flow_trigger` row in their own transaction (pathway.services.commands). Here they
-become deployment runs when a Prefect server answers; otherwise they stay pending for the next try
-(the `flow-triggers` deployment every minute, and the nightly sweep).
+Commands write a pending `flow_trigger` row in their own transaction (pathway.services.commands). The relay
+emits one event per pathway with pending rows and marks those rows sent with the event's id; the
+`patient-pathway` deployment's trigger (flows/serve.py) turns each event into a run. When no server
+answers, the rows stay pending and go with the next relay: after the next `pathway apply`, from the
+serving process's relay loop (every few seconds), from `pathway flows relay`, and from the daily sweep.
+
+Delivery is at least once (a relay that dies between the emit and the mark emits again), and the run is
+idempotent. Events go through Prefect's events client, a batch per connection confirmed by a ping the
+server answers after the batch's last event, not `emit_event`, whose background worker drops an event it cannot send and
+says nothing to the caller: a row is marked sent only once the server has taken its event. Without
+PREFECT_API_URL nothing is emitted (Prefect would start a temporary server of its own, ~20 s).
 """
 
-import logging
+import asyncio
+import threading
+from uuid import uuid4
 
 import httpx
-from prefect import flow
-from prefect.client.schemas.objects import FlowRun
-from prefect.deployments import run_deployment
+from prefect.events import Event
+from prefect.events.clients import get_events_client
 from prefect.settings import PREFECT_API_URL
 
 from flows import runtime
 from pathway import SessionFactory
-from pathway.reminders.triggers import mark_sent, pending_runs
+from pathway.logs import get_logger
+from pathway.reminders.triggers import PendingRun, mark_all_sent, pending_runs
 
-PATIENT_PATHWAY_DEPLOYMENT = "patient-pathway/patient-pathway"
+EVENT = "pathway.command.recorded"
+RESOURCE_PREFIX = "pathway.ref."
+REF_LABEL = "pathway.ref"
+RELAY_INTERVAL_SECONDS = 5.0
+BATCH = 100  # events per connection, confirmed together and marked sent in one transaction
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def prefect_server_answers(timeout: float = 3.0) -> bool:
@@ -33,33 +47,53 @@ def prefect_server_answers(timeout: float = 3.0) -> bool:
         return False
 
 
-def send_pending_triggers(factory: SessionFactory, *, limit: int = 500) -> int:
-    """Start a pathway run per pathway with pending triggers; returns how many were started."""
+def command_event(run: PendingRun) -> Event:
+    """The event for a pathway's pending rows: the reference only (never a patient identifier)."""
+    return Event(
+        event=EVENT,
+        resource={"prefect.resource.id": f"{RESOURCE_PREFIX}{run.pathway}", REF_LABEL: run.pathway},
+        payload={"up_to": run.up_to},
+        id=uuid4(),
+    )
+
+
+async def _emit_confirmed(factory: SessionFactory, runs: list[PendingRun], sent: list[str]) -> None:
+    """Emit a batch's events on one connection; the last one waits for the server's answer to a ping
+    sent after it (Prefect's checkpoint: the server has read every event before it). Then mark the
+    batch sent, in one transaction. A failure anywhere leaves the batch pending (sent again later:
+    at least once)."""
+    for start in range(0, len(runs), BATCH):
+        batch = [(run, command_event(run)) for run in runs[start : start + BATCH]]
+        # One ping per batch: Prefect checkpoints once `checkpoint_every` events are unconfirmed.
+        async with get_events_client(reconnection_attempts=1, checkpoint_every=len(batch)) as client:
+            for _run, event in batch:
+                await client.emit(event)
+        mark_all_sent(factory, [(run, str(event.id)) for run, event in batch], at=runtime.utc_now())
+        sent += [run.pathway for run, _event in batch]
+
+
+def relay_outbox(factory: SessionFactory, *, limit: int = 500) -> int:
+    """Emit one event per pathway with pending rows (oldest first); returns how many were emitted."""
     if not prefect_server_answers():
         return 0
-    started = 0
     with factory() as session:
         runs = pending_runs(session, limit=limit)
-    for run in runs:
+    if not runs:
+        return 0
+    sent: list[str] = []
+    try:
+        asyncio.run(_emit_confirmed(factory, runs, sent))
+    except Exception as problem:  # server gone part-way: what was not confirmed stays pending
+        log.warning("outbox relay stopped, rows kept pending", events_sent=len(sent), error=type(problem).__name__)
+    if sent:
+        log.info("outbox relayed", events=len(sent))
+    return len(sent)
+
+
+def relay_until(stop: threading.Event, interval: float = RELAY_INTERVAL_SECONDS) -> None:
+    """Relay the outbox every `interval` seconds until `stop` is set (the serving process's loop)."""
+    while not stop.wait(interval):
         try:
-            flow_run = run_deployment(
-                PATIENT_PATHWAY_DEPLOYMENT,
-                parameters={"ref": run.pathway},
-                timeout=0,
-                as_subflow=False,
-                # Same key for the same triggers: a retry after a lost reply does not start a second run.
-                idempotency_key=f"pathway-{run.pathway}-trigger-{run.up_to}",
-            )
-        except Exception as problem:  # server gone or deployment not served: keep them pending
-            log.warning("flow triggers kept pending: %s", type(problem).__name__)
-            break
-        assert isinstance(flow_run, FlowRun)  # called from sync code, run_deployment returns the run itself
-        mark_sent(factory, run, flow_run=str(flow_run.id), at=runtime.utc_now())
-        started += 1
-    return started
-
-
-@flow(name="flow-triggers")
-def flow_triggers() -> int:
-    """Send pending triggers now (served every minute)."""
-    return send_pending_triggers(runtime.session_factory())
+            relay_outbox(runtime.session_factory())
+        except Exception as problem:  # the database away for a moment: try again next time
+            log.warning("outbox relay failed, will try again", error=type(problem).__name__)

@@ -30,7 +30,14 @@ from pathway.errors import (
 from pathway.services.audit_trail import AnchorStore, AuditCheck, anchor_store_for, check_audit
 from pathway.services.commands import Outcome, execute, open_record
 from pathway.store.db import Database, SessionFactory, open_database, session_factory_for
-from pathway.store.failures import DatabaseFailure, database_label, error_kind, failed_statement, unreachable
+from pathway.store.failures import (
+    DatabaseFailure,
+    database_label,
+    error_kind,
+    failed_statement,
+    transient,
+    unreachable,
+)
 from pathway.views.queries import PathwayDetail, WorklistRow, pathway_detail, worklist
 from pathway.views.reading import read
 
@@ -89,6 +96,7 @@ __all__ = [
     "read",
     "session_factory_for",
     "site_key",
+    "transient",
     "unreachable",
     "utc_now",
     "worklist",

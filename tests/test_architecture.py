@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ADAPTERS = ("pathway.cli", "dashboard", "flows")
 # Inner to outer. A module imports only modules of its own rank or lower ranks (and no circle).
 RANKS = (
-    (0, ("pathway.errors", "pathway.settings")),
+    (0, ("pathway.errors", "pathway.settings", "pathway.logs")),
     (1, ("pathway.domain", "pathway.codes", "pathway.leaflets")),
     (2, ("pathway.store",)),
     (3, ("pathway.views",)),
@@ -32,6 +32,7 @@ ADAPTER_MAY_USE = (
     "pathway.leaflets",
     "pathway.errors",
     "pathway.settings",
+    "pathway.logs",
 )
 SQL_LIBRARIES = {"sqlalchemy", "sqlmodel", "alembic"}  # drivers (sqlite3, psycopg) name their errors only
 

@@ -104,7 +104,7 @@ def test_consent_request_mail_carries_the_leaflet_pdf(sqlite_factory: SessionFac
     assert attachment.get_content().startswith(b"%PDF")
 
 
-# --- flow triggers ---------------------------------------------------------------------------------
+# --- the event outbox (flow triggers) ---------------------------------------------------------
 
 
 def test_every_recorded_pathway_command_queues_a_flow_trigger(factory: SessionFactory) -> None:
@@ -137,7 +137,7 @@ def test_triggers_queued_after_a_run_was_started_stay_pending(factory: SessionFa
     with factory() as session:
         (started,) = pending_runs(session)
     run(factory, mdt("P1", held_on="2026-06-02"))  # recorded while the run is being started
-    mark_sent(factory, started, flow_run="00000000-0000-0000-0000-000000000001", at=AT)
+    mark_sent(factory, started, event_id="00000000-0000-0000-0000-000000000001", at=AT)
     with factory() as session:
         assert count_pending(session) == 1
         (pending,) = pending_runs(session)

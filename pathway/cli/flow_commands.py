@@ -137,9 +137,47 @@ def up(port: Annotated[int, typer.Option(help="Port of the Prefect server and UI
 
 
 @flows_app.command("deploy")
-def deploy(pool: Annotated[str, typer.Option(help="The Prefect work pool the workers poll.")]) -> None:
-    """Register every deployment on a work pool, for workers on other machines (docs/deploy.md)."""
-    from flows.serve import deploy_to_work_pool
+def deploy(
+    pool: Annotated[str, typer.Option(help="The Prefect work pool the workers poll (created if missing).")],
+    pool_limit: Annotated[
+        int | None, typer.Option(min=1, help="Flow runs at once over all the pool's workers (its concurrency limit).")
+    ] = None,
+) -> None:
+    """Register every deployment, its trigger and the alert automations on a process work pool, for
+    workers on this machine or others (docs/deploy.md)."""
+    from flows.serve import deploy_to_work_pool, ensure_pool, wait_for_server
 
+    wait_for_server()
+    ensure_pool(pool, pool_limit)
     for deployment in deploy_to_work_pool(pool):
         typer.echo(str(deployment))
+
+
+def relay_after_commands() -> None:
+    """After recorded commands, send their events now when a Prefect server is configured (PREFECT_API_URL);
+    without one, or with the server down, they stay in the outbox for the relay loop and the daily sweep.
+    Prefect is imported only then, so a command line without a server starts as fast as before."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return
+    from flows import runtime
+    from flows.triggers import relay_outbox
+
+    _use_cli_database()
+    relayed = relay_outbox(runtime.session_factory())
+    typer.echo(f"{relayed} pathway events sent to Prefect", err=True)
+
+
+@flows_app.command("relay")
+def relay() -> None:
+    """Send the outbox's pending events to Prefect every few seconds until Ctrl-C (with a work pool;
+    `pathway flows serve` does this itself)."""
+    import threading
+
+    from flows.triggers import relay_until
+
+    _use_cli_database()
+    stop = threading.Event()
+    try:
+        relay_until(stop)
+    except KeyboardInterrupt:
+        stop.set()

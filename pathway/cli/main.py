@@ -17,11 +17,12 @@ from pathway.cli.codes import codes_app, leaflets_app
 from pathway.cli.context import Options, database_url, operator, parse_day, session_factory
 from pathway.cli.errors import MAX_LIMIT, GuardedGroup, write_log
 from pathway.cli.exports import export_app, report_app
-from pathway.cli.flow_commands import flows_app, reminders_app
+from pathway.cli.flow_commands import flows_app, relay_after_commands, reminders_app
 from pathway.cli.sites import sites_app
 from pathway.cli.users import dashboard, users_app
 from pathway.errors import PathwayError
 from pathway.exports.csv_file import write_csv
+from pathway.logs import configure as configure_logs
 from pathway.services.command_log import LineRefused, read_log
 from pathway.services.database import holds_no_pathway, init_database, prepare_database
 from pathway.settings import Settings
@@ -61,6 +62,7 @@ def main_options(
     ] = None,
 ) -> None:
     ctx.obj = Options(database_url=database_url, operator_sites=operator_sites)
+    configure_logs(console_level="WARNING")  # the command prints its own results; PATHWAY_LOG_LEVEL=INFO: more
 
 
 @app.command()
@@ -102,6 +104,8 @@ def apply(
         if stop_on_error:
             break
     typer.echo(f"{accepted} accepted, {rejected} rejected", err=True)
+    if accepted:
+        relay_after_commands()
     raise typer.Exit(1 if rejected else 0)
 
 

@@ -18,6 +18,7 @@ from pathway.settings import Settings
 # Who an escalation and the weekly digest go to, beside the roles owning steps.
 ESCALATION_ROLE = "escalation"
 GOVERNANCE_ROLE = "governance"
+ONCALL_ROLE = "oncall"  # operations alerts: a flow run failed, the daily sweep did not complete in time
 
 
 class ReminderSettings(BaseSettings):
@@ -26,6 +27,7 @@ class ReminderSettings(BaseSettings):
     channels: dict[str, list[str]] = Field(default_factory=dict)
     escalation_recipients: list[str] = Field(default_factory=list)
     governance_recipients: list[str] = Field(default_factory=list)
+    oncall_recipients: list[str] = Field(default_factory=list)  # the on-call channel (the outbox as well)
     escalation_days: int = Field(default=2, ge=1, le=60)
     retries: int = Field(default=3, ge=0, le=10)
     backoff_seconds: float = Field(default=2.0, ge=0)
@@ -45,6 +47,8 @@ class ReminderSettings(BaseSettings):
             return list(self.escalation_recipients)
         if role == GOVERNANCE_ROLE:
             return list(self.governance_recipients)
+        if role == ONCALL_ROLE:
+            return list(self.oncall_recipients)
         return list(self.channels.get(role, []))
 
     def resolved_outbox(self, home: Path | None = None) -> Path | None:

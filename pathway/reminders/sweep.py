@@ -43,6 +43,7 @@ from sqlmodel import Session
 
 from pathway.domain.rules import BEGINNING
 from pathway.domain.vocabulary import SEVERITY_RANK, Severity
+from pathway.logs import get_logger
 from pathway.reminders.automation import requests_still_asked
 from pathway.reminders.channels import Channels
 from pathway.reminders.claims import Pending, failed_now, notify_once, statuses
@@ -51,6 +52,8 @@ from pathway.reminders.messages import flag_owner
 from pathway.reminders.settings import ESCALATION_ROLE, ReminderSettings
 from pathway.store.db import SessionFactory
 from pathway.views.filters import flag_windows, standing_on_open
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -145,4 +148,6 @@ def run_sweep(
         others = Counter(statuses(session, keys - delivered.keys).values())
     # Claimed and not delivered by this sweep: a live sweep holds it and is sending it (a dead sweep's
     # claims were taken over above). Never counted as sent.
-    return SweepResult(delivered.sent, others["sent"], delivered.failed, others["claimed"])
+    result = SweepResult(delivered.sent, others["sent"], delivered.failed, others["claimed"])
+    log.info("reminder sweep done", as_of=as_of.isoformat(), **result.as_dict())
+    return result

@@ -1,10 +1,11 @@
-"""Flow triggers: each recorded command asks for a patient-pathway flow run by writing a row.
+"""The event outbox: each recorded command asks for a patient-pathway flow run by writing a row.
 
 The row is written in the command's own transaction (pathway.services.commands), so recording never waits for
-nor fails because of Prefect. flows/triggers.py sends pending rows when a Prefect server answers and
-leaves them pending otherwise; several rows for one pathway become one flow run.
+nor fails because of Prefect. The relay (flows/triggers.py) emits pending rows as Prefect events when a
+server answers and leaves them pending otherwise; several rows for one pathway become one event.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,19 +47,25 @@ def pending_runs(session: Session, *, limit: int = 500) -> list[PendingRun]:
     return [PendingRun(ref, int(up_to or 0)) for ref, up_to in found]
 
 
-def mark_sent(factory: SessionFactory, run: PendingRun, *, flow_run: str, at: datetime) -> None:
-    """Mark the pathway's triggers up to the one answered (a trigger queued since stays pending)."""
+def mark_sent(factory: SessionFactory, run: PendingRun, *, event_id: str, at: datetime) -> None:
+    """Mark the pathway's triggers up to the one the event carried (a trigger queued since stays pending)."""
+    mark_all_sent(factory, [(run, event_id)], at=at)
+
+
+def mark_all_sent(factory: SessionFactory, sent: Sequence[tuple[PendingRun, str]], *, at: datetime) -> None:
+    """`mark_sent` for many pathways' events, in one transaction."""
     with writing(factory) as session:
-        pathway_id = session.exec(select(Pathway.id).where(Pathway.ref == run.pathway)).one()
-        session.execute(
-            update(FlowTrigger)
-            .where(
-                col(FlowTrigger.pathway_id) == pathway_id,
-                col(FlowTrigger.status) == "pending",
-                col(FlowTrigger.id) <= run.up_to,
+        for run, event_id in sent:
+            pathway_id = select(Pathway.id).where(Pathway.ref == run.pathway).scalar_subquery()
+            session.execute(
+                update(FlowTrigger)
+                .where(
+                    col(FlowTrigger.pathway_id) == pathway_id,
+                    col(FlowTrigger.status) == "pending",
+                    col(FlowTrigger.id) <= run.up_to,
+                )
+                .values(status="sent", sent_at=at, event_id=event_id)
             )
-            .values(status="sent", sent_at=at, flow_run=flow_run)
-        )
 
 
 def count_pending(session: Session) -> int:

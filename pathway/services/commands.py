@@ -25,6 +25,7 @@ from pathway.domain.roles import Actor, authorise, may_read
 from pathway.domain.text import site_key
 from pathway.domain.vocabulary import Decision, Sex
 from pathway.errors import AccessDenied, CommandRejected, ConflictError, DatabaseBusy, NotFound
+from pathway.logs import get_logger
 from pathway.reminders.triggers import queue_flow_trigger
 from pathway.services.sites import listed_site
 from pathway.store import audit
@@ -45,6 +46,8 @@ from pathway.store.unit_of_work import writing
 from pathway.views.queries import PathwayDetail, pathway_detail
 
 IDENTIFIER_FIELDS = frozenset({"nhs_number", "date_of_birth", "name"})
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -128,12 +131,20 @@ def execute(
         with writing(session_factory) as session:
             refusal = _other_site(session, actor, command)
             if refusal is None:
-                return handler(Context(session, actor, recorded_at, policy, expected_version, shape), command)
+                outcome = handler(Context(session, actor, recorded_at, policy, expected_version, shape), command)
+        if refusal is None:
+            # The reference, never the patient (identifiers stay out of logs): after the commit.
+            log.info("command recorded", command=command.command, pathway=outcome.pathway, audit_id=outcome.audit_id)
+            return outcome
     except AttributeError:
         if not shape:
             raise
         # A field the handler needs (a reference) was refused by the shape: those problems are the answer.
+        log.info("command rejected", command=command.command, field=shape[0][0])
         raise CommandRejected.of(shape) from None
+    except CommandRejected as rejected:
+        log.info("command rejected", command=command.command, field=rejected.field)
+        raise
     except StaleDataError:
         # Someone else's transaction committed first: a newer pathway version.
         raise ConflictError(_subject(command)) from None

@@ -14,6 +14,12 @@ def unreachable(error: BaseException) -> bool:
     return isinstance(error, OperationalError) and (error.connection_invalidated or error.statement is None)
 
 
+def transient(error: BaseException) -> bool:
+    """A failure worth trying again: the database was unreachable, busy, locked or broke a deadlock
+    (the driver's OperationalError), as opposed to a statement it refused."""
+    return isinstance(error, OperationalError)
+
+
 def error_kind(error: SQLAlchemyError) -> str:
     """The driver's error class (e.g. RaiseException, DataError): what went wrong, quoting nothing."""
     return type(error.orig).__name__ if isinstance(error, DBAPIError) else type(error).__name__

@@ -55,7 +55,9 @@ class Notification(SQLModel, table=True):
 
 
 class FlowTrigger(SQLModel, table=True):
-    """A recorded command asking for a patient-pathway flow run; sent when a Prefect server answers."""
+    """The event outbox: a recorded command asking for a patient-pathway flow run, written in the command's
+    transaction. The relay (flows/triggers.py) emits it as a `pathway.command.recorded` Prefect event
+    when a server answers and marks it `sent` with the event's id; until then it stays `pending`."""
 
     __tablename__: ClassVar[str] = "flow_trigger"
     id: int | None = Field(default=None, primary_key=True)
@@ -64,7 +66,7 @@ class FlowTrigger(SQLModel, table=True):
     status: str = Field(max_length=10)  # pending | sent
     created_at: datetime = utc_column()
     sent_at: datetime | None = utc_column(nullable=True)
-    flow_run: str | None = Field(default=None, max_length=36)
+    event_id: str | None = Field(default=None, max_length=36)  # the Prefect event that carried it
 
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sent')", name="status"),

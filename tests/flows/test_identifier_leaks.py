@@ -388,6 +388,8 @@ def test_no_identifier_in_prefect_runs_logs_results_files_or_rejections(
     assert len(pathway_runs) == 2 * len(refs)  # the read-back found this test's runs
     assert any(r.state_type.value == "FAILED" and r.state.message for r in records["flow_runs"])
     assert any("evaluated at 2026-06-15" in log.message for log in records["logs"])
+    # The services' structured lines (pathway.logs) reach the runs' logs in the Prefect UI, scanned above.
+    assert any(log.name.startswith("pathway.") and '"reminder sweep done"' in log.message for log in records["logs"])
 
     for message in rejected_commands(flow_database, tmp_path):
         scanner.scan("rejected command message", message)
@@ -396,6 +398,8 @@ def test_no_identifier_in_prefect_runs_logs_results_files_or_rejections(
     for record in caplog.records:
         scanner.scan("captured log record", [record.name, record.getMessage(), record.exc_text])
     assert "reminder sweep at 2026-06-15" in caplog.text  # the flows' own log lines were captured
+    structured = {json.loads(r.getMessage())["event"] for r in caplog.records if r.name.startswith("pathway.")}
+    assert {"reminder sweep done", "command rejected"} <= structured  # and the services' structured ones
 
     print(scanner.summary())
     record_property("rows_scanned_for_leaks", sum(scanner.rows.values()))

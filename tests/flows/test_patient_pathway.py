@@ -66,10 +66,11 @@ def test_flow_run_is_the_patients_pathway_and_a_rerun_sends_nothing_new(
     assert state.is_completed()
     reports = state.result()
     assert [r["stage"] for r in reports] == [stage.code for stage in STAGES]
-    flow_run, task_runs = asyncio.run(_run_and_tasks(state.state_details.flow_run_id, len(STAGES)))
+    flow_run, task_runs = asyncio.run(_run_and_tasks(state.state_details.flow_run_id, len(STAGES) + 1))
     assert flow_run.name == "pathway-P1"
     assert flow_run.parameters == {"ref": "P1", "as_of": "2026-06-15"}
-    assert [t.name for t in sorted(task_runs, key=lambda t: t.start_time)] == [stage.code for stage in STAGES]
+    in_order = [t.name for t in sorted(task_runs, key=lambda t: t.start_time)]
+    assert in_order[0].startswith("load-record") and in_order[1:] == [stage.code for stage in STAGES]
     requested = sorted(line["code"] for line in outbox(tmp_path))
     assert requested == ["FOLLOW_UP_BOOKING_REQUESTED", "REGISTRY_ENTRY_REQUESTED"]
     with runtime.session_factory()() as session:
@@ -80,3 +81,30 @@ def test_flow_run_is_the_patients_pathway_and_a_rerun_sends_nothing_new(
     assert sorted(line["code"] for line in outbox(tmp_path)) == requested
     # The rerun reads and plans the record once for its nine stages (13 statements, one per table).
     assert sum(1 for s in statements.sent if " FROM mdt_meeting " in s) == 1, statements.sent
+
+
+def test_a_transient_database_error_is_retried_and_any_other_fails_the_run_at_once(
+    flow_database: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from flows import patient_pathway as module
+
+    treated_pathway(flow_database)
+    calls: list[str] = []
+    real = module.load_plan
+
+    def flaky(factory: SessionFactory, ref: str, as_of: date) -> Any:
+        calls.append(ref)
+        if calls.count("P1") == 1 and ref == "P1":  # the first connection drops, as in a failover
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+        return real(factory, ref, as_of)
+
+    monkeypatch.setattr(module, "load_plan", flaky)
+    fast = module.load_record.with_options(retry_delay_seconds=0)
+    monkeypatch.setattr(module, "load_record", fast)
+    assert patient_pathway("P1", as_of=DAY, return_state=True).is_completed()
+    assert calls == ["P1", "P1"]
+    calls.clear()
+    failed = patient_pathway("NO-SUCH", as_of=DAY, return_state=True)
+    assert failed.is_failed() and calls == ["NO-SUCH"]  # NotFound: not transient, so not tried again

@@ -124,7 +124,7 @@ def test_local_stack_serves_every_deployment_with_its_schedule_and_keeps_it_on_s
         }
         assert schedules["daily"] == [("0 7 * * *", "Europe/London", True)]
         assert schedules["weekly"] == [("0 7 * * 1", "Europe/London", True)]
-        assert set(served) == {"daily", "weekly", "patient-pathway", "every-minute"}
+        assert set(served) == {"daily", "weekly", "patient-pathway", "on-call"}
         # The server's scheduler turns the cron into runs at 07:00 London time (none with SQLAlchemy 2.1).
         runs = _poll(lambda: _scheduled_runs(served["daily"].id))
         assert runs and {r.expected_start_time.astimezone(LONDON).strftime("%H:%M") for r in runs} == {"07:00"}

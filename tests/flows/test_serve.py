@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -41,21 +42,43 @@ def test_every_flow_is_served_with_its_schedule() -> None:
         "patient-pathway/patient-pathway": [],
         "reminder-sweep/daily": [("0 7 * * *", "Europe/London")],
         "governance-digest/weekly": [("0 7 * * 1", "Europe/London")],
-        "flow-triggers/every-minute": [],
+        "on-call-alert/on-call": [],
     }
-    (interval,) = deployments["flow-triggers/every-minute"].schedules
-    assert interval.schedule.interval == timedelta(seconds=60)
     assert deployments["patient-pathway/patient-pathway"].schedules == []
+
+
+def test_no_poller_the_pathway_deployment_is_started_by_the_command_event() -> None:
+    deployments = _deployments()
+    assert not any(d.schedules and not hasattr(d.schedules[0].schedule, "cron") for d in deployments.values())
+    (trigger,) = deployments["patient-pathway/patient-pathway"].triggers
+    assert trigger.expect == {"pathway.command.recorded"}
+    assert trigger.parameters == {"ref": "{{ event.resource['pathway.ref'] }}"}
+    assert all(not d.triggers for name, d in deployments.items() if name != "patient-pathway/patient-pathway")
+
+
+def test_two_reminder_sweeps_never_overlap_the_deployment_runs_one_at_a_time() -> None:
+    deployments = _deployments()
+    assert deployments["reminder-sweep/daily"].concurrency_limit == 1
+    assert all(d.concurrency_limit is None for name, d in deployments.items() if name != "reminder-sweep/daily")
 
 
 def test_serving_never_pauses_the_schedules_on_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
     import prefect
+    from prefect.deployments.runner import RunnerDeployment
 
+    from flows import automations, triggers
+
+    alert_id = UUID(int=7)
     called: dict[str, Any] = {}
     monkeypatch.setattr(prefect, "serve", lambda *args, **kwargs: called.update(args=args, kwargs=kwargs))
+    monkeypatch.setattr(RunnerDeployment, "apply", lambda self, **_: alert_id)  # no server here
+    monkeypatch.setattr(automations, "ensure_automations", lambda deployment: called.update(alert=deployment))
+    monkeypatch.setattr(triggers, "relay_until", lambda stop: called.update(relay=stop))
     serve.serve_all()
     assert called["kwargs"] == {"pause_on_shutdown": False}
-    assert sorted(d.name for d in called["args"]) == ["daily", "every-minute", "patient-pathway", "weekly"]
+    assert sorted(d.name for d in called["args"]) == ["daily", "on-call", "patient-pathway", "weekly"]
+    assert called["alert"] == alert_id  # the automations start the served alert deployment
+    assert called["relay"].is_set()  # the outbox relay ran beside the deployments and stopped with them
 
 
 def _next_runs(cron: str, start: datetime, n: int = 4) -> list[datetime]:
