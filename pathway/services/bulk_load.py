@@ -43,11 +43,11 @@ from pathway.services.demo import (
     governance_commands,
     valid_nhs_numbers,
 )
-from pathway.store import audit
+from pathway.store import audit, tally
 from pathway.store.db import SessionFactory
 from pathway.store.fingerprint import CLINICAL_KINDS, CLOSURE, aggregate, closure_fingerprint, fingerprint, highest_ids
 from pathway.store.models import FlagWindowRow, GovernanceNotice, Pathway, Patient, Step
-from pathway.store.plan import plan_rows
+from pathway.store.plan import plan_rows, windows_of
 from pathway.store.repository import (
     RECORD_KINDS,
     RecordRows,
@@ -115,6 +115,7 @@ class BatchRows:
     # taken from the values before conversion, which read back the same (tests/store/test_audit_anchor.py).
     prints: dict[str, list[str]] = field(default_factory=dict)
     pathways: int = 0
+    tally_changes: Counter[tally.Key] = field(default_factory=Counter)
 
 
 Layout = tuple[str, list[str], list[tuple[int, Callable[[Any], Any]]]]
@@ -168,6 +169,7 @@ class _Writer:
         self.layouts = _layouts(dialect)
         self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name, _n, _p in self.layouts.values()}
         self.prints: dict[str, list[str]] = {}
+        self.tally: Counter[tally.Key] = Counter()  # the severity tally's changes (pathway.store.tally)
 
     def add(self, kind: type[SQLModel], values: Row) -> None:
         name, names, processors = self.layouts[kind]
@@ -198,7 +200,8 @@ def build_batch(batch: Batch) -> BatchRows:
             writer, payloads, batch, refused, patient_id=batch.patient_id + k, pathway_id=pathway_id
         )
         pathway_id += payloads.pathways
-    return BatchRows(writer.rows, len(batch.patients), commands, refused, writer.prints, pathway_id - batch.pathway_id)
+    built = pathway_id - batch.pathway_id
+    return BatchRows(writer.rows, len(batch.patients), commands, refused, writer.prints, built, writer.tally)
 
 
 def _load_patient(
@@ -232,6 +235,8 @@ def _load_patient(
             writer.add(Step, step)
         for window in windows:
             writer.add(FlagWindowRow, window)
+        counted = rows.pathway["site_key"] if rows.pathway["closed_on"] is None else None
+        writer.tally.update(tally.contribution(counted, windows_of(windows)))
     return len(payloads) - len(payloads.attempts)
 
 
@@ -467,6 +472,7 @@ def load_cohort(
                 )
                 next_pathway += sum(patient.pathways for patient in chunk)
 
+        changes: Counter[tally.Key] = Counter()  # the severity tally's, summed over the batches
         with Progress(transient=True) as progress:
             task = progress.add_task("synthetic cohort (pathways)", total=pathways)
             try:
@@ -474,11 +480,13 @@ def load_cohort(
                     inserter.insert(built)
                     loaded_commands += built.commands
                     refused += built.refused
+                    changes.update(built.tally_changes)
                     for name, found in built.prints.items():
                         prints.setdefault(name, []).extend(found)
                     progress.advance(task, built.pathways)
             finally:
                 inserter.restore_cache()
+        tally.apply(session, changes)
         if patients:
             inserter.advance_sequences()
         audit.append(
