@@ -76,6 +76,20 @@ def _target(
     }
 
 
+Row = tuple[str, float | None, float, str, str]  # target, measured, limit, unit, detail
+
+
+def _registry_row(big: dict[str, Any]) -> Row:
+    cost, cases = _get(big, "registry_export", "median_ms"), _get(big, "registry_export", "cases")
+    return ("registry_per_case", _get(big, "registry_export", "per_case_ms"), 1.0, "ms", f"{cost} ms for {cases} cases")
+
+
+def _sweep_tasks_row(mine: list[dict[str, Any]]) -> Row:
+    counts = sorted({c for r in mine if isinstance(r.get("sweep"), dict) for c in r["sweep"].get("task_runs", [])})
+    measured = float(len(counts)) if counts else None
+    return ("sweep_tasks", measured, 1.0, "distinct counts", f"task runs at each size: {counts}")
+
+
 def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each target per backend: the measured value and whether it is met (None: not measured)."""
     found: list[dict[str, Any]] = []
@@ -92,29 +106,14 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             # Measured size after size (minutes apart), the ratio mixes in the load of each moment:
             # shown beside the SQL floor's own ratio so neither figure stands alone.
             scaling += f"; size after size {top_big / top_small:.2f} x, its SQL floor {floor / floor_small:.2f} x"
-        task_counts = sorted(
-            {c for r in mine if isinstance(r.get("sweep"), dict) for c in r["sweep"].get("task_runs", [])}
-        )
-        rows: list[tuple[str, float | None, float, str, str]] = [
+        rows: list[Row] = [
             ("worklist_scaling", scale_big / scale_small if scale_big and scale_small else None, 1.5, "x", scaling),
             ("worklist_floor", top_big / floor if top_big and floor else None, 2.0, "x", f"floor {floor} ms"),
             ("command_p50", _get(big, "command", "p50_ms"), 50.0, "ms", f"p95 {_get(big, 'command', 'p95_ms')} ms"),
-            (
-                "registry_per_case",
-                _get(big, "registry_export", "per_case_ms"),
-                1.0,
-                "ms",
-                f"{_get(big, 'registry_export', 'median_ms')} ms for {_get(big, 'registry_export', 'cases')} cases",
-            ),
+            _registry_row(big),
             ("demo_data", _get(big, "demo_data", "median_s"), 120.0, "s", f"CPU {_get(big, 'demo_data', 'cpu_s')} s"),
             ("sweep_time", _get(big, "sweep", "median_s"), 30.0, "s", f"{_get(big, 'sweep', 'sent')} notifications"),
-            (
-                "sweep_tasks",
-                float(len(task_counts)) if task_counts else None,
-                1.0,
-                "distinct counts",
-                f"task runs at each size: {task_counts}",
-            ),
+            _sweep_tasks_row(mine),
             ("dashboard_render", _get(big, "dashboard", "first_render_median_s"), 3.0, "s", ""),
             ("dashboard_memory", _get(big, "dashboard", "peak_rss_mb"), 400.0, "MB", ""),
         ]
@@ -135,10 +134,7 @@ def national_targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for backend in sorted({r["backend"] for r in results}):
         mine = sorted((r for r in results if r["backend"] == backend), key=lambda r: r["size"])
         small, big = mine[0], mine[-1]
-        task_counts = sorted(
-            {c for r in mine if isinstance(r.get("sweep"), dict) for c in r["sweep"].get("task_runs", [])}
-        )
-        rows: list[tuple[str, float | None, float, str, str]] = []
+        rows: list[Row] = []
         for page in ("top100", "page500"):
             key = "top100_flagged" if page == "top100" else "page500"
             at_big, at_small = (_get(r, f"{key}_interleaved", "median_ms") for r in (big, small))
@@ -151,21 +147,9 @@ def national_targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ("count_open", _get(big, "count_open", "median_ms"), 50.0, "ms", f"a full recount {recount} ms"),
             ("dashboard_render", _get(big, "dashboard", "first_render_median_s"), 2.0, "s", ""),
             ("command_p50", _get(big, "command", "p50_ms"), 30.0, "ms", f"p95 {_get(big, 'command', 'p95_ms')} ms"),
-            (
-                "registry_per_case",
-                _get(big, "registry_export", "per_case_ms"),
-                1.0,
-                "ms",
-                f"{_get(big, 'registry_export', 'median_ms')} ms for {_get(big, 'registry_export', 'cases')} cases",
-            ),
+            _registry_row(big),
             ("sweep_time", _get(big, "sweep", "median_s"), 90.0, "s", f"{_get(big, 'sweep', 'sent')} notifications"),
-            (
-                "sweep_tasks",
-                float(len(task_counts)) if task_counts else None,
-                1.0,
-                "distinct counts",
-                f"task runs at each size: {task_counts}",
-            ),
+            _sweep_tasks_row(mine),
         ]
         found += [
             _target(name, backend, big["size"], measured, limit, unit, detail)
