@@ -111,8 +111,10 @@ def guarded(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return {name: {"skipped": f"failed: {type(problem).__name__}: {str(problem)[:300]}"}}
 
 
-def one_cohort(plan: Plan, space: Scratch, size: int) -> dict[str, Any]:
-    """Load a cohort of `size` with demo-data (timed), then measure everything on it."""
+def one_cohort(plan: Plan, space: Scratch, size: int, save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Load a cohort of `size` with demo-data (timed), then measure everything on it; `save` keeps what
+    is measured so far after each step (a million-pathway run takes most of an hour). The registry
+    export, the longest at a million, comes last."""
     backend = space.backend
     entry: dict[str, Any] = {"backend": backend, "size": size}
     home = space.folder / f"home-{size}"
@@ -133,17 +135,19 @@ def one_cohort(plan: Plan, space: Scratch, size: int) -> dict[str, Any]:
         "all_s": [round(w, 2) for w in walls],
         "runs": len(walls),
     }
+    entry["url"] = url  # kept for the interleaved scaling rounds, dropped after them
+    save(entry)
     engine = make_engine(url)
     try:
         entry["load_average_before_reads"] = load_average()
         entry |= guarded("worklist", lambda: measure.worklist_pages(engine, plan.as_of, plan.repeats))
         entry |= guarded("count_open", lambda: measure.severity_counts(engine, plan.as_of, plan.repeats))
-        entry |= guarded("registry_export", lambda: measure.registry(engine, plan.as_of, plan.registry_repeats))
         refs = measure.sample_pathways(engine, plan.commands + 5 + plan.detail_pathways)
         details, commanded = refs[: plan.detail_pathways], refs[plan.detail_pathways :]
         entry |= guarded("pathway_detail", lambda: measure.patient_page(engine, plan.as_of, details))
         entry |= guarded("command", lambda: measure.commands(engine, plan.as_of, commanded))
         say(f"{backend} {size:,}: reads and commands measured")
+        save(entry)
     finally:
         engine.dispose()
     if plan.sweep_missing is not None or plan.prefect_api is None:
@@ -152,12 +156,20 @@ def one_cohort(plan: Plan, space: Scratch, size: int) -> dict[str, Any]:
         api = plan.prefect_api
         entry |= guarded("sweep", lambda: sweep.measure(url, home, plan.as_of, api, plan.sweep_repeats))
         say(f"{backend} {size:,}: sweep {entry['sweep']}")
+        save(entry)
     if plan.dashboard_missing is not None:
         entry["dashboard"] = {"skipped": plan.dashboard_missing}
     elif size in (min(plan.sizes), max(plan.sizes)):
         entry |= guarded("dashboard", lambda: dashboard.measure(url, home, plan.dashboard_repeats))
         say(f"{backend} {size:,}: dashboard {entry['dashboard']}")
-    entry["url"] = url  # kept for the interleaved scaling rounds, dropped after them
+    save(entry)
+    engine = make_engine(url)
+    try:
+        entry |= guarded("registry_export", lambda: measure.registry(engine, plan.as_of, plan.registry_repeats))
+        say(f"{backend} {size:,}: registry export {entry['registry_export']}")
+    finally:
+        engine.dispose()
+    save(entry)
     return entry
 
 
@@ -212,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     sweep_missing = "not run (--no-sweep)" if args.no_sweep else sweep.available()
     dashboard_missing = "not run (--no-dashboard)" if args.no_dashboard else dashboard.available()
     results: list[dict[str, Any]] = []
-    progress = Path(tempfile.gettempdir()) / "pathway-bench-progress.json"
+    progress = Path(tempfile.gettempdir()) / f"pathway-bench-progress-{os.getpid()}.json"
+    say(f"what is measured so far is kept in {progress}")
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pathway-bench-")))
         prefect_api = stack.enter_context(prefect_server(work)) if sweep_missing is None else None
@@ -237,10 +250,13 @@ def main(argv: list[str] | None = None) -> int:
             except ConnectionError as problem:
                 say(f"{backend}: skipped: {problem}")
                 continue
-            mine = []
+            mine: list[dict[str, Any]] = []
             for size in plan.sizes:
-                mine.append(one_cohort(plan, space, size))
-                progress.write_text(json.dumps(results + mine, indent=1, default=str))
+
+                def save(entry: dict[str, Any], done: list[dict[str, Any]] = results + mine) -> None:
+                    progress.write_text(json.dumps([*done, entry], indent=1, default=str))
+
+                mine.append(one_cohort(plan, space, size, save))
             interleave(plan, mine)
             for entry in mine:
                 space.drop(entry.pop("url"))
