@@ -75,37 +75,38 @@ def worklist_pages(engine: Engine, as_of: date, times: int) -> dict[str, Any]:
 
 
 def scaling(engines: dict[int, Engine], as_of: date, times: int) -> dict[int, dict[str, Any]]:
-    """The worklist's top 100 flagged and its floor on every cohort size, in interleaved rounds.
+    """The worklist's top 100 flagged and first page of 500, and their floors, on every cohort size, in
+    interleaved rounds.
 
     The scaling target compares sizes; measured one size after another (minutes apart on a shared
     machine) the comparison mostly shows the load of the moment, so here every round visits every size.
     """
     factories = {size: make_session_factory(engine) for size, engine in engines.items()}
-    page = PAGES["top100_flagged"]
-    times_ms: dict[int, dict[str, list[float]]] = {size: {"worklist": [], "floor": []} for size in engines}
+    keys = [f"{name}_{kind}" for name in PAGES for kind in ("worklist", "floor")]
+    times_ms: dict[int, dict[str, list[float]]] = {size: {key: [] for key in keys} for size in engines}
 
-    def through_worklist(size: int) -> None:
+    def through_worklist(size: int, page: dict[str, Any]) -> None:
         with factories[size]() as session:
             queries.worklist(session, as_of, **page)
 
-    def floor(size: int) -> None:
+    def floor(size: int, page: dict[str, Any]) -> None:
         with engines[size].connect() as connection:
             floors.worklist_floor(connection, as_of, **page)
 
     for size in engines:  # warm-up
-        through_worklist(size)
-        floor(size)
+        for page in PAGES.values():
+            through_worklist(size, page)
+            floor(size, page)
     for _ in range(times):
         for size in engines:
-            for key, run in (("worklist", through_worklist), ("floor", floor)):
-                started = time.perf_counter()
-                run(size)
-                times_ms[size][key].append((time.perf_counter() - started) * 1000)
+            for name, page in PAGES.items():
+                for kind, run in (("worklist", through_worklist), ("floor", floor)):
+                    started = time.perf_counter()
+                    run(size, page)
+                    times_ms[size][f"{name}_{kind}"].append((time.perf_counter() - started) * 1000)
     return {
-        size: {
-            "top100_flagged_interleaved": Timed(found["worklist"], None).summary(),
-            "top100_flagged_floor_interleaved": Timed(found["floor"], None).summary(),
-        }
+        size: {f"{name}_interleaved": Timed(found[f"{name}_worklist"], None).summary() for name in PAGES}
+        | {f"{name}_floor_interleaved": Timed(found[f"{name}_floor"], None).summary() for name in PAGES}
         for size, found in times_ms.items()
     }
 
@@ -118,8 +119,14 @@ def severity_counts(engine: Engine, as_of: date, times: int) -> dict[str, Any]:
         with factory() as session:
             return queries.count_open(session, as_of)
 
+    def recount() -> dict[str, int]:
+        with factory() as session:
+            return queries.recount_open(session, as_of)
+
     timed = repeat(count, times, warmup=1)
-    return {"count_open": timed.summary() | {"counts": timed.result}}
+    full = repeat(recount, max(3, times // 3), warmup=1)
+    assert timed.result == full.result, "the kept severity counts differ from a full recount"
+    return {"count_open": timed.summary() | {"counts": timed.result}, "recount_open": full.summary()}
 
 
 def registry(engine: Engine, as_of: date, times: int) -> dict[str, Any]:
@@ -130,7 +137,7 @@ def registry(engine: Engine, as_of: date, times: int) -> dict[str, Any]:
         with factory() as session:
             return len(registry_export(session, as_of, sites=None))
 
-    timed = repeat(export, max(3, times // 5), warmup=1)
+    timed = repeat(export, times, warmup=1 if times > 1 else 0)
     cases = int(timed.result)
     per_case = round(timed.median / cases, 4) if cases else None
     return {"registry_export": timed.summary() | {"cases": cases, "per_case_ms": per_case}}

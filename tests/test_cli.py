@@ -184,3 +184,18 @@ def test_cli_apply_one_bad_line_is_refused_and_the_run_goes_on(
     assert [r["pathway"] for r in rows] == ["P1"]
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM governance_notice")).scalar() == 0
+
+
+def test_cli_demo_data_refuses_at_once_more_patients_than_the_test_range_holds(cli: CliRunner) -> None:
+    """Issue 15: a million patients used to run for minutes and then die on an NHS number."""
+    result = cli.invoke(app, ["demo-data", "--patients", "1000000"])
+    assert result.exit_code == 1
+    assert "patients: 1,000,000 is more than the 909,091 valid NHS numbers" in result.stderr
+    assert "--pathways" in result.stderr
+    assert json.loads(cli.invoke(app, ["worklist", "--format", "json"]).stdout) == []
+
+
+def test_cli_demo_data_pathways_gives_some_patients_a_recurrent_pathway(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["demo-data", "--pathways", "25", "--as-of", "2026-06-15"])
+    assert result.exit_code == 0, result.output
+    assert "loaded 20 patients and 25 pathways" in result.stdout

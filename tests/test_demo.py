@@ -10,10 +10,10 @@ from nhs_number import is_valid
 from sqlmodel import select
 
 from pathway.errors import CommandRejected
-from pathway.services.bulk_load import load_cohort
+from pathway.services.bulk_load import cohort_size, load_cohort
 from pathway.services.commands import execute
 from pathway.services.demo import SITES as DEMO_SITES
-from pathway.services.demo import cohort
+from pathway.services.demo import at_least_valid, cohort, valid_nhs_numbers
 from pathway.store.db import SessionFactory
 from pathway.store.models import AuditEvent, Pathway, Patient
 from pathway.views import queries
@@ -166,3 +166,73 @@ def test_demo_bulk_load_equals_replaying_its_commands(sqlite_factory: SessionFac
         assert bulk == replayed
     with sqlite_factory() as session:
         assert session.exec(select(Patient)).first() is not None
+
+
+def test_demo_load_with_recurrent_pathways_equals_replaying_its_commands(
+    sqlite_factory: SessionFactory, tmp_path: Path
+) -> None:
+    """Some patients have a second, recurrent DVT pathway (prior_dvt), recorded after their first closed;
+    the bulk loader stores what the services store for the same commands."""
+    from pathway.store.db import make_engine, make_session_factory
+    from pathway.store.schema import metadata
+
+    log = tmp_path / "cohort.jsonl"
+    loaded = load_cohort(sqlite_factory, patients=40, pathways=55, seed=4, today=TODAY, actor=ADMIN, log_path=str(log))
+    assert (loaded.patients, loaded.pathways) == (40, 55)
+    patients = list(cohort(40, seed=4, today=TODAY, pathways=55))
+    assert sum(p.pathways for p in patients) == 55
+    for patient in (p for p in patients if p.pathways == 2):
+        diagnoses = [c for c in patient if c["command"] == "record_diagnosis"]
+        closed = [c for c in patient if c["command"] == "close_pathway" and c["pathway"] == diagnoses[0]["pathway"]]
+        assert diagnoses[1].get("prior_dvt") is True and closed and closed[0]["reason"] != "died"
+        assert closed[0]["closed_on"] < diagnoses[1]["presented_on"]
+    replay_engine = make_engine(f"sqlite:///{tmp_path / 'replay.db'}")
+    metadata.create_all(replay_engine)
+    replay = make_session_factory(replay_engine)
+    refused = 0
+    for line in log.read_text().splitlines():
+        try:
+            execute(replay, ADMIN, json.loads(line), recorded_at=RECORDED)
+        except CommandRejected:
+            refused += 1
+    assert refused == sum(len(p.attempts) for p in patients)
+    with sqlite_factory() as bulk_session, replay() as replay_session:
+        assert len(bulk_session.exec(select(Pathway)).all()) == 55
+        bulk = [r.as_dict() for r in queries.worklist(bulk_session, TODAY)]
+        replayed = [r.as_dict() for r in queries.worklist(replay_session, TODAY)]
+    assert bulk == replayed
+
+
+def test_demo_cohort_without_recurrences_is_unchanged_by_the_pathways_option() -> None:
+    assert list(cohort(50, seed=3, today=TODAY)) == list(cohort(50, seed=3, today=TODAY, pathways=50))
+
+
+def test_the_999_range_holds_909091_valid_nhs_numbers() -> None:
+    assert valid_nhs_numbers(0) == 909_091
+    assert all(at_least_valid(start) <= valid_nhs_numbers(start) for start in (0, 500_000, 999_000, 999_990))
+
+
+def test_demo_load_refuses_at_once_a_cohort_the_test_range_cannot_hold(sqlite_factory: SessionFactory) -> None:
+    """A million patients would run out of 999 NHS numbers: refused before anything is written."""
+    try:
+        load_cohort(sqlite_factory, patients=909_092, seed=1, today=TODAY, actor=ADMIN)
+    except CommandRejected as rejected:
+        assert rejected.field == "patients" and "909,091 valid NHS numbers" in rejected.rule
+    else:
+        raise AssertionError("a cohort larger than the 999 range was accepted")
+    for pathways in (10, 41):
+        try:
+            load_cohort(sqlite_factory, patients=20, pathways=pathways, seed=1, today=TODAY, actor=ADMIN)
+        except CommandRejected as rejected:
+            assert rejected.field == "pathways"
+        else:
+            raise AssertionError(f"{pathways} pathways for 20 patients were accepted")
+    with sqlite_factory() as session:
+        assert session.exec(select(Patient)).first() is None
+        assert session.exec(select(AuditEvent)).first() is None
+
+
+def test_cohort_size_from_pathways_alone() -> None:
+    assert cohort_size(None, 1_000_000) == (800_000, 1_000_000)
+    assert cohort_size(300, None) == (300, 300)
+    assert cohort_size(None, None) == (200, 200)

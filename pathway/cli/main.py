@@ -20,7 +20,7 @@ from pathway.cli.exports import export_app, report_app
 from pathway.cli.flow_commands import flows_app, relay_after_commands, reminders_app
 from pathway.cli.sites import sites_app
 from pathway.cli.users import dashboard, users_app
-from pathway.errors import PathwayError
+from pathway.errors import CommandRejected, PathwayError
 from pathway.exports.csv_file import write_csv
 from pathway.logs import configure as configure_logs
 from pathway.services.command_log import LineRefused, read_log
@@ -205,7 +205,17 @@ def show(
 
 @app.command("demo-data")
 def demo_data(
-    patients: Annotated[int, typer.Option(min=1, help="How many synthetic patients.")] = 200,
+    patients: Annotated[
+        int | None, typer.Option(min=1, help="How many synthetic patients (default 200, or 4 in 5 of --pathways).")
+    ] = None,
+    pathways: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="How many pathways (default one per patient); beyond --patients, some patients have a second, "
+            "recurrent DVT pathway. The 999 test range holds 909,091 patients: a million pathways needs this.",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same cohort).")] = 7,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The cohort's 'today'.")] = None,
     log: Annotated[str | None, typer.Option(help="Also write the cohort as a command log to this file.")] = None,
@@ -213,14 +223,19 @@ def demo_data(
     """Load a realistic synthetic cohort (never real people; NHS numbers from the 999 test range)."""
     from pathway.services.bulk_load import load_cohort
 
-    loaded = load_cohort(
-        prepare_database(database_url()),
-        patients=patients,
-        seed=seed,
-        today=parse_day(as_of),
-        actor=operator(),
-        log_path=log,
-    )
+    try:
+        loaded = load_cohort(
+            prepare_database(database_url()),
+            patients=patients,
+            pathways=pathways,
+            seed=seed,
+            today=parse_day(as_of),
+            actor=operator(),
+            log_path=log,
+        )
+    except CommandRejected as error:  # a cohort too large for the test range: refused before any write
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"loaded {loaded.patients} patients and {loaded.pathways} pathways ({loaded.commands} commands)")
 
 

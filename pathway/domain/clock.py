@@ -6,6 +6,7 @@ flows) call; rules and services take dates and instants as arguments.
 """
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -28,10 +29,12 @@ def london_today() -> date:
     return london_date(utc_now())
 
 
+@lru_cache(maxsize=1 << 16)
 def add_months(day: date, months: int) -> date:
     """Same day of the month `months` later; the month's last day where that day does not exist.
 
-    relativedelta clamps exactly this way (30 Nov + 3 months = 28/29 Feb).
+    relativedelta clamps exactly this way (30 Nov + 3 months = 28/29 Feb). Remembered: planning a
+    cohort asks for the same few thousand dates again and again (issue 15).
     """
     result: date = day + relativedelta(months=months)
     return result

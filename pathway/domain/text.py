@@ -25,6 +25,8 @@ def _describe(ch: str) -> str:
 
 def invisible_character(value: str) -> str | None:
     """The first format character (Cf) in the text, described, or None."""
+    if value.isascii():  # every format character is outside ASCII (the first is U+00AD)
+        return None
     found = next((ch for ch in value if unicodedata.category(ch) == "Cf"), None)
     return _describe(found) if found else None
 

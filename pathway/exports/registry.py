@@ -228,6 +228,7 @@ OUTCOMES: dict[str, str] = {
 }
 ITEMS: dict[str, str] = {"pathway": "always", "site": "always", **SELECTION, **PROCEDURE, **OUTCOMES}
 COLUMNS: tuple[str, ...] = (*ITEMS, "missing", "pending", "not_applicable")
+CONDITIONS = frozenset(ITEMS.values())
 
 
 def _visit_status(case: PmtCase, visit: str, as_of: date) -> str:
@@ -381,9 +382,10 @@ def registry_row(case: PmtCase, as_of: date) -> dict[str, Any]:
     values = _values(case, as_of)
     row: dict[str, Any] = {}
     missing, pending, not_applicable = [], [], []
+    needs = {condition: status(condition, case, as_of) for condition in CONDITIONS}  # 15 conditions, 75 items
     for item, condition in ITEMS.items():
         value = values.get(item)
-        needed = status(condition, case, as_of)
+        needed = needs[condition]
         if needed == NOT_APPLICABLE and value in (None, []):
             not_applicable.append(item)
         elif value is None or (value == [] and item != "complications"):  # no complications is an answer

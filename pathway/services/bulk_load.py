@@ -34,14 +34,21 @@ from pathway.domain.roles import Actor
 from pathway.domain.text import site_key
 from pathway.domain.vocabulary import Sex
 from pathway.errors import CommandRejected
-from pathway.services.commands import new_pathway
-from pathway.services.demo import SITES, DemoPatient, cohort, governance_commands
+from pathway.services.commands import UNIQUE_REJECTIONS, new_pathway
+from pathway.services.demo import (
+    SITES,
+    DemoPatient,
+    at_least_valid,
+    cohort,
+    governance_commands,
+    valid_nhs_numbers,
+)
 from pathway.services.sites import add_missing
-from pathway.store import audit
+from pathway.store import audit, tally
 from pathway.store.db import SessionFactory
 from pathway.store.fingerprint import CLINICAL_KINDS, CLOSURE, aggregate, closure_fingerprint, fingerprint, highest_ids
 from pathway.store.models import FlagWindowRow, GovernanceNotice, Pathway, Patient, Step
-from pathway.store.plan import plan_rows
+from pathway.store.plan import plan_rows, windows_of
 from pathway.store.repository import (
     RECORD_KINDS,
     RecordRows,
@@ -74,6 +81,8 @@ class Loaded:
 # work in SQLAlchemy's executemany cost more than building the rows.
 
 BATCH = 1000  # patients per batch
+DEFAULT_PATIENTS = 200
+RECURRENT_SHARE = 5  # --pathways alone: one pathway in five is a recurrence
 PARALLEL_FROM = 5000  # below this, starting worker processes costs more than it saves
 # Patient and pathway rows carry the ids handed out here (rows of a batch point at them); every
 # other table's ids are assigned by the database, in insertion order (the order commands ran).
@@ -106,6 +115,8 @@ class BatchRows:
     # Clinical table name (and pathway_closure): the fingerprints of its rows (pathway.store.fingerprint),
     # taken from the values before conversion, which read back the same (tests/store/test_audit_anchor.py).
     prints: dict[str, list[str]] = field(default_factory=dict)
+    pathways: int = 0
+    tally_changes: Counter[tally.Key] = field(default_factory=Counter)
 
 
 Layout = tuple[str, list[str], list[tuple[int, Callable[[Any], Any]]]]
@@ -159,6 +170,7 @@ class _Writer:
         self.layouts = _layouts(dialect)
         self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name, _n, _p in self.layouts.values()}
         self.prints: dict[str, list[str]] = {}
+        self.tally: Counter[tally.Key] = Counter()  # the severity tally's changes (pathway.store.tally)
 
     def add(self, kind: type[SQLModel], values: Row) -> None:
         name, names, processors = self.layouts[kind]
@@ -183,23 +195,27 @@ def build_batch(batch: Batch) -> BatchRows:
     writer = _Writer(batch.dialect)
     commands = 0
     refused: Counter[str] = Counter()
+    pathway_id = batch.pathway_id
     for k, payloads in enumerate(batch.patients):
         commands += _load_patient(
-            writer, payloads, batch, refused, patient_id=batch.patient_id + k, pathway_id=batch.pathway_id + k
+            writer, payloads, batch, refused, patient_id=batch.patient_id + k, pathway_id=pathway_id
         )
-    return BatchRows(writer.rows, len(batch.patients), commands, refused, writer.prints)
+        pathway_id += payloads.pathways
+    built = pathway_id - batch.pathway_id
+    return BatchRows(writer.rows, len(batch.patients), commands, refused, writer.prints, built, writer.tally)
 
 
 def _load_patient(
     writer: _Writer, payloads: DemoPatient, batch: Batch, refused: Counter[str], *, patient_id: int, pathway_id: int
 ) -> int:
     """Record each command exactly as `pathway apply` would (the patient's attempts are refused and
-    counted; any other refusal is a fault in the cohort), then plan the pathway."""
+    counted; any other refusal is a fault in the cohort), then plan the patient's pathways (ids from
+    `pathway_id` on, in the order their diagnoses come)."""
     patient: Row | None = None
-    rows: RecordRows | None = None
+    pathways: dict[str, RecordRows] = {}  # by reference
     for index, payload in enumerate(payloads):
         try:
-            patient, rows = _record(payload, batch, patient, rows, patient_id=patient_id, pathway_id=pathway_id)
+            patient = _record(payload, batch, patient, pathways, patient_id=patient_id, pathway_id=pathway_id)
         except CommandRejected as rejected:
             if index not in payloads.attempts:
                 raise
@@ -207,18 +223,21 @@ def _load_patient(
         else:
             if index in payloads.attempts:
                 raise AssertionError(f"the cohort's attempt {payload['command']} was accepted")
-    assert patient is not None and rows is not None
-    steps, windows, summary = plan_rows(pathway_id, record_from_rows(rows), batch.policy)
-    rows.pathway.update(summary)
+    assert patient is not None and len(pathways) == payloads.pathways
     writer.add(Patient, patient)
-    writer.add(Pathway, rows.pathway)
-    for name, kind in RECORD_KINDS.items():
-        for row in getattr(rows, name):
-            writer.add(kind, row)
-    for step in steps:
-        writer.add(Step, step)
-    for window in windows:
-        writer.add(FlagWindowRow, window)
+    for rows in pathways.values():
+        steps, windows, summary = plan_rows(rows.pathway["id"], record_from_rows(rows), batch.policy)
+        rows.pathway.update(summary)
+        writer.add(Pathway, rows.pathway)
+        for name, kind in RECORD_KINDS.items():
+            for row in getattr(rows, name):
+                writer.add(kind, row)
+        for step in steps:
+            writer.add(Step, step)
+        for window in windows:
+            writer.add(FlagWindowRow, window)
+        counted = rows.pathway["site_key"] if rows.pathway["closed_on"] is None else None
+        writer.tally.update(tally.contribution(counted, windows_of(windows)))
     return len(payloads) - len(payloads.attempts)
 
 
@@ -226,12 +245,13 @@ def _record(
     payload: dict[str, Any],
     batch: Batch,
     patient: Row | None,
-    rows: RecordRows | None,
+    pathways: dict[str, RecordRows],
     *,
     patient_id: int,
     pathway_id: int,
-) -> tuple[Row | None, RecordRows | None]:
-    """One command checked and turned into rows; raises CommandRejected as the services would."""
+) -> Row | None:
+    """One command checked and turned into rows (a diagnosis adds its pathway to `pathways`); raises
+    CommandRejected as the services would, having changed nothing."""
     today, policy = batch.today, batch.policy
     command = c.parse_command(payload, policy)
     stamp = Stamp(batch.now, batch.actor, command.by)
@@ -246,24 +266,27 @@ def _record(
         checks.check_diagnosis(command, Sex(patient["sex"]), today)
         born = patient["date_of_birth"]
         checks.check_presentation_age(born, command.presented_on, command.symptom_onset_on, policy)
+        if command.pathway in pathways:
+            raise CommandRejected(*UNIQUE_REJECTIONS["uq_pathway_ref"])
         values = dict.fromkeys(columns_of(Pathway)) | new_pathway(command, patient_id, patient["site"], stamp, policy)
-        values |= {"id": pathway_id, "version": 1}  # every column present, as record_from_rows reads them
-        rows = RecordRows(
+        values |= {"id": pathway_id + len(pathways), "version": 1}  # every column, as record_from_rows reads them
+        pathways[command.pathway] = RecordRows(
             pathway=values,
             governance_notified_on=batch.governance.get(patient["site_key"]),
             patient={"date_of_birth": patient["date_of_birth"], "sex": patient["sex"]},
         )
     else:
-        assert rows is not None
+        assert isinstance(command, c.PathwayCommand) and command.pathway in pathways
+        rows = pathways[command.pathway]
         checks.check_pathway_command(command, record_from_rows(rows), today, policy)
         if isinstance(command, c.ClosePathway):
             rows.pathway |= {"closed_on": command.closed_on, "close_reason": command.reason.value}
         else:
-            written = row_for(command, pathway_id, stamp, rows.pathway["presented_on"], policy)
+            written = row_for(command, rows.pathway["id"], stamp, rows.pathway["presented_on"], policy)
             assert written is not None
             kind, values = written
             rows.add(kind, values)
-    return patient, rows
+    return patient
 
 
 class _Inserter:
@@ -370,19 +393,25 @@ def _built(batches: Iterator[Batch], pool: ProcessPoolExecutor | None, ahead: in
 def load_cohort(
     factory: SessionFactory,
     *,
-    patients: int,
+    patients: int | None = None,
     seed: int,
     today: date,
     actor: Actor,
+    pathways: int | None = None,
     log_path: str | None = None,
     policy: Policy | None = None,
     workers: int | None = None,
 ) -> Loaded:
     """Generate and load a cohort in one transaction; returns what was loaded.
 
-    `workers`: processes building rows (default: one per core from PARALLEL_FROM patients up, else
-    none). Every command is parsed and checked whichever process builds it.
+    `patients` and `pathways`: see cohort_size. A cohort the 999 test range cannot hold is refused
+    before anything is written. `workers`: processes building rows (default: one per core from
+    PARALLEL_FROM patients up, else none). Every command is parsed and checked whichever process builds it.
     """
+    patients, pathways = cohort_size(patients, pathways)
+    with factory() as session:
+        nhs_start = _first_free_body(session)
+    check_capacity(patients, nhs_start)
     policy = policy or policy_in_force()
     now = utc_now()
     loaded_commands = 0
@@ -397,8 +426,8 @@ def load_cohort(
         before = highest_ids(session)  # the audit row vouches for the rows above these
         # Continue after what is there: references by id, NHS numbers after the highest 999 number.
         start = session.exec(select(func.max(Patient.id))).one() or 0
-        highest = session.exec(select(func.max(Patient.nhs_number)).where(col(Patient.nhs_number).like("999%"))).one()
-        nhs_start = int(highest[3:9]) + 1 if highest else 0
+        if _first_free_body(session) != nhs_start:  # someone registered a 999 patient since the check
+            check_capacity(patients, nhs_start := _first_free_body(session))
         notices = {key for (key,) in session.execute(select(GovernanceNotice.site_key).distinct()).all()}
         add_missing(session, SITES, actor=actor, at=now)  # the cohort's sites go on the managed list
         sites = sites_as_registered(session)
@@ -422,10 +451,11 @@ def load_cohort(
         inserter = _Inserter(session)
         patient_id, pathway_id = _next_id(session, Patient), _next_id(session, Pathway)
 
-        generated = cohort(patients, seed, today, start, nhs_start)
+        generated = cohort(patients, seed, today, start, nhs_start, pathways)
 
         def batches() -> Iterator[Batch]:
             """Commands are generated here, in order (one random stream), and built elsewhere."""
+            next_pathway = pathway_id
             for first in range(0, patients, BATCH):
                 chunk = list(islice(generated, BATCH))
                 if log:
@@ -440,21 +470,25 @@ def load_cohort(
                     sites=sites,
                     dialect=inserter.bulk_dialect,
                     patient_id=patient_id + first,
-                    pathway_id=pathway_id + first,
+                    pathway_id=next_pathway,
                 )
+                next_pathway += sum(patient.pathways for patient in chunk)
 
+        changes: Counter[tally.Key] = Counter()  # the severity tally's, summed over the batches
         with Progress(transient=True) as progress:
-            task = progress.add_task("synthetic cohort", total=patients)
+            task = progress.add_task("synthetic cohort (pathways)", total=pathways)
             try:
                 for built in _built(batches(), pool, 2 * processes):
                     inserter.insert(built)
                     loaded_commands += built.commands
                     refused += built.refused
+                    changes.update(built.tally_changes)
                     for name, found in built.prints.items():
                         prints.setdefault(name, []).extend(found)
-                    progress.advance(task, built.patients)
+                    progress.advance(task, built.pathways)
             finally:
                 inserter.restore_cache()
+        tally.apply(session, changes)
         if patients:
             inserter.advance_sequences()
         audit.append(
@@ -465,6 +499,7 @@ def load_cohort(
             command="demo_data",
             after={
                 "patients": patients,
+                "pathways": pathways,
                 "seed": seed,
                 "as_of": today.isoformat(),
                 "commands": loaded_commands,
@@ -475,7 +510,46 @@ def load_cohort(
             written=_vouched(session, before, prints),
         )
     _refresh_statistics(factory)
-    return Loaded(patients=patients, pathways=patients, commands=loaded_commands, refused=dict(sorted(refused.items())))
+    return Loaded(patients=patients, pathways=pathways, commands=loaded_commands, refused=dict(sorted(refused.items())))
+
+
+def cohort_size(patients: int | None, pathways: int | None) -> tuple[int, int]:
+    """The cohort's patients and pathways. Either alone: `patients` gives each patient one pathway;
+    `pathways` gives RECURRENT_SHARE of them to patients' recurrent DVTs (a million pathways: 800,000
+    patients, 200,000 of whom have a second pathway). Both: patients <= pathways <= 2 x patients."""
+    if patients is None and pathways is None:
+        patients = DEFAULT_PATIENTS
+    if patients is None:
+        assert pathways is not None
+        patients = max(1, pathways - pathways // RECURRENT_SHARE)
+    if pathways is None:
+        pathways = patients
+    if patients < 1:
+        raise CommandRejected("patients", "must be at least 1")
+    if not patients <= pathways <= 2 * patients:
+        raise CommandRejected(
+            "pathways", f"must be from {patients:,} to {2 * patients:,}: each patient has one pathway, at most two"
+        )
+    return patients, pathways
+
+
+def check_capacity(patients: int, nhs_start: int) -> None:
+    """Refuse, before anything is written, a cohort the 999 test range cannot give NHS numbers to."""
+    if patients <= at_least_valid(nhs_start):
+        return
+    free = valid_nhs_numbers(nhs_start)
+    if patients > free:
+        raise CommandRejected(
+            "patients",
+            f"{patients:,} is more than the {free:,} valid NHS numbers left in the 999 test range "
+            "(use --pathways: some patients then have a second, recurrent pathway)",
+        )
+
+
+def _first_free_body(session: Session) -> int:
+    """The first 6-digit body after the highest 999 NHS number already registered."""
+    highest = session.exec(select(func.max(Patient.nhs_number)).where(col(Patient.nhs_number).like("999%"))).one()
+    return int(highest[3:9]) + 1 if highest else 0
 
 
 def _vouched(session: Session, before: dict[str, int], prints: dict[str, list[str]]) -> dict[str, Any]:

@@ -465,7 +465,7 @@ def _finish(
     closed: bool = False,
 ) -> Outcome:
     record = record_from_rows(rows)
-    store_plan(ctx.session, pathway, record, ctx.policy, ctx.recorded_at)
+    store_plan(ctx.session, pathway, record, ctx.policy, ctx.recorded_at, first=before is None)
     queue_flow_trigger(ctx.session, pathway.id, command.command, ctx.recorded_at)  # sent to Prefect later
     ctx.session.flush()  # the version check happens here: StaleDataError if someone else saved first
     if closed:

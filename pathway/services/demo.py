@@ -24,7 +24,7 @@ from typing import Any
 
 from nhs_number import calculate_checksum
 
-from pathway.domain.clock import add_months
+from pathway.domain.clock import add_months, age_on
 
 SITES = ("North Vale General", "Riverside University Hospital", "St Brigid's Infirmary", "Harbour Royal")
 # One site has not yet told its governance lead: its PMT candidates carry the governance flag.
@@ -67,9 +67,10 @@ THROMBOLYTIC = frozenset({"pmt_with_thrombolysis", "cdt"})
 class DemoPatient(list[dict[str, Any]]):
     """One synthetic patient's commands in order; `attempts` are the indices the tracker must refuse."""
 
-    def __init__(self, commands: list[dict[str, Any]], attempts: frozenset[int]) -> None:
+    def __init__(self, commands: list[dict[str, Any]], attempts: frozenset[int], pathways: int = 1) -> None:
         super().__init__(commands)
         self.attempts = attempts
+        self.pathways = pathways  # 2: an earlier, closed episode and a recurrent DVT
 
 
 def nhs_numbers(start: int) -> Iterator[str]:
@@ -93,6 +94,8 @@ class Scenario:
         self.attempts: set[int] = set()
         self.running = False  # anticoagulation running after the commands so far
         self.last_anticoagulation: date | None = None
+        self.birth, self.sex = date.min, ""  # set by build
+        self.recurs_later = False  # an earlier episode: the patient lives to present again
 
     def add(self, day: date | None, **command: Any) -> bool:
         """Record a command dated `day` unless that day is still to come."""
@@ -116,32 +119,51 @@ class Scenario:
     def patient_out(self) -> DemoPatient:
         return DemoPatient(self.commands, frozenset(self.attempts))
 
-    def build(self) -> DemoPatient:
+    def build(
+        self,
+        *,
+        kind: str | None = None,
+        presented: date | None = None,
+        known: tuple[date, str] | None = None,
+    ) -> DemoPatient:
+        """The patient's pathway. `kind` and `presented` force the course and the presentation (an earlier
+        episode); `known` (date of birth, sex): the patient is already registered and this is a
+        recurrent DVT, recorded with prior_dvt (docs/rules.md, "Demo data")."""
         rng = self.rng
-        kind = rng.choices(
-            ["awaiting_mdt", "pre_procedure", "treated", "anticoagulation_only", "closed"],
-            weights=[12, 22, 40, 16, 10],
-        )[0]
+        kind = (
+            kind
+            or rng.choices(
+                ["awaiting_mdt", "pre_procedure", "treated", "anticoagulation_only", "closed"],
+                weights=[12, 22, 40, 16, 10],
+            )[0]
+        )
         age_at = {"awaiting_mdt": (0, 8), "pre_procedure": (2, 22), "treated": (16, 500)}
         low, high = age_at.get(kind, (3, 420))
-        presented = self.today - timedelta(days=self.days(low, high))
+        presented = presented or self.today - timedelta(days=self.days(low, high))
         veins = rng.choices([v for _w, v in VEIN_MAPS], weights=[w for w, _v in VEIN_MAPS])[0]
         iliofemoral = bool(ILIOFEMORAL & set(veins))
-        sex = rng.choice(["female", "male", "female", "male", "other", "unknown"])
-        child = self.chance(0.02)  # NG158 covers adults: a few teenagers reach the service
-        years = self.days(14, 16) if child else self.days(19, 84)
-        birth = presented - timedelta(days=365 * years + self.days(0, 364))  # 14-16: always under 18
+        if known is None:
+            sex = rng.choice(["female", "male", "female", "male", "other", "unknown"])
+            child = self.chance(0.02)  # NG158 covers adults: a few teenagers reach the service
+            years = self.days(14, 16) if child else self.days(19, 84)
+            birth = presented - timedelta(days=365 * years + self.days(0, 364))  # 14-16: always under 18
+        else:
+            birth, sex = known
+            years = age_on(birth, presented)
+            child = years < 18
+        self.birth, self.sex = birth, sex
         pregnant = sex == "female" and not child and years <= 45 and self.chance(0.05)
-        self.add(
-            None,
-            command="register_patient",
-            patient=self.patient,
-            nhs_number=self.nhs,
-            date_of_birth=birth.isoformat(),
-            sex=sex,
-            site=self.site,
-            name=f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}",
-        )
+        if known is None:
+            self.add(
+                None,
+                command="register_patient",
+                patient=self.patient,
+                nhs_number=self.nhs,
+                date_of_birth=birth.isoformat(),
+                sex=sex,
+                site=self.site,
+                name=f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}",
+            )
         referred = min(self.today, presented + timedelta(days=self.days(0, 1)))
         onset = presented - timedelta(days=self.days(0, 16))
         criteria = {
@@ -161,6 +183,7 @@ class Scenario:
             imaging=rng.choice(["duplex", "duplex", "venography", "ct_venography"]),
             baseline_villalta=self.days(4, 20),
             **criteria,
+            **({"prior_dvt": True} if known else {}),
         )
         if sex == "male" and self.chance(0.01):
             self.attempt(referred, **diagnosis, pregnant=True)  # the box ticked on the wrong patient
@@ -424,6 +447,8 @@ class Scenario:
             reason = self.rng.choices(
                 ["completed", "withdrawn", "declined", "transferred", "died"], weights=[70, 8, 8, 10, 4]
             )[0]
+            if reason == "died" and self.recurs_later:
+                reason = "completed"  # the patient comes back with a recurrent DVT
             close = {
                 "command": "close_pathway",
                 "pathway": self.pathway,
@@ -439,16 +464,62 @@ class Scenario:
         return self.patient_out()
 
 
-def cohort(patients: int, seed: int, today: date, start: int = 0, nhs_start: int = 0) -> Iterator[DemoPatient]:
-    """The command lists of `patients` synthetic patients (deterministic for a seed).
+# NHS numbers: 999 then a 6-digit body then the check digit; a body whose check digit would be 10 is
+# never issued. 909,091 of the 1,000,000 bodies are valid (test_demo.py counts them).
+BODIES = 1_000_000
+# A recurrent patient's earlier episode presented this many days before the cohort's today (2.5 to 8
+# years), so it was treated and closed well before the recurrence (at most 500 days old) presented.
+EARLIER_EPISODE_DAYS = (900, 3000)
+# The sites' governance notices are older than any episode (a PMT needs one dated on or before it).
+GOVERNANCE_NOTICE_DAYS = 3100
+
+
+def valid_nhs_numbers(nhs_start: int) -> int:
+    """How many valid 999 NHS numbers there are from the body `nhs_start` up (exactly)."""
+    return sum(1 for body in range(nhs_start, BODIES) if calculate_checksum(f"999{body:06d}") != 10)
+
+
+def at_least_valid(nhs_start: int) -> int:
+    """A lower bound of valid_nhs_numbers, without counting: in every run of ten bodies ending 0-9 the
+    check digits differ, so at most one of the ten is never issued."""
+    return max(0, BODIES - nhs_start - 9) * 9 // 10
+
+
+def recurs(k: int, patients: int, recurrences: int) -> bool:
+    """Whether the k-th patient of the cohort has a recurrent pathway: `recurrences` of the `patients`,
+    spread evenly (no random draw, so a cohort without recurrences is the one it always was)."""
+    return (k + 1) * recurrences // patients > k * recurrences // patients
+
+
+def cohort(
+    patients: int, seed: int, today: date, start: int = 0, nhs_start: int = 0, pathways: int | None = None
+) -> Iterator[DemoPatient]:
+    """The command lists of `patients` synthetic patients (deterministic for a seed), with `pathways`
+    pathways among them (default: one each; patients < pathways <= 2 * patients: some have a second).
 
     `start` numbers the references; `nhs_start` is the first 6-digit body tried in the 999 range.
     """
+    recurrences = (pathways or patients) - patients
     rng = random.Random(seed)
     numbers = nhs_numbers(nhs_start)
-    for i in range(start, start + patients):
+    for k, i in enumerate(range(start, start + patients)):
         site = SITES[i % len(SITES)]
-        yield Scenario(rng, today, f"MRN{i:07d}", f"DVT-{i:07d}", next(numbers), site).build()
+        if recurrences and recurs(k, patients, recurrences):
+            yield recurrent(rng, today, i, next(numbers), site)
+        else:
+            yield Scenario(rng, today, f"MRN{i:07d}", f"DVT-{i:07d}", next(numbers), site).build()
+
+
+def recurrent(rng: random.Random, today: date, i: int, nhs: str, site: str) -> DemoPatient:
+    """A patient with two pathways: an earlier DVT, treated and closed years ago, and a recurrent DVT
+    (prior_dvt) on a pathway of its own, as a second diagnosis opens one (docs/rules.md, "Demo data")."""
+    earlier = Scenario(rng, today, f"MRN{i:07d}", f"DVT-{i:07d}", nhs, site)
+    earlier.recurs_later = True
+    first = earlier.build(kind="closed", presented=today - timedelta(days=earlier.days(*EARLIER_EPISODE_DAYS)))
+    later = Scenario(rng, today, f"MRN{i:07d}", f"DVT-{i:07d}-2", nhs, site)
+    second = later.build(known=(earlier.birth, earlier.sex))
+    attempts = first.attempts | {len(first) + index for index in second.attempts}
+    return DemoPatient([*first, *second], attempts, pathways=2)
 
 
 def governance_commands(today: date) -> list[dict[str, Any]]:
@@ -456,7 +527,7 @@ def governance_commands(today: date) -> list[dict[str, Any]]:
         {
             "command": "notify_governance",
             "site": site,
-            "notified_on": (today - timedelta(days=900)).isoformat(),
+            "notified_on": (today - timedelta(days=GOVERNANCE_NOTICE_DAYS)).isoformat(),
             "lead": "Clinical Governance Lead (synthetic)",
             "clinician": "Dr I. Radiologist",
         }

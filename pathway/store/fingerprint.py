@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
@@ -57,8 +57,10 @@ def _utc(value: datetime) -> str:
     return aware.isoformat(timespec="microseconds")
 
 
+@lru_cache(maxsize=1 << 16)
 def _not_json(value: Any) -> Any:
-    """The canonical form of what JSON has no type for; everything else JSON encodes itself (in C)."""
+    """The canonical form of what JSON has no type for; everything else JSON encodes itself (in C).
+    Remembered: a bulk load's rows share a few thousand dates and one recorded_at (issue 15)."""
     if isinstance(value, datetime):
         return _utc(value)
     if isinstance(value, date):
@@ -70,8 +72,12 @@ def _not_json(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
+# One encoder for every digest (json.dumps with options builds a new one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_not_json)
+
+
 def _digest(table: str, values: Mapping[str, Any]) -> str:
-    text = json.dumps([table, values], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_not_json)
+    text = _CANONICAL.encode([table, values])
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -325,6 +325,18 @@ class FlagWindowRow(SQLModel, table=True):
     )
 
 
+class SeverityTally(SQLModel, table=True):
+    """The dashboard's severity counts, kept in each command's transaction (pathway.store.tally): the sum of
+    `change` over the days up to D is, per site, the open pathways (rank 0, on day 0001-01-01) and those
+    whose worst standing flag at D has this rank (1 amber, 2 red)."""
+
+    __tablename__: ClassVar[str] = "severity_tally"
+    site_key: str = Field(max_length=SITE_KEY_LENGTH, primary_key=True)
+    severity_rank: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    change: int
+
+
 # --- audit trail ------------------------------------------------------------------------------
 
 

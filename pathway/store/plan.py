@@ -12,7 +12,9 @@ from pathway.domain import rules
 from pathway.domain.policy import Policy
 from pathway.domain.record import PathwayRecord
 from pathway.domain.vocabulary import SEVERITY_RANK
+from pathway.store import tally
 from pathway.store.models import FlagWindowRow, Pathway, Step
+from pathway.store.repository import table_of
 
 Row = dict[str, Any]
 
@@ -56,8 +58,14 @@ def plan_rows(pathway_id: int, record: PathwayRecord, policy: Policy) -> tuple[l
     return step_rows, window_rows, summary
 
 
-def store_plan(session: Session, pathway: Pathway, record: PathwayRecord, policy: Policy, at: datetime) -> None:
-    """Replace the pathway's steps and flag windows and update its summary.
+def store_plan(
+    session: Session, pathway: Pathway, record: PathwayRecord, policy: Policy, at: datetime, *, first: bool = False
+) -> None:
+    """Replace the pathway's steps and flag windows, update its summary and the severity tally.
+
+    `first`: the pathway's first plan (its diagnosis). Every other call re-plans a pathway that was open
+    when last planned (a closed pathway takes no command and is never re-planned), so the windows
+    replaced here were counted in the tally under the pathway's site (pathway.store.tally).
 
     Every command must bump the optimistic-lock version exactly once: no autoflush while the plan is
     replaced (an early flush would write the pathway twice), and `updated_at` is flagged as changed
@@ -66,16 +74,29 @@ def store_plan(session: Session, pathway: Pathway, record: PathwayRecord, policy
     assert pathway.id is not None
     with session.no_autoflush:
         session.execute(delete(Step).where(col(Step.pathway_id) == pathway.id))
-        session.execute(delete(FlagWindowRow).where(col(FlagWindowRow.pathway_id) == pathway.id))
+        window = table_of(FlagWindowRow)
+        replaced = session.execute(
+            delete(window)
+            .where(window.c.pathway_id == pathway.id)
+            .returning(window.c.severity_rank, window.c.starts_on, window.c.ends_on)
+        ).all()
         step_rows, window_rows, summary = plan_rows(pathway.id, record, policy)
         if step_rows:
             session.execute(insert(Step), step_rows)
         if window_rows:
             session.execute(insert(FlagWindowRow), window_rows)
+        before = tally.contribution(None if first else pathway.site_key, [tuple(row) for row in replaced])
+        after = tally.contribution(pathway.site_key if record.closed_on is None else None, windows_of(window_rows))
+        tally.apply(session, tally.difference(before, after))
         for name, value in summary.items():
             setattr(pathway, name, value)
         pathway.updated_at = at
         flag_modified(pathway, "updated_at")
+
+
+def windows_of(window_rows: list[Row]) -> list[tally.Window]:
+    """The (rank, starts, ends) of window rows, as the tally counts them."""
+    return [(row["severity_rank"], row["starts_on"], row["ends_on"]) for row in window_rows]
 
 
 def snapshot(pathway: Pathway, record: PathwayRecord) -> dict[str, Any]:

@@ -7,7 +7,9 @@ so a synthetic cohort is stored exactly as recorded commands would be.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from enum import Enum
+from functools import cache
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, func
 from sqlalchemy import select as sa_select
@@ -157,6 +159,11 @@ def load_many_rows(session: Session, pathways: Sequence[Pathway]) -> dict[int, R
     return found
 
 
+@cache
+def _pathway_columns() -> tuple[str, ...]:
+    return tuple(column.key for column in table_of(Pathway).columns)
+
+
 def _load_batch(session: Session, pathways: Sequence[Pathway]) -> dict[int, RecordRows]:
     if not pathways:
         return {}
@@ -177,7 +184,7 @@ def _load_batch(session: Session, pathways: Sequence[Pathway]) -> dict[int, Reco
     notices: dict[str, date] = dict(session.execute(earliest).tuples().all())
     found = {
         p.id or 0: RecordRows(
-            pathway=p.model_dump(),
+            pathway={name: getattr(p, name) for name in _pathway_columns()},  # model_dump, cheaper
             governance_notified_on=notices.get(site_key(p.site)),
             patient=people[p.patient_id],
         )
@@ -199,6 +206,21 @@ def _earliest(days: list[date]) -> date | None:
     return min(days) if days else None
 
 
+E = TypeVar("E", bound=Enum)
+
+
+@cache
+def _members(kind: type[E]) -> dict[Any, E]:
+    return {member.value: member for member in kind}
+
+
+def _member(kind: type[E], value: Any) -> E:
+    """kind(value) for a stored value, by lookup (an Enum call costs a microsecond or more: the bulk
+    loader builds a record per command, issue 15)."""
+    member: E = _members(kind)[value]
+    return member
+
+
 def record_from_rows(rows: RecordRows) -> PathwayRecord:
     p = rows.pathway
     born, sex = rows.patient.get("date_of_birth"), rows.patient.get("sex")
@@ -206,9 +228,9 @@ def record_from_rows(rows: RecordRows) -> PathwayRecord:
         presented_on=p["presented_on"],
         symptom_onset_on=p["symptom_onset_on"],
         referred_on=p["referred_on"],
-        veins=tuple(Segment(v) for v in p["veins"]),
+        veins=tuple(_member(Segment, v) for v in p["veins"]),
         mdts=tuple(
-            MdtFacts(m["held_on"], Decision(m["decision"]), m["thrombolysis"], m.get("outside_scope_plan"))
+            MdtFacts(m["held_on"], _member(Decision, m["decision"]), m["thrombolysis"], m.get("outside_scope_plan"))
             for m in sorted(rows.mdts, key=lambda m: (m["held_on"], m.get("id") or 0))
         ),
         governance_notified_on=rows.governance_notified_on,
@@ -218,29 +240,29 @@ def record_from_rows(rows: RecordRows) -> PathwayRecord:
         procedures=tuple(
             ProcedureFacts(
                 x["performed_on"],
-                Technique(x["technique"]),
-                IvcFilter(x["ivc_filter"]),
+                _member(Technique, x["technique"]),
+                _member(IvcFilter, x["ivc_filter"]),
                 x.get("filter_removal_planned_on"),
                 x.get("outside_criteria_rationale"),
             )
             for x in rows.procedures
         ),
         registry_submitted_on=_earliest([r["submitted_on"] for r in rows.registry]),
-        follow_ups={Visit(f["visit"]): f["seen_on"] for f in rows.follow_ups},
+        follow_ups={_member(Visit, f["visit"]): f["seen_on"] for f in rows.follow_ups},
         anticoagulation=tuple(
             AnticoagulationEvent(
                 e["kind"],
                 e["event_on"],
-                StopReason(e["stop_reason"]) if e.get("stop_reason") else None,
+                _member(StopReason, e["stop_reason"]) if e.get("stop_reason") else None,
                 e.get("restart_planned_on"),
             )
             for e in rows.anticoagulation
         ),
-        reviews=tuple(ReviewFacts(r["reviewed_on"], ReviewDecision(r["decision"])) for r in rows.reviews),
+        reviews=tuple(ReviewFacts(r["reviewed_on"], _member(ReviewDecision, r["decision"])) for r in rows.reviews),
         filter_outcome_on=_earliest([f["decided_on"] for f in rows.filter_outcomes]),
         closed_on=p["closed_on"],
         age_at_presentation=age_on(born, p["presented_on"]) if born else None,
-        sex=Sex(sex) if sex else None,
+        sex=_member(Sex, sex) if sex else None,
         pregnant=bool(p.get("pregnant")),
         functional_status=p.get("functional_status"),
         life_expectancy_ge_1y=p.get("life_expectancy_ge_1y"),

@@ -20,6 +20,7 @@ from pathway.domain.criteria import outside_guidance_scope, safety_check_failure
 from pathway.domain.policy import Policy, policy_in_force
 from pathway.domain.vocabulary import SEVERITY_RANK, Severity
 from pathway.errors import NotFound
+from pathway.store import tally
 from pathway.store.models import AuditEvent, FlagWindowRow, Pathway, Patient, Step
 from pathway.store.repository import load_rows, record_from_rows, table_of
 from pathway.views.filters import SITES, WorklistFilter, is_open
@@ -335,8 +336,25 @@ def count_open(
 ) -> dict[str, int]:
     """Open pathways by worst standing severity at `as_of` (red, amber, none).
 
-    Reads the standing windows and the open pathways' index only: no join of every open pathway.
+    Read from the severity tally kept by every command (pathway.store.tally): a few thousand rows
+    whatever the number of pathways. recount_open counts the same from the windows themselves.
     """
+    values = WorklistFilter(site=site, sites=None if sites is None else frozenset(sites)).values()
+    keys: set[str] | None = None
+    if "site_key" in values:
+        keys = {values["site_key"]}
+    if SITES in values:
+        keys = set(values[SITES]) if keys is None else keys & set(values[SITES])
+    ranks = tally.counts(session, as_of, keys)
+    red, amber = ranks.get(SEVERITY_RANK[Severity.red], 0), ranks.get(SEVERITY_RANK[Severity.amber], 0)
+    return {Severity.red.value: red, Severity.amber.value: amber, "none": ranks.get(tally.OPEN, 0) - red - amber}
+
+
+def recount_open(
+    session: Session, as_of: date, *, site: str | None = None, sites: Collection[str] | None = None
+) -> dict[str, int]:
+    """count_open counted from the standing windows and the open pathways (every open pathway read):
+    what the tally must always equal (tests/store/test_tally.py; bench compares their cost)."""
     shown = WorklistFilter(site=site, sites=None if sites is None else frozenset(sites))
     pathway = table_of(Pathway)
     total = session.exec(select(func.count()).select_from(pathway).where(*shown.conditions(pathway))).one()

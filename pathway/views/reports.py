@@ -23,6 +23,7 @@ from pathway.domain.vocabulary import PMT_TECHNIQUES, PROCEDURAL_DECISIONS
 from pathway.store.models import FlagWindowRow, Pathway, Procedure, RegistrySubmission
 from pathway.store.repository import sites_as_registered, table_of
 from pathway.views.filters import WorklistFilter, standing
+from pathway.views.queries import count_open
 
 
 def _dialect(session: Session) -> str:
@@ -67,7 +68,11 @@ def count_worklist(
     sites: Collection[str] | None = None,
 ) -> int:
     """How many rows `queries.worklist` returns with the same filters (for 'page N of M'): the same
-    WorklistFilter builds both WHERE clauses."""
+    WorklistFilter builds both WHERE clauses. Filtered by site(s) alone, flagged or not, the count is the
+    severity tally's (queries.count_open: no scan of a million pathways on every render)."""
+    if flag is None and stage is None and route is None:
+        counts = count_open(session, as_of, site=site, sites=sites)
+        return counts["red"] + counts["amber"] + (0 if flagged_only else counts["none"])
     chosen = WorklistFilter(
         site=site,
         flag=flag,
