@@ -105,7 +105,7 @@ def test_the_migration_fills_the_tally_from_the_stored_windows(tmp_path: Path) -
     engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
     with engine.begin() as connection:
         connection.execute(text("UPDATE severity_tally SET change = change + 7"))  # wrong, then rebuilt
-    alembic_command.downgrade(alembic_config(engine), "0010")
+    alembic_command.downgrade(alembic_config(engine), "0011")
     alembic_command.upgrade(alembic_config(engine), "head")
     _agree(make_session_factory(engine))
 

@@ -1,7 +1,7 @@
 """severity tally: the dashboard's severity counts kept by each command (issue 15)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 
 Adds `severity_tally` and fills it from the flag windows of the open pathways (pathway.store.tally
 says what the rows mean). Self-contained: it must give the same rows whatever the code becomes.
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """flow_trigger is the event outbox: its `flow_run` column becomes `event_id`
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 
 A recorded command still writes one `flow_trigger` row in its own transaction; the relay now sends it
 as a Prefect event (a deployment trigger starts the run), so the row records the event's id, not a
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
