@@ -189,6 +189,7 @@ def test_demo_load_with_recurrent_pathways_equals_replaying_its_commands(
     replay_engine = make_engine(f"sqlite:///{tmp_path / 'replay.db'}")
     metadata.create_all(replay_engine)
     replay = make_session_factory(replay_engine)
+    list_sites(replay, DEMO_SITES)  # the cohort's sites, listed as load_cohort lists them
     refused = 0
     for line in log.read_text().splitlines():
         try:
