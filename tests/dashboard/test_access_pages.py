@@ -3,13 +3,13 @@
 The pages are read from the `st.Page(...)` calls of the entry point (the one place navigation is
 declared), so a new page joins the matrix by itself; the roles are `Role`, with each role's seeded
 account, plus a signed-out visitor and a disabled account. Expected: every page opens for every role
-but the auditor's Recording page (the auditor records nothing); a page a role may not open is not
-offered in navigation, and reaching it anyway (a link, a bookmark, a role changed under an open page,
-or the page's script run on its own) shows a refusal and no patient data. The recording forms offered
-follow the expected permission table of tests/support/access.py (the services' matrix uses it too).
+but the auditor's Recording page (the auditor records nothing) and the Sites page (the managed list
+of sites), which is for admins only; a page a role may not open is not offered in navigation, and
+reaching it anyway (a link, a bookmark, a role changed under an open page, or the page's script run
+on its own) shows a refusal and no patient data. The recording forms offered follow the expected
+permission table of tests/support/access.py (the services' matrix uses it too).
 """
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -22,25 +22,13 @@ from pathway.domain.vocabulary import Role
 from pathway.services.accounts import disable_user
 from pathway.store.db import SessionFactory
 from tests.dashboard.conftest import ACCOUNTS, APP, NHS, app, page, texts
-from tests.support.access import EXPECTED
+from tests.support.access import EXPECTED, navigation_pages
 
 ACCOUNT_OF = {role: name for name, role in ACCOUNTS.items()}
 SEEDED_REFS = ("P-CONSENT", "P-MISSED", "P-TREATED", "P-QUIET", "P-HARBOUR")
 SEEDED_NAMES = ("Ada Testcase", "Bo Sample", "Cy Example", "Di Mockford", "Ed Fictor")
 IDENTIFIERS = (*SEEDED_NAMES, *NHS, *(f"{n[:3]} {n[3:6]} {n[6:]}" for n in NHS), "1970-03-04", "04/03/1970")
 LOGIN_FIELDS = ["Username", "Password"]
-
-
-def navigation_pages() -> list[str]:
-    """Every page file the entry point registers with st.navigation, in declaration order."""
-    calls = [
-        node
-        for node in ast.walk(ast.parse(APP.read_text()))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page"
-    ]
-    pages = [call.args[0].value for call in calls if call.args and isinstance(call.args[0], ast.Constant)]
-    assert len(pages) == len(calls), "every st.Page names its file as a literal"
-    return sorted(str(p) for p in pages)
 
 
 PAGES = navigation_pages()

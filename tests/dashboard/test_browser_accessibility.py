@@ -65,6 +65,14 @@ def test_no_serious_or_critical_axe_violation(tab: Page, served: tuple[str, Path
     assert found == [], "\n".join(found)
 
 
+def test_no_serious_or_critical_axe_violation_on_the_admins_sites_page(tab: Page, served: tuple[str, Path]) -> None:  # noqa: F811
+    base, _ = served
+    open_signed_in(tab, base, "sites", name="boss")  # the managed list of sites: admins only
+    wait_until_idle(tab)
+    found = serious(Axe().run(tab))
+    assert found == [], "\n".join(found)
+
+
 def test_the_worklist_shows_missed_windows_in_words_and_open_windows_first(
     tab: Page,
     served: tuple[str, Path],  # noqa: F811

@@ -13,7 +13,7 @@ from pathway.services.accounts import set_sites
 from pathway.store.db import SessionFactory
 from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import NHS, app, page, texts, today
-from tests.dashboard.test_access_pages import PAGES
+from tests.support.access import navigation_pages
 from tests.support.reminders import sweep
 
 
@@ -86,7 +86,9 @@ def test_a_rerun_of_the_patient_page_checks_the_site_again(database: SessionFact
     assert row is not None and (row.command, row.outcome, row.pathway_ref) == ("read_pathway", "denied", "P-HARBOUR")
 
 
-@pytest.mark.parametrize("page_file", sorted(set(PAGES) - {"app_pages/sites.py"}), ids=lambda p: Path(p).stem)
+@pytest.mark.parametrize(
+    "page_file", sorted(set(navigation_pages()) - {"app_pages/sites.py"}), ids=lambda p: Path(p).stem
+)
 def test_every_page_as_a_user_of_the_other_site_shows_nothing_of_north_vale(
     database: SessionFactory, page_file: str
 ) -> None:

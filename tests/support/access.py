@@ -1,6 +1,9 @@
 """What each role may do, written out (not read from pathway.domain.roles): the access matrix of the
 services (tests/test_access_matrix.py) and of the dashboard's forms (tests/dashboard/test_access_pages.py)."""
 
+import ast
+from pathlib import Path
+
 from pathway.domain.commands import COMMANDS
 from pathway.domain.vocabulary import Role
 
@@ -26,3 +29,18 @@ EXPECTED: dict[Role, frozenset[str]] = {
 }
 # Every role reads pathways (the auditor pseudonymised, which the dashboard applies).
 EXPECTED_READ: dict[Role, bool] = {Role.admin: True, Role.clinician: True, Role.coordinator: True, Role.auditor: True}
+
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
+
+
+def navigation_pages() -> list[str]:
+    """Every page file the entry point registers with st.navigation, in declaration order."""
+    calls = [
+        node
+        for node in ast.walk(ast.parse(APP.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page"
+    ]
+    pages = [call.args[0].value for call in calls if call.args and isinstance(call.args[0], ast.Constant)]
+    assert len(pages) == len(calls), "every st.Page names its file as a literal"
+    return sorted(str(p) for p in pages)
