@@ -243,9 +243,6 @@ def test_single_sign_on_takes_the_role_and_sites_from_the_claims(
     assert _accounts(database)["ward.nurse"] == ("clinician", ["North Vale"])  # the listed spelling
     assert ("sso_add_user", "system", "sso") in _audit(database, ["sso_add_user"])
     assert ("sign_in", "ward.nurse", "sso") in _audit(database)
-    page.get_by_role("button", name="Sign out").click()
-    _end_provider_session(page)
-    expect(page.get_by_role("button", name="Sign in with single sign-on")).to_be_visible(timeout=FIRST_RENDER_MS)
 
 
 def test_claims_that_give_no_role_are_refused_with_a_message(
@@ -260,6 +257,4 @@ def test_claims_that_give_no_role_are_refused_with_a_message(
     expect(page.get_by_role("heading", name="Worklist")).to_have_count(0)
     assert ("sign_in_failed", "(unknown)", "no_role") in _audit(database)
     assert "no.role" not in _accounts(database)
-    page.get_by_role("button", name="Sign out of single sign-on").click()
-    _end_provider_session(page)
-    expect(page.get_by_role("button", name="Sign in with single sign-on")).to_be_visible(timeout=FIRST_RENDER_MS)
+    expect(page.get_by_role("button", name="Sign out of single sign-on")).to_be_visible()  # a way to start over
