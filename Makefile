@@ -36,6 +36,8 @@ clean:
 
 # Benchmarks against the SQL floor (issue 7): cohorts of 1,000 to 100,000 on SQLite and PostgreSQL,
 # written to docs/benchmarks.{md,json,svg}. Slow (tens of minutes); not part of `make test`.
+# BENCH_NATIONAL=1 make bench: issue 15's million pathways on PostgreSQL instead (most of an hour here),
+# kept as its own part of the same files.
 bench: env browser
 	uv run python -m bench
 

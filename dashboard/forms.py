@@ -10,7 +10,7 @@ import re
 import types
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -118,7 +118,6 @@ class CommandForm:
     payload: dict[str, Any]
     slots: dict[str, Any]  # field -> the empty slot under its widget
     general: Any  # for a rejection that names no field of the form
-    problems: dict[str, str] = field(default_factory=dict)  # field -> what the form itself refuses
 
 
 def flag_command(code: str) -> str | None:
@@ -292,7 +291,6 @@ def command_form(command: str, today: date, known_sites: Sequence[str] = ()) -> 
     optional = {n: i for n, i in fields.items() if n not in required}
     payload: dict[str, Any] = {"command": command}
     slots: dict[str, Any] = {}
-    problems: dict[str, str] = {}
     with st.form(f"record_form_{command}", border=True):
         for group, heading in (
             (required, None),
@@ -312,7 +310,7 @@ def command_form(command: str, today: date, known_sites: Sequence[str] = ()) -> 
                     payload[name] = value
         general = st.empty()
         submitted = st.form_submit_button("Save", type="primary")
-    return CommandForm(submitted, payload, slots, general, problems)
+    return CommandForm(submitted, payload, slots, general)
 
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")

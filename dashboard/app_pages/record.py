@@ -66,7 +66,6 @@ if on_pathway:
 # The managed list's sites, only for a form that names a site (an admin adds sites on the Sites page).
 known_sites = deps.listed_sites() if "site" in COMMANDS[command].model_fields else []
 form = forms.command_form(command, deps.today(), known_sites)
-refused = form.problems
 
 
 def show_problems(problems: dict[str, str]) -> None:
@@ -81,9 +80,7 @@ def show_problems(problems: dict[str, str]) -> None:
 
 
 payload = form.payload | ({"pathway": ref} if on_pathway else {})
-if form.submitted and refused:
-    show_problems(refused)
-if form.submitted and not refused:
+if form.submitted:
     # One command is one transaction (pathway.services.commands.execute): an outage before its commit leaves
     # nothing written, and the form keeps the entries for the next try.
     with outage.reported("save", message=outage.NOT_RECORDED, slot=form.general):

@@ -74,7 +74,7 @@ def test_the_record_page_shows_the_hostile_pathway_and_its_rejections_as_text(ho
     at.selectbox(key="command").set_value("register_patient").run()
     at.text_input(key="record_register_patient_patient").input("H-HOSTILE")
     at.text_input(key="record_register_patient_nhs_number").input(NHS[0])
-    at.text_input(key="record_register_patient_site").input(IMAGE)
+    at.selectbox(key="record_register_patient_site").set_value(IMAGE)  # a listed site with a hostile name
     at.date_input(key="record_register_patient_date_of_birth").set_value(date(1970, 3, 4))
     at.selectbox(key="record_register_patient_sex").set_value("female")
     at = at.button(key="FormSubmitter:record_form_register_patient-Save").click().run()

@@ -5,13 +5,15 @@ side is tests/test_cli_sites.py; the services' is tests/services/test_site_acces
 
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
 from pathway.domain.text import site_key
 from pathway.services.accounts import set_sites
 from pathway.store.db import SessionFactory
 from pathway.store.models import AuditEvent
-from tests.dashboard.conftest import app, page, texts, today
+from tests.dashboard.conftest import NHS, app, page, texts, today
+from tests.dashboard.test_access_pages import PAGES
 from tests.support.reminders import sweep
 
 
@@ -82,3 +84,24 @@ def test_a_rerun_of_the_patient_page_checks_the_site_again(database: SessionFact
     with database() as session:
         row = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
     assert row is not None and (row.command, row.outcome, row.pathway_ref) == ("read_pathway", "denied", "P-HARBOUR")
+
+
+@pytest.mark.parametrize("page_file", sorted(set(PAGES) - {"app_pages/sites.py"}), ids=lambda p: Path(p).stem)
+def test_every_page_as_a_user_of_the_other_site_shows_nothing_of_north_vale(
+    database: SessionFactory, page_file: str
+) -> None:
+    """Every page a coordinator opens, with a North Vale record selected (as a shared link would), for
+    a coordinator of Harbour Royal: no North Vale pathway, patient or identifier anywhere; the selected
+    reference only in 'no pathway has this reference'."""
+    set_sites(database, "coord", ["Harbour Royal"])
+    at = app("coord")
+    at.session_state["patient_selected"] = "P-TREATED"
+    at.switch_page(page_file).run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    others = [ref for ref in NORTH_VALE_PATHWAYS if ref != "P-TREATED"]
+    assert not any(ref in shown for ref in others), page_file
+    assert not any(name in shown for name in ("Ada Testcase", "Bo Sample", "Cy Example", "Di Mockford")), page_file
+    assert not any(nhs in shown.replace(" ", "") for nhs in NHS[:4]), page_file
+    mentions = [line for line in shown.splitlines() if "P-TREATED" in line]
+    assert all("No pathway has the reference P-TREATED." in line for line in mentions), mentions

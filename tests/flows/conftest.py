@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pathway.store.db import SessionFactory, make_engine, make_session_factory, migrate
+from tests.support.sites import list_sites
 
 
 @pytest.fixture(scope="session")
@@ -37,4 +38,6 @@ def flow_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionFac
     monkeypatch.setenv("PATHWAY_DATABASE_URL", url)
     monkeypatch.setenv("PATHWAY_HOME", str(tmp_path))
     monkeypatch.setenv("PATHWAY_REMINDER_BACKOFF_SECONDS", "0")
-    return make_session_factory(engine)
+    made = make_session_factory(engine)
+    list_sites(made)
+    return made

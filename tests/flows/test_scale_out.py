@@ -20,6 +20,7 @@ from pathway.store.db import SessionFactory, make_engine, make_session_factory, 
 from pathway.store.reminder_models import Notification
 from tests.support.mailbox import free_port
 from tests.support.reminders import awaiting_mdt
+from tests.support.sites import list_sites
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 POOL = "dvt-process-pool"
@@ -44,6 +45,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     engine = make_engine(url)
     migrate(engine)
     factory = make_session_factory(engine)
+    list_sites(factory)
     awaiting_mdt(factory)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATHWAY_DATABASE_URL", url)  # the stack's processes inherit it

@@ -30,6 +30,7 @@ from pathway.store.db import SessionFactory, make_engine, make_session_factory
 from pathway.store.schema import metadata
 from tests.conftest import register, run
 from tests.support.commands import close, database_state, prepare
+from tests.support.sites import list_sites
 
 TABLES = tuple(table.name for table in metadata.sorted_tables)
 # One statement for the counts and the audit chain's head; one for the versions.
@@ -61,6 +62,7 @@ def build_state(factory: SessionFactory, state: str) -> None:
     """`state` is a command name (prepare's state for it), "closed:" + a command name (that state with
     P1 closed, a PMT registered first), or "male:" + a command name (that state and a male patient)."""
     name = state.split(":")[-1]
+    list_sites(factory)  # the sites the generated commands name (strategies.site_text), on the managed list
     prepare(factory, name)
     if state.startswith("closed:"):
         close(factory, name, closed_on="2026-06-10")

@@ -55,6 +55,7 @@ from pathway.domain.vocabulary import (
 )
 from tests.conftest import NHS, PRESENTED, RECORDED_AT
 from tests.properties.databases import MALE_PATIENT
+from tests.support.sites import TEST_SITES
 
 PATIENT = "H100"
 PATHWAY = "P1"
@@ -225,8 +226,20 @@ def free_text(max_len: int) -> st.SearchStrategy[str]:
 
 @functools.cache
 def site_text() -> st.SearchStrategy[str]:
-    """A site: any text whose stored spelling (NFKC, white space collapsed) fits its 80 characters."""
-    return free_text(80).filter(lambda s: 0 < len(site_spelling(s)) <= 80)
+    """A site on the managed list (tests/support/sites.py: a site must be listed to be named), in any
+    of its spellings: another case, other white space around and between words, fullwidth forms."""
+
+    def spelt(name: str, case: str, gaps: list[str], wide: bool, left: str, right: str) -> str:
+        words = getattr(name, case)().split(" ")
+        joined = words[0] + "".join(gap + word for gap, word in zip(gaps, words[1:], strict=False))
+        return left + (fullwidth(joined) if wide else joined) + right
+
+    gaps = st.lists(st.text(WHITESPACE, min_size=1, max_size=2), min_size=4, max_size=4)
+    edges = st.text(WHITESPACE, max_size=2)
+    cases = st.sampled_from(["strip", "lower", "upper", "title"])
+    return st.builds(spelt, st.sampled_from(TEST_SITES), cases, gaps, st.booleans(), edges, edges).filter(
+        lambda s: 0 < len(site_spelling(s)) <= 80
+    )
 
 
 def fullwidth(text: str) -> str:

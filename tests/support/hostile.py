@@ -8,6 +8,7 @@ from pathway.services.commands import execute
 from pathway.store.db import SessionFactory
 from tests.conftest import MDT_ATTENDEES
 from tests.dashboard.conftest import SEEDER, day
+from tests.support.sites import list_sites
 
 IMAGE = "![px](http://127.0.0.1:8699/p.png)"
 NAME = ":red[Jane] · NHS 9999999999"
@@ -22,6 +23,8 @@ HOSTILE_NHS = "9990000050"
 def record_hostile_patient(factory: SessionFactory, *, site: str = IMAGE, rationale: str = RATIONALE) -> None:
     def run(payload: dict[str, Any]) -> None:
         execute(factory, SEEDER, payload, recorded_at=utc_now())
+
+    list_sites(factory, [site])  # an admin may well have put a hostile name on the list of sites
 
     run(
         {
