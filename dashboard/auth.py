@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import components, deps, outage, session_cookie, sso
 from pathway import Actor, Role
-from pathway.errors import AuthenticationFailed, SessionEnded
+from pathway.errors import AuthenticationFailed, SessionEnded, SsoRefused
 from pathway.services.accounts import (
     SignedIn,
     account_policy,
@@ -147,7 +147,10 @@ def _resume_from_sso() -> Actor | None:
     reason = sso.problem(claims, str(st.secrets["auth"].get("client_id") or ""), now)
     if reason is None:
         try:
-            signed = sso_sign_in(factory, str(claims["sub"]), now, address=client_address())
+            signed = sso_sign_in(factory, str(claims["sub"]), now, address=client_address(), claims=claims)
+        except SsoRefused as refused:  # the claims give no role, an unlisted site, ... (audited)
+            st.session_state[SSO_REFUSED] = components.plain(refused)
+            return None
         except AuthenticationFailed:
             st.session_state[SSO_REFUSED] = sso.PROBLEMS["unknown_identity"]  # audited by sso_sign_in
             return None

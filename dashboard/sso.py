@@ -3,10 +3,13 @@ to local passwords. Configured by environment (PATHWAY_OIDC_...), which dashboar
 Streamlit's `[auth]` secrets, or by `.streamlit/secrets.toml` `[auth]` directly.
 
 An identity signs in as the named account linked to it (`pathway users sso NAME SUBJECT`): the role
-and sites are the account's. What Streamlit accepted is checked again here, because Authlib 1.9.10
-accepted an ID token whose `aud` was wrong when its `azp` matched: `aud` must hold our client id, and
-the login must be fresh (issued within FRESH_LOGIN): Streamlit's own cookie lasts up to 30 days, so an
-old one opens nothing; the session it opens is ours (pathway.services.accounts), with our time limits.
+and sites are the account's, or, with a claims mapping (`PATHWAY_SSO_...`), the claims' (applied by
+pathway.services.accounts.sso_sign_in, to which the page passes the claims).
+
+What Streamlit accepted is checked again here, because Authlib 1.9.10 accepted an ID token whose
+`aud` was wrong when its `azp` matched: `aud` must hold our client id, and the login must be fresh
+(issued within FRESH_LOGIN): Streamlit's own cookie lasts up to 30 days, so an old one opens nothing;
+the session it opens is ours (pathway.services.accounts), with our time limits.
 """
 
 from datetime import datetime, timedelta

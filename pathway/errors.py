@@ -5,7 +5,8 @@ PathwayError
  ├── SessionEnded           a dashboard session that is over: sign in again (the message says why)
  ├── AuthenticationFailed   a login refused, one message whatever the reason
  │    ├── AccountLocked     too many failures in a row (the same message)
- │    └── SignInThrottled   too many failures from one network address (refused before any check)
+ │    ├── SignInThrottled   too many failures from one network address (refused before any check)
+ │    └── SsoRefused        single sign-on claims that give no role, an unlisted site, no usable name
  ├── CommandRejected        bad input or broken rules: every field and rule at once; nothing written
  │    └── NotFound          an unknown patient or pathway reference
  ├── AccessDenied           the actor's role may not do this
@@ -149,6 +150,16 @@ class SignInThrottled(AuthenticationFailed):
 
     def __init__(self, minutes: int) -> None:
         PathwayError.__init__(self, THROTTLED.format(minutes=minutes))
+
+
+class SsoRefused(AuthenticationFailed):
+    """A single sign-on whose claims cannot open a session here (services.sso_claims): `reason` is the
+    audited code, the message says what to do; `detail` (a site, a name) goes to the audit row too."""
+
+    def __init__(self, reason: str, message: str, *, detail: str | None = None) -> None:
+        PathwayError.__init__(self, message)
+        self.reason = reason
+        self.detail = detail
 
 
 class SessionEnded(PathwayError):

@@ -10,6 +10,7 @@ always an argument: the dashboard passes `utc_now()`, tests pass fixed instants.
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import CursorResult, delete, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from zxcvbn import zxcvbn  # type: ignore[import-untyped,unused-ignore]
 
@@ -35,14 +37,24 @@ from pathway.errors import (
     CommandRejected,
     SessionEnded,
     SignInThrottled,
+    SsoRefused,
 )
 from pathway.services.sites import listed_site
+from pathway.services.sso_claims import (
+    REGIONAL_ROLES,
+    Claimed,
+    ClaimsMapping,
+    claims_mapping,
+    read_claims,
+    refusal,
+)
 from pathway.store import audit
 from pathway.store.account_models import Account, AccountSession, SignInFailure
 from pathway.store.db import SessionFactory
 from pathway.store.unit_of_work import writing
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+NO_PASSWORD = "!sso"  # the hash of an account made by single sign-on: no argon2 hash, so no password matches
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_CHECKED = 100  # zxcvbn's work grows with the length; a longer password is long enough
 UNKNOWN = "(unknown)"  # the audit's actor for a sign-in with a name no account has (never the name typed)
@@ -702,9 +714,27 @@ def link_sso(
     return _change(factory, name, "link_sso", assign, at=at, by=by)
 
 
-def sso_sign_in(factory: SessionFactory, subject: str, at: datetime, *, address: str | None = None) -> SignedIn:
-    """A server-side session for the account linked to a single sign-on identity; one audit row either
-    way. An identity linked to no account, or to a disabled one, is refused (AuthenticationFailed)."""
+def sso_sign_in(
+    factory: SessionFactory,
+    subject: str,
+    at: datetime,
+    *,
+    address: str | None = None,
+    claims: Mapping[str, Any] | None = None,
+    mapping: ClaimsMapping | None = None,
+) -> SignedIn:
+    """A server-side session for the account of a single sign-on identity; one transaction either way.
+
+    Without a claims mapping (pathway.services.sso_claims, `PATHWAY_SSO_ROLE_CLAIM` unset) the identity
+    signs in as the account linked to it, with that account's role and sites; one linked to no account
+    is refused (AuthenticationFailed). With one, the role and sites come from `claims` at each sign-in:
+    the linked account takes them (a `sso_update_user` row when they differ), an unknown identity gets
+    an account of its own (`sso_add_user`), and claims that give no role, several roles, no sites or an
+    unlisted site are refused (SsoRefused, its message says why). A disabled account is refused
+    whatever the claims say. Every refusal is one `sign_in_failed` row."""
+    mapping = mapping or claims_mapping()
+    if claims is not None and mapping.enabled:
+        return _sso_sign_in_by_claims(factory, subject, claims, at, mapping, address)
     source = address_key(address)
     with factory() as session:
         account = session.exec(select(Account).where(Account.sso_subject == subject)).first()
@@ -714,21 +744,102 @@ def sso_sign_in(factory: SessionFactory, subject: str, at: datetime, *, address:
         raise AuthenticationFailed()
     token = secrets.token_urlsafe(32)
     with writing(factory) as session:
-        session.execute(update(Account).where(col(Account.id) == account.id).values(last_login_at=at))
-        session.add(
-            AccountSession(
-                token_hash=_token_hash(token), account_name=account.name, kind="sso", started_at=at, last_active_at=at
-            )
-        )
-        _audit(
-            session,
-            at,
-            "sign_in",
-            actor=account.name,
-            role=account.role,
-            after={"via": "sso"} | (_source(source) or {}),
-        )
+        _open_sso_session(session, account, token, at, source)
     return SignedIn(actor_of(account), token, at)
+
+
+def _open_sso_session(session: Session, account: Account, token: str, at: datetime, source: str | None) -> None:
+    session.execute(update(Account).where(col(Account.id) == account.id).values(last_login_at=at))
+    session.add(
+        AccountSession(
+            token_hash=_token_hash(token), account_name=account.name, kind="sso", started_at=at, last_active_at=at
+        )
+    )
+    after = {"via": "sso"} | (_source(source) or {})
+    _audit(session, at, "sign_in", actor=account.name, role=account.role, after=after)
+
+
+def _sso_sign_in_by_claims(
+    factory: SessionFactory,
+    subject: str,
+    claims: Mapping[str, Any],
+    at: datetime,
+    mapping: ClaimsMapping,
+    address: str | None,
+) -> SignedIn:
+    source = address_key(address)
+    token = secrets.token_urlsafe(32)
+    for attempt in range(2):  # a second try when another tab provisioned the same identity meanwhile
+        linked: str | None = None
+        try:
+            with writing(factory) as session:
+                account = session.exec(select(Account).where(Account.sso_subject == subject)).first()
+                linked = account.name if account is not None else None
+                if account is not None and account.disabled:
+                    raise SsoRefused("disabled", FAILED_SSO_DISABLED)
+                claimed = read_claims(claims, mapping)
+                sites = _listed_claimed_sites(session, claimed)
+                if account is None:
+                    account = _provision(session, subject, claimed, sites, at)
+                else:
+                    _follow_claims(session, account, claimed, sites, at)
+                _open_sso_session(session, account, token, at, source)
+                return SignedIn(actor_of(account), token, at)
+        except SsoRefused as refused:
+            refuse_sso(factory, at, refused.reason, account_name=linked, address=address, detail=refused.detail)
+            raise
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+FAILED_SSO_DISABLED = "Your account has been disabled. Ask an administrator."
+
+
+def _listed_claimed_sites(session: Session, claimed: Claimed) -> list[str] | None:
+    """The claimed sites in their listed spelling; a site not on the managed list refuses the sign-in."""
+    if claimed.sites is None:
+        return None
+    listed = []
+    for site in claimed.sites:
+        try:
+            listed.append(listed_site(session, site, "sites"))
+        except CommandRejected:
+            raise refusal("unknown_site", site=site) from None
+    return sorted(set(listed), key=site_key)
+
+
+def _provision(session: Session, subject: str, claimed: Claimed, sites: list[str] | None, at: datetime) -> Account:
+    """A named account for an identity the claims admit: no password (it signs in only through single
+    sign-on), named after preferred_username or email; a name another account holds is refused."""
+    if not claimed.sites_given and claimed.role not in REGIONAL_ROLES:
+        raise refusal("no_sites", role=claimed.role.value)  # never every site by default
+    name = next((n for n in claimed.names if NAME_PATTERN.match(n)), None)
+    if name is None:
+        raise refusal("no_name")
+    if _find(session, name) is not None:
+        raise refusal("name_taken", name=name)
+    account = Account(
+        name=name, role=claimed.role.value, password_hash=NO_PASSWORD, created_at=at, sites=sites, sso_subject=subject
+    )
+    session.add(account)
+    session.flush()
+    _audit(session, at, "sso_add_user", actor=SYSTEM, role=Role.admin.value, after=_audited(account) | {"via": "sso"})
+    return account
+
+
+def _follow_claims(session: Session, account: Account, claimed: Claimed, sites: list[str] | None, at: datetime) -> None:
+    """The linked account takes the claims' role (and sites, when a sites claim is configured): one
+    `sso_update_user` row with before and after when anything changes."""
+    before = _audited(account)
+    account.role = claimed.role.value
+    if claimed.sites_given:
+        account.sites = sites
+    after = _audited(account)
+    if after != before:
+        session.flush()
+        _audit(session, at, "sso_update_user", actor=SYSTEM, role=Role.admin.value, before=before, after=after)
 
 
 def refuse_sso(
@@ -738,10 +849,13 @@ def refuse_sso(
     *,
     account_name: str | None = None,
     address: str | None = None,
+    detail: str | None = None,
 ) -> None:
-    """A refused single sign-on (unknown identity, wrong audience, stale login, ...): one audit row."""
+    """A refused single sign-on (unknown identity, wrong audience, stale login, claims that give no
+    role, ...): one audit row; `detail` is what the refusal names (a site, a name), never a token."""
     with writing(factory) as session:
         account = _find(session, account_name) if account_name else None
         actor, role = (account.name, account.role) if account is not None else (UNKNOWN, NO_ROLE)
-        after = {"reason": reason, "via": "sso"} | (_source(address_key(address)) or {})
+        after = {"reason": reason, "via": "sso"} | ({"detail": detail} if detail else {})
+        after |= _source(address_key(address)) or {}
         _audit(session, at, "sign_in_failed", actor=actor, role=role, outcome="denied", after=after)

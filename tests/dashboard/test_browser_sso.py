@@ -1,7 +1,8 @@
 """Single sign-on end to end in chromium against a real OpenID provider started here
 (oidc-provider-mock 0.3.4, bound to 127.0.0.1): sign-in to the worklist, a reload, sign-out; an
 identity linked to no account, a token for another audience, a denied login and an expired token are
-refused with a message, audited.
+refused with a message, audited. With a claims mapping configured (PATHWAY_SSO_...), a sign-in whose
+role and sites come from the provider's claims, and one refused because its claims give no role.
 The audience check of our own (dashboard.sso.problem) is tested on claims in test_sso.py."""
 
 import json
@@ -23,7 +24,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlmodel import col, select
 
 from dashboard.launch import start_dashboard, stop_dashboard
-from pathway.services.accounts import link_sso
+from pathway.services.accounts import link_sso, list_users
 from pathway.store.db import make_engine, make_session_factory
 from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import CHEAP_HASH
@@ -37,7 +38,24 @@ USERS = [
     User(sub="sso-clin", claims={"name": "Clin Ician"}),
     User(sub="sso-stranger", claims={"name": "Not Linked"}),
     User(sub="sso-elsewhere", claims={"aud": "another-application"}),
+    # For a dashboard that maps claims: the provider's groups to roles, its site names to sites.
+    User(
+        sub="sso-mapped",
+        claims={
+            "preferred_username": "Ward.Nurse",
+            "groups": ["staff", "dvt-clinicians"],
+            "pathway_sites": ["north vale"],
+        },
+    ),
+    User(
+        sub="sso-norole", claims={"preferred_username": "no.role", "groups": ["staff"], "pathway_sites": ["North Vale"]}
+    ),
 ]
+CLAIMS_MAPPING = {
+    "PATHWAY_SSO_ROLE_CLAIM": "groups",
+    "PATHWAY_SSO_ROLES": json.dumps({"dvt-clinicians": "clinician", "dvt-coordinators": "coordinator"}),
+    "PATHWAY_SSO_SITES_CLAIM": "pathway_sites",
+}
 
 
 @contextmanager
@@ -70,8 +88,11 @@ def _answers(port: int) -> bool:
 
 
 @contextmanager
-def _serving(seeded_template: Path, folder: Path, token_max_age: int | None = None) -> Iterator[tuple[str, Path]]:
-    """A dashboard on a copy of the seeded database, signing in through a provider of its own."""
+def _serving(
+    seeded_template: Path, folder: Path, token_max_age: int | None = None, settings: dict[str, str] | None = None
+) -> Iterator[tuple[str, Path]]:
+    """A dashboard on a copy of the seeded database, signing in through a provider of its own
+    (`settings`: more of the dashboard's environment)."""
     database = folder / "pathway.db"
     shutil.copy(seeded_template, database)
     engine = make_engine(f"sqlite:///{database}")
@@ -89,6 +110,7 @@ def _serving(seeded_template: Path, folder: Path, token_max_age: int | None = No
             "PATHWAY_OIDC_REDIRECT_URI": f"http://127.0.0.1:{port}/oauth2callback",
             "PATHWAY_OIDC_SERVER_METADATA_URL": f"http://127.0.0.1:{issuer_port}/.well-known/openid-configuration",
         }
+        env |= settings or {}
         with (folder / "streamlit.log").open("wb") as log:
             proc = start_dashboard(port, env, address="127.0.0.1", timeout=90, log=log)
             try:
@@ -114,10 +136,11 @@ def _end_provider_session(page: Page) -> None:
     page.get_by_role("button", name="End session").click(timeout=FIRST_RENDER_MS)
 
 
-def _audit(database: Path) -> list[tuple[str, str, object]]:
+def _audit(database: Path, commands: list[str] | None = None) -> list[tuple[str, str, object]]:
     engine = make_engine(f"sqlite:///{database}")
     with make_session_factory(engine)() as session:
-        rows = session.exec(select(AuditEvent).where(col(AuditEvent.command).in_(["sign_in", "sign_in_failed"]))).all()
+        wanted = commands or ["sign_in", "sign_in_failed"]
+        rows = session.exec(select(AuditEvent).where(col(AuditEvent.command).in_(wanted))).all()
     engine.dispose()
     return [(r.command, r.actor, (r.after or {}).get("reason") or (r.after or {}).get("via")) for r in rows]
 
@@ -193,3 +216,45 @@ def test_an_expired_token_gets_a_message(
         expect(page.get_by_role("heading", name="Worklist")).to_have_count(0)
         assert ("sign_in_failed", "(unknown)", "callback_refused") in _audit(database)
         assert ("sign_in", "clin", "sso") not in _audit(database)
+
+
+@pytest.fixture(scope="module")
+def served_by_claims(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    with _serving(seeded_template, tmp_path_factory.mktemp("sso-claims"), settings=CLAIMS_MAPPING) as found:
+        yield found
+
+
+def _accounts(database: Path) -> dict[str, tuple[str, list[str] | None]]:
+    engine = make_engine(f"sqlite:///{database}")
+    found = {a.name: (a.role, a.sites) for a in list_users(make_session_factory(engine))}
+    engine.dispose()
+    return found
+
+
+def test_single_sign_on_takes_the_role_and_sites_from_the_claims(
+    context: BrowserContext, served_by_claims: tuple[str, Path]
+) -> None:
+    base, database = served_by_claims
+    assert "ward.nurse" not in _accounts(database)
+    page = context.new_page()
+    _sso(page, base, "sso-mapped")
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible(timeout=FIRST_RENDER_MS)
+    expect(page.get_by_text("Signed in as ward.nurse (clinician)")).to_be_visible()  # the claims' role
+    assert _accounts(database)["ward.nurse"] == ("clinician", ["North Vale"])  # the listed spelling
+    assert ("sso_add_user", "system", "sso") in _audit(database, ["sso_add_user"])
+    assert ("sign_in", "ward.nurse", "sso") in _audit(database)
+
+
+def test_claims_that_give_no_role_are_refused_with_a_message(
+    context: BrowserContext, served_by_claims: tuple[str, Path]
+) -> None:
+    base, database = served_by_claims
+    page = context.new_page()
+    _sso(page, base, "sso-norole")
+    expect(page.get_by_text("your identity provider gives you no role in this application")).to_be_visible(
+        timeout=FIRST_RENDER_MS
+    )
+    expect(page.get_by_role("heading", name="Worklist")).to_have_count(0)
+    assert ("sign_in_failed", "(unknown)", "no_role") in _audit(database)
+    assert "no.role" not in _accounts(database)
+    expect(page.get_by_role("button", name="Sign out of single sign-on")).to_be_visible()  # a way to start over
