@@ -50,14 +50,15 @@ def _first_page() -> None:
     st.session_state["page"] = 1
 
 
-SITE_OPTIONS = [None, *deps.sites()]
+# Only the reader's own sites are offered (another site's name is not this account's to browse).
+SITE_OPTIONS = [None, *(name for name in deps.sites() if actor.sees_site(name))]
 FLAG_OPTIONS = [None, *(f.code for f in FLAGS)]
 STAGE_OPTIONS = [None, *(s.code for s in STAGES), STAGE_COMPLETE]
 ROUTE_OPTIONS = [None, *(r.value for r in Route)]
 
 
 def _site_words(v: str | None) -> str:
-    return v or "All sites"
+    return v or ("All sites" if actor.sites is None else "All your sites")
 
 
 def _flag_words(v: str | None) -> str:

@@ -24,6 +24,9 @@ def test_a_site_coordinator_sees_and_opens_only_their_sites_pathways(database: S
     at = app("coord")
     assert not at.exception
     assert "P-HARBOUR" not in texts(at) and "P-CONSENT" in texts(at)
+    offered = at.selectbox(key="site").options  # the site filter names the account's own sites only
+    assert "North Vale" in offered and "All your sites" in offered and "Harbour Royal" not in offered
+    assert "Harbour Royal" in app("boss").selectbox(key="site").options  # every site for a regional account
     at.session_state["patient_selected"] = "P-HARBOUR"  # as a shared link or a typed reference would
     at.switch_page("app_pages/patient.py").run()
     assert [e.value for e in at.error] == ["No pathway has the reference P-HARBOUR."]
