@@ -10,6 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
+from dashboard.components import NARROW_PX
 from pathway.store.db import make_engine, make_session_factory
 from pathway.views import reports
 from tests.dashboard.conftest import today
@@ -54,6 +55,9 @@ def open_signed_in(tab: Page, base: str, path: str, name: str = "clin") -> None:
     fill_sign_in(tab, name)
     expect(tab.get_by_test_id("stSidebar").or_(tab.get_by_test_id("stSidebarCollapsedControl")).first).to_be_attached()
     expect(tab.get_by_role("heading", level=1)).to_be_visible(timeout=FIRST_RENDER_MS)
+    viewport = tab.viewport_size
+    if viewport and viewport["width"] < NARROW_PX:  # the page folds its sidebar once loaded: let it settle
+        expect(tab.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true", timeout=FIRST_RENDER_MS)
 
 
 @pytest.mark.parametrize("name", list(PAGES))
