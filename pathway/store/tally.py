@@ -15,7 +15,7 @@ design; tests/store/test_tally.py compares the kept counts with a full recount.
 """
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,30 +28,69 @@ from pathway.store.repository import table_of
 
 OPEN = 0  # the rank whose changes count the open pathways
 OPENED_ON = date.min  # the day they are counted on: every D is after it
+# The worklist's older backlog (queries.backlog_by_age): open pathways whose treatment window is not open
+# at D with a standing flag past its due date, by the days since their oldest such flag fell due, in
+# these groups of (first day, last day), the last open-ended. Group i is counted under rank BACKLOG + i.
+BACKLOG_AGES: tuple[tuple[int, int | None], ...] = ((1, 7), (8, 30), (31, 90), (91, None))
+BACKLOG = 10  # the backlog groups' rank codes follow the severity ranks (0..2) at a distance
 Key = tuple[str, int, date]  # site key, rank, day
-Window = tuple[int, date, date]  # severity rank, starts on, ends on (inclusive)
+Window = tuple[int, date, date, date]  # severity rank, starts on, ends on (inclusive), due on
 
 
-def contribution(site_key: str | None, windows: Iterable[Window]) -> Counter[Key]:
-    """One pathway's changes: None for a closed pathway (nothing), else the open total and, per run of
-    days with the same worst standing rank, +1 on its first day and -1 on the day after its last."""
+def contribution(site_key: str | None, windows: Iterable[Window], closes_on: date | None) -> Counter[Key]:
+    """One pathway's changes: None for a closed pathway (nothing), else the open total; per run of days
+    with the same worst standing rank, +1 on its first day and -1 on the day after its last; and the
+    same per run of days in one backlog group (`closes_on`: the last day of its treatment window)."""
     changes: Counter[Key] = Counter()
     if site_key is None:
         return changes
     changes[(site_key, OPEN, OPENED_ON)] += 1
-    standing = [(rank, starts, ends) for rank, starts, ends in windows if starts <= ends]
-    days = {starts for _rank, starts, _ends in standing}
-    days |= {ends + timedelta(days=1) for _rank, _starts, ends in standing if ends < date.max}
-    worst = OPEN
-    for day in sorted(days):
-        now = max((rank for rank, starts, ends in standing if starts <= day <= ends), default=OPEN)
-        if now != worst:
-            if worst != OPEN:
-                changes[(site_key, worst, day)] -= 1
-            if now != OPEN:
-                changes[(site_key, now, day)] += 1
-            worst = now
+    standing = [window for window in windows if window[1] <= window[2]]
+    days = {starts for _rank, starts, _ends, _due in standing}
+    days.update(*(_after(ends, 1) for _rank, _starts, ends, _due in standing))
+
+    def worst(day: date) -> int | None:
+        rank = max((rank for rank, starts, ends, _due in standing if starts <= day <= ends), default=OPEN)
+        return None if rank == OPEN else rank
+
+    _runs(changes, site_key, days, worst)
+    # A backlog group changes where a window starts or ends, where one falls due, where the treatment
+    # window closes, or where the oldest standing due date reaches the next group's first day.
+    dues = {due for _rank, _starts, _ends, due in standing}
+    days.update(*(_after(due, first) for due in dues for first, _last in BACKLOG_AGES))
+    days.update(_after(closes_on, 1) if closes_on is not None else ())
+    _runs(changes, site_key, days, lambda day: backlog_rank(standing, closes_on, day))
     return changes
+
+
+def backlog_rank(windows: Iterable[Window], closes_on: date | None, day: date) -> int | None:
+    """The pathway's backlog group at `day` as its rank code (BACKLOG + i), None when not in the backlog."""
+    if closes_on is not None and day <= closes_on:
+        return None  # the window is open: the pathway leads the worklist, not the backlog
+    oldest = min((due for _rank, starts, ends, due in windows if starts <= day <= ends and due < day), default=None)
+    if oldest is None:
+        return None
+    overdue = (day - oldest).days
+    return BACKLOG + next(i for i, (_first, last) in enumerate(BACKLOG_AGES) if last is None or overdue <= last)
+
+
+def _after(day: date, days: int) -> tuple[date, ...]:
+    """The day `days` after `day`, or none when that is past the calendar."""
+    return (day + timedelta(days=days),) if (date.max - day).days >= days else ()
+
+
+def _runs(changes: Counter[Key], site_key: str, days: Iterable[date], rank_at: Callable[[date], int | None]) -> None:
+    """+1 to (site, r, day) where rank_at starts being r and -1 where it stops (None: no rank), over the
+    days where it may change, in order; rank_at is None before the first of them."""
+    was: int | None = None
+    for day in sorted(days):
+        now = rank_at(day)
+        if now != was:
+            if was is not None:
+                changes[(site_key, was, day)] -= 1
+            if now is not None:
+                changes[(site_key, now, day)] += 1
+            was = now
 
 
 def apply(session: Session, changes: Counter[Key]) -> None:
@@ -80,12 +119,16 @@ def difference(before: Counter[Key], after: Counter[Key]) -> Counter[Key]:
     return changes
 
 
-def counts(session: Session, as_of: date, site_keys: Iterable[str] | None = None) -> dict[int, int]:
-    """Open pathways by worst standing rank at `as_of` (OPEN: all of them), over the given sites (None: all)."""
+def counts(
+    session: Session, as_of: date, site_keys: Iterable[str] | None = None, *, backlog: bool = False
+) -> dict[int, int]:
+    """Open pathways by worst standing rank at `as_of` (OPEN: all of them), over the given sites (None: all);
+    with `backlog`, the backlog pathways by group instead (ranks BACKLOG + i)."""
     table = table_of(SeverityTally)
+    ranks = table.c.severity_rank >= BACKLOG if backlog else table.c.severity_rank < BACKLOG
     query = (
         select(table.c.severity_rank, func.coalesce(func.sum(table.c.change), 0))
-        .where(table.c.day <= as_of)
+        .where(table.c.day <= as_of, ranks)
         .group_by(table.c.severity_rank)
     )
     if site_keys is not None:

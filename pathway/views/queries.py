@@ -339,15 +339,20 @@ def count_open(
     Read from the severity tally kept by every command (pathway.store.tally): a few thousand rows
     whatever the number of pathways. recount_open counts the same from the windows themselves.
     """
+    ranks = tally.counts(session, as_of, _site_keys(site, sites))
+    red, amber = ranks.get(SEVERITY_RANK[Severity.red], 0), ranks.get(SEVERITY_RANK[Severity.amber], 0)
+    return {Severity.red.value: red, Severity.amber.value: amber, "none": ranks.get(tally.OPEN, 0) - red - amber}
+
+
+def _site_keys(site: str | None, sites: Collection[str] | None) -> set[str] | None:
+    """The site keys a count covers: the site filter within the reader's sites (None: every site)."""
     values = WorklistFilter(site=site, sites=None if sites is None else frozenset(sites)).values()
     keys: set[str] | None = None
     if "site_key" in values:
         keys = {values["site_key"]}
     if SITES in values:
         keys = set(values[SITES]) if keys is None else keys & set(values[SITES])
-    ranks = tally.counts(session, as_of, keys)
-    red, amber = ranks.get(SEVERITY_RANK[Severity.red], 0), ranks.get(SEVERITY_RANK[Severity.amber], 0)
-    return {Severity.red.value: red, Severity.amber.value: amber, "none": ranks.get(tally.OPEN, 0) - red - amber}
+    return keys
 
 
 def recount_open(
@@ -611,8 +616,8 @@ def find_pathways(
 
 
 # The older backlog under the worklist's "today" view, by how long its most overdue standing flag has
-# been due: (first day, last day) overdue, the last group open-ended.
-BACKLOG_AGES: tuple[tuple[int, int | None], ...] = ((1, 7), (8, 30), (31, 90), (91, None))
+# been due: (first day, last day) overdue, the last group open-ended (kept by the tally, pathway.store.tally).
+BACKLOG_AGES = tally.BACKLOG_AGES
 
 
 @dataclass(frozen=True)
@@ -669,7 +674,30 @@ def backlog_by_age(
     route: str | None = None,
     sites: Collection[str] | None = None,
 ) -> list[BacklogGroup]:
-    """How many backlog pathways fall in each age group (BACKLOG_AGES), every group listed (0 too)."""
+    """How many backlog pathways fall in each age group (BACKLOG_AGES), every group listed (0 too).
+
+    By site (and the reader's sites) the counts are read from the tally every command keeps
+    (pathway.store.tally): no scan. The tally is not kept by stage or route, so with either of those
+    filters they are counted from the windows (recount_backlog_by_age), as many rows as that stage's
+    or route's overdue windows.
+    """
+    if stage is not None or route is not None:
+        return recount_backlog_by_age(session, as_of, site=site, stage=stage, route=route, sites=sites)
+    ranks = tally.counts(session, as_of, _site_keys(site, sites), backlog=True)
+    return [BacklogGroup(first, last, ranks.get(tally.BACKLOG + i, 0)) for i, (first, last) in enumerate(BACKLOG_AGES)]
+
+
+def recount_backlog_by_age(
+    session: Session,
+    as_of: date,
+    *,
+    site: str | None = None,
+    stage: str | None = None,
+    route: str | None = None,
+    sites: Collection[str] | None = None,
+) -> list[BacklogGroup]:
+    """backlog_by_age counted from the standing windows of every open pathway: what the tally must
+    always equal (tests/store/test_tally.py), and the count by stage or route."""
     backlog, due, _rank = _backlog(as_of, site, stage, route, sites)
     bucket = case(
         *((due >= as_of - timedelta(days=last), i) for i, (_first, last) in enumerate(BACKLOG_AGES) if last),
