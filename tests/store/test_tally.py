@@ -51,13 +51,16 @@ def _agree(factory: SessionFactory) -> int:
             assert queries.count_open(session, day, site=SITES[1].upper(), sites=SITES[:2]) == queries.recount_open(
                 session, day, site=SITES[1].upper(), sites=SITES[:2]
             )
+        groups_seen = set()
         for day in BACKLOG_DAYS:
             for sites in SITE_SETS:
                 kept = queries.backlog_by_age(session, day, sites=sites)
                 assert kept == queries.recount_backlog_by_age(session, day, sites=sites), (day, sites)
+                groups_seen |= {group.first_day for group in kept if group.count}
                 compared += 1
             kept = queries.backlog_by_age(session, day, site=SITES[2].lower(), sites=SITES[1:3])
             assert kept == queries.recount_backlog_by_age(session, day, site=SITES[2].lower(), sites=SITES[1:3])
+        assert groups_seen == {first for first, _last in queries.BACKLOG_AGES}, "every group met, not only zeros"
     return compared
 
 
