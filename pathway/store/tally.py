@@ -14,6 +14,7 @@ order, so two commands never wait on each other's rows in opposite orders. docs/
 design; tests/store/test_tally.py compares the kept counts with a full recount.
 """
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
@@ -47,36 +48,45 @@ def contribution(site_key: str | None, windows: Iterable[Window], closes_on: dat
     changes[(site_key, OPEN, OPENED_ON)] += 1
     standing = [window for window in windows if window[1] <= window[2]]
     days = {starts for _rank, starts, _ends, _due in standing}
-    days.update(*(_after(ends, 1) for _rank, _starts, ends, _due in standing))
+    days |= {ends + timedelta(days=1) for _rank, _starts, ends, _due in standing if ends < date.max}
 
     def worst(day: date) -> int | None:
         rank = max((rank for rank, starts, ends, _due in standing if starts <= day <= ends), default=OPEN)
         return None if rank == OPEN else rank
 
     _runs(changes, site_key, days, worst)
-    # A backlog group changes where a window starts or ends, where one falls due, where the treatment
-    # window closes, or where the oldest standing due date reaches the next group's first day.
-    dues = {due for _rank, _starts, _ends, due in standing}
-    days.update(*(_after(due, first) for due in dues for first, _last in BACKLOG_AGES))
-    days.update(_after(closes_on, 1) if closes_on is not None else ())
-    _runs(changes, site_key, days, lambda day: backlog_rank(standing, closes_on, day))
+    _backlog_runs(changes, site_key, standing, closes_on)
     return changes
 
 
-def backlog_rank(windows: Iterable[Window], closes_on: date | None, day: date) -> int | None:
-    """The pathway's backlog group at `day` as its rank code (BACKLOG + i), None when not in the backlog."""
-    if closes_on is not None and day <= closes_on:
-        return None  # the window is open: the pathway leads the worklist, not the backlog
-    oldest = min((due for _rank, starts, ends, due in windows if starts <= day <= ends and due < day), default=None)
-    if oldest is None:
-        return None
-    overdue = (day - oldest).days
-    return BACKLOG + next(i for i, (_first, last) in enumerate(BACKLOG_AGES) if last is None or overdue <= last)
+_LATER_FIRSTS = [first for first, _last in BACKLOG_AGES[1:]]  # the days overdue where a group begins, after 1
+_LAST_DAY = date.max.toordinal()
 
 
-def _after(day: date, days: int) -> tuple[date, ...]:
-    """The day `days` after `day`, or none when that is past the calendar."""
-    return (day + timedelta(days=days),) if (date.max - day).days >= days else ()
+def _backlog_runs(changes: Counter[Key], site_key: str, windows: list[Window], closes_on: date | None) -> None:
+    """The backlog groups' runs, on day numbers (this runs once per pathway loaded: a million times for a
+    national cohort). At day D the pathway is in the backlog when D is after `closes_on` and a window
+    stands past its due date; its group is that of D less the oldest such due date. The group changes
+    only where a window first stands past its due date with the treatment window closed, where a window
+    stops standing, or where the oldest overdue standing window's age reaches a group's first day."""
+    spans = [(starts.toordinal(), ends.toordinal(), due.toordinal()) for _rank, starts, ends, due in windows]
+    spans = [(starts, ends, due) for starts, ends, due in spans if due < ends]  # ever standing past due
+    if not spans:
+        return
+    outside = closes_on.toordinal() + 1 if closes_on is not None else 0  # first day the window is not open
+    days = {max(starts, due + 1, outside) for starts, ends, due in spans}
+    days |= {ends + 1 for _starts, ends, _due in spans if ends < _LAST_DAY}
+    days |= {due + first for starts, ends, due in spans for first in _LATER_FIRSTS if starts <= due + first <= ends}
+    was: int | None = None
+    for day in sorted(day for day in days if day <= _LAST_DAY):
+        oldest = min((due for starts, ends, due in spans if starts <= day <= ends and due < day), default=None)
+        now = None if oldest is None or day < outside else BACKLOG + bisect_right(_LATER_FIRSTS, day - oldest)
+        if now != was:
+            if was is not None:
+                changes[(site_key, was, date.fromordinal(day))] -= 1
+            if now is not None:
+                changes[(site_key, now, date.fromordinal(day))] += 1
+            was = now
 
 
 def _runs(changes: Counter[Key], site_key: str, days: Iterable[date], rank_at: Callable[[date], int | None]) -> None:

@@ -9,7 +9,7 @@ the tally fills it from the windows already stored: the same counts again.
 """
 
 import random
-from collections import deque
+from collections import Counter, deque
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -170,3 +170,34 @@ def test_a_pathways_backlog_group_follows_its_oldest_overdue_standing_window() -
     assert _backlog_of([*windows, later], closes, day) == expected | {(13, 261): -1}
     # Without a treatment window (None) the pathway is in the backlog from the day after the due date.
     assert _backlog_of(windows, None, day)[(10, 1)] == 1
+
+
+def _backlog_rank(windows: list[tally.Window], closes_on: date | None, day: date) -> int | None:
+    """The definition, day by day: window not open, the oldest standing due date before the day decides."""
+    if closes_on is not None and day <= closes_on:
+        return None
+    oldest = min((due for _rank, starts, ends, due in windows if starts <= day <= ends and due < day), default=None)
+    if oldest is None:
+        return None
+    overdue = (day - oldest).days
+    return tally.BACKLOG + next(i for i, (_first, last) in enumerate(tally.BACKLOG_AGES) if not last or overdue <= last)
+
+
+def test_random_windows_contribute_their_backlog_group_on_every_day() -> None:
+    rng = random.Random(15)
+    start = date(2026, 1, 1)
+    for _pathway in range(400):
+        windows: list[tally.Window] = []
+        for _window in range(rng.randint(0, 5)):
+            starts = start + timedelta(days=rng.randint(0, 200))
+            ends = starts + timedelta(days=rng.randint(-3, 150))  # now and then one that never stands
+            due = starts + timedelta(days=rng.randint(-20, 120))
+            windows.append((rng.choice([1, 2]), starts, ends, due))
+        closes = rng.choice([None, start + timedelta(days=rng.randint(0, 250))])
+        changes = tally.contribution("north", windows, closes_on=closes)
+        counted = Counter[int]()
+        for day in (start + timedelta(days=n) for n in range(-1, 520)):
+            for rank in range(tally.BACKLOG, tally.BACKLOG + len(tally.BACKLOG_AGES)):
+                counted[rank] += changes.get(("north", rank, day), 0)
+            expected = _backlog_rank(windows, closes, day)
+            assert +counted == (Counter({expected: 1}) if expected else Counter()), (windows, closes, day)
