@@ -7,6 +7,7 @@ rank r on the run's first day and -1 on the day after its last. Each open pathwa
 day 0001-01-01 (the open total). `severity_tally` keeps those changes summed per (site key, rank, day), so
 the count at D is the sum of the changes dated up to D: a few thousand rows whatever the number of
 pathways (the distinct days a cohort's windows start and end on), and exact at every D, past or future.
+The worklist's older backlog by age (queries.backlog_by_age) is kept alike under rank codes 10 and up.
 
 store_plan replaces a pathway's windows and applies the difference between its old and new contribution
 (a closed pathway contributes nothing), in the same transaction as the command. Rows are changed in key

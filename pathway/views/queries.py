@@ -684,8 +684,8 @@ def backlog_by_age(
 
     By site (and the reader's sites) the counts are read from the tally every command keeps
     (pathway.store.tally): no scan. The tally is not kept by stage or route, so with either of those
-    filters they are counted from the windows (recount_backlog_by_age), as many rows as that stage's
-    or route's overdue windows.
+    filters they are counted from the windows (recount_backlog_by_age): every standing overdue window
+    is read, as before the tally (docs/architecture.md).
     """
     if stage is not None or route is not None:
         return recount_backlog_by_age(session, as_of, site=site, stage=stage, route=route, sites=sites)
