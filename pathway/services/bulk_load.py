@@ -237,7 +237,7 @@ def _load_patient(
         for window in windows:
             writer.add(FlagWindowRow, window)
         counted = rows.pathway["site_key"] if rows.pathway["closed_on"] is None else None
-        writer.tally.update(tally.contribution(counted, windows_of(windows)))
+        writer.tally.update(tally.contribution(counted, windows_of(windows), summary["window_closes_on"]))
     return len(payloads) - len(payloads.attempts)
 
 

@@ -327,8 +327,9 @@ class FlagWindowRow(SQLModel, table=True):
 
 class SeverityTally(SQLModel, table=True):
     """The dashboard's severity counts, kept in each command's transaction (pathway.store.tally): the sum of
-    `change` over the days up to D is, per site, the open pathways (rank 0, on day 0001-01-01) and those
-    whose worst standing flag at D has this rank (1 amber, 2 red)."""
+    `change` over the days up to D is, per site, the open pathways (rank 0, on day 0001-01-01), those
+    whose worst standing flag at D has this rank (1 amber, 2 red), and those in the worklist's backlog
+    age group i at D (rank 10 + i: tally.BACKLOG_AGES)."""
 
     __tablename__: ClassVar[str] = "severity_tally"
     site_key: str = Field(max_length=SITE_KEY_LENGTH, primary_key=True)

@@ -78,15 +78,18 @@ def store_plan(
         replaced = session.execute(
             delete(window)
             .where(window.c.pathway_id == pathway.id)
-            .returning(window.c.severity_rank, window.c.starts_on, window.c.ends_on)
+            .returning(window.c.severity_rank, window.c.starts_on, window.c.ends_on, window.c.due_on)
         ).all()
         step_rows, window_rows, summary = plan_rows(pathway.id, record, policy)
         if step_rows:
             session.execute(insert(Step), step_rows)
         if window_rows:
             session.execute(insert(FlagWindowRow), window_rows)
-        before = tally.contribution(None if first else pathway.site_key, [tuple(row) for row in replaced])
-        after = tally.contribution(pathway.site_key if record.closed_on is None else None, windows_of(window_rows))
+        # The summary still holds the last plan's window_closes_on here: the old contribution's.
+        replaced_windows = [tuple(row) for row in replaced]
+        before = tally.contribution(None if first else pathway.site_key, replaced_windows, pathway.window_closes_on)
+        counted = pathway.site_key if record.closed_on is None else None
+        after = tally.contribution(counted, windows_of(window_rows), summary["window_closes_on"])
         tally.apply(session, tally.difference(before, after))
         for name, value in summary.items():
             setattr(pathway, name, value)
@@ -95,8 +98,8 @@ def store_plan(
 
 
 def windows_of(window_rows: list[Row]) -> list[tally.Window]:
-    """The (rank, starts, ends) of window rows, as the tally counts them."""
-    return [(row["severity_rank"], row["starts_on"], row["ends_on"]) for row in window_rows]
+    """The (rank, starts, ends, due) of window rows, as the tally counts them."""
+    return [(row["severity_rank"], row["starts_on"], row["ends_on"], row["due_on"]) for row in window_rows]
 
 
 def snapshot(pathway: Pathway, record: PathwayRecord) -> dict[str, Any]:

@@ -225,15 +225,7 @@ def _tier(tier: str, filters: tuple[str, ...], window_first: bool = False, flagg
         else:
             query = query.where(pathway.c.next_due_on.is_(None)).order_by(pathway.c.ref)
         return query.limit(bindparam("wanted", type_=Integer))
-    earlier = table_of(FlagWindowRow).alias("earlier")
-    first_standing = ~exists().where(
-        earlier.c.pathway_id == window.c.pathway_id,
-        standing_at(earlier, as_of),
-        or_(
-            earlier.c.due_on < window.c.due_on,
-            and_(earlier.c.due_on == window.c.due_on, earlier.c.id < window.c.id),
-        ),
-    )
+    first_standing = _first_standing(window, as_of)
     red_stands = exists().where(
         other.c.pathway_id == window.c.pathway_id,
         standing_at(other, as_of),
@@ -249,6 +241,19 @@ def _tier(tier: str, filters: tuple[str, ...], window_first: bool = False, flagg
         # Amber is the only rank below red: an amber-tier pathway's windows are all amber.
         query = query.where(window.c.severity_rank == SEVERITY_RANK[Severity.amber], ~red_stands)
     return query.order_by(window.c.due_on, reference).limit(bindparam("wanted", type_=Integer))
+
+
+def _first_standing(window: Any, as_of: Any) -> Any:
+    """The window is its pathway's first standing at `as_of` in due order (then id): none stands before it."""
+    earlier = table_of(FlagWindowRow).alias("earlier")
+    return ~exists().where(
+        earlier.c.pathway_id == window.c.pathway_id,
+        standing_at(earlier, as_of),
+        or_(
+            earlier.c.due_on < window.c.due_on,
+            and_(earlier.c.due_on == window.c.due_on, earlier.c.id < window.c.id),
+        ),
+    )
 
 
 @cache
@@ -339,15 +344,20 @@ def count_open(
     Read from the severity tally kept by every command (pathway.store.tally): a few thousand rows
     whatever the number of pathways. recount_open counts the same from the windows themselves.
     """
+    ranks = tally.counts(session, as_of, _site_keys(site, sites))
+    red, amber = ranks.get(SEVERITY_RANK[Severity.red], 0), ranks.get(SEVERITY_RANK[Severity.amber], 0)
+    return {Severity.red.value: red, Severity.amber.value: amber, "none": ranks.get(tally.OPEN, 0) - red - amber}
+
+
+def _site_keys(site: str | None, sites: Collection[str] | None) -> set[str] | None:
+    """The site keys a count covers: the site filter within the reader's sites (None: every site)."""
     values = WorklistFilter(site=site, sites=None if sites is None else frozenset(sites)).values()
     keys: set[str] | None = None
     if "site_key" in values:
         keys = {values["site_key"]}
     if SITES in values:
         keys = set(values[SITES]) if keys is None else keys & set(values[SITES])
-    ranks = tally.counts(session, as_of, keys)
-    red, amber = ranks.get(SEVERITY_RANK[Severity.red], 0), ranks.get(SEVERITY_RANK[Severity.amber], 0)
-    return {Severity.red.value: red, Severity.amber.value: amber, "none": ranks.get(tally.OPEN, 0) - red - amber}
+    return keys
 
 
 def recount_open(
@@ -611,8 +621,8 @@ def find_pathways(
 
 
 # The older backlog under the worklist's "today" view, by how long its most overdue standing flag has
-# been due: (first day, last day) overdue, the last group open-ended.
-BACKLOG_AGES: tuple[tuple[int, int | None], ...] = ((1, 7), (8, 30), (31, 90), (91, None))
+# been due: (first day, last day) overdue, the last group open-ended (kept by the tally, pathway.store.tally).
+BACKLOG_AGES = tally.BACKLOG_AGES
 
 
 @dataclass(frozen=True)
@@ -630,8 +640,9 @@ class BacklogGroup:
 
 def _backlog(
     as_of: date, site: str | None, stage: str | None, route: str | None, sites: Collection[str] | None
-) -> tuple[Any, Any, Any]:
-    """The backlog as a subquery (id, ref, oldest standing due date, worst rank), its due and rank columns.
+) -> tuple[Any, Any]:
+    """The backlog as a subquery (id, ref, oldest overdue standing due date, worst overdue rank), and its due
+    column (recount_backlog_by_age; backlog_rows reads the same pathways tier by tier).
 
     The backlog: open pathways on the reader's sites and these filters whose treatment window is not
     open at `as_of` (those lead the worklist), with a standing flag already past its due date.
@@ -657,7 +668,7 @@ def _backlog(
         )
         .subquery()
     )
-    return query, query.c.due, query.c.rank
+    return query, query.c.due
 
 
 def backlog_by_age(
@@ -669,8 +680,31 @@ def backlog_by_age(
     route: str | None = None,
     sites: Collection[str] | None = None,
 ) -> list[BacklogGroup]:
-    """How many backlog pathways fall in each age group (BACKLOG_AGES), every group listed (0 too)."""
-    backlog, due, _rank = _backlog(as_of, site, stage, route, sites)
+    """How many backlog pathways fall in each age group (BACKLOG_AGES), every group listed (0 too).
+
+    By site (and the reader's sites) the counts are read from the tally every command keeps
+    (pathway.store.tally): no scan. The tally is not kept by stage or route, so with either of those
+    filters they are counted from the windows (recount_backlog_by_age): every standing overdue window
+    is read, as before the tally (docs/architecture.md).
+    """
+    if stage is not None or route is not None:
+        return recount_backlog_by_age(session, as_of, site=site, stage=stage, route=route, sites=sites)
+    ranks = tally.counts(session, as_of, _site_keys(site, sites), backlog=True)
+    return [BacklogGroup(first, last, ranks.get(tally.BACKLOG + i, 0)) for i, (first, last) in enumerate(BACKLOG_AGES)]
+
+
+def recount_backlog_by_age(
+    session: Session,
+    as_of: date,
+    *,
+    site: str | None = None,
+    stage: str | None = None,
+    route: str | None = None,
+    sites: Collection[str] | None = None,
+) -> list[BacklogGroup]:
+    """backlog_by_age counted from the standing windows of every open pathway: what the tally must
+    always equal (tests/store/test_tally.py), and the count by stage or route."""
+    backlog, due = _backlog(as_of, site, stage, route, sites)
     bucket = case(
         *((due >= as_of - timedelta(days=last), i) for i, (_first, last) in enumerate(BACKLOG_AGES) if last),
         else_=len(BACKLOG_AGES) - 1,
@@ -692,10 +726,52 @@ def backlog_rows(
     sites: Collection[str] | None = None,
     limit: int = 50,
 ) -> list[WorklistRow]:
-    """The backlog pathways overdue `first_day`..`last_day` days: red first, then the longest overdue."""
-    backlog, due, rank = _backlog(as_of, site, stage, route, sites)
-    query = core_select(backlog.c.id).where(due <= as_of - timedelta(days=first_day))
+    """The backlog pathways overdue `first_day`..`last_day` days: red first, then the longest overdue.
+
+    Read tier by tier as the worklist's page is: standing windows in due order over the group's due
+    dates (index ix_flag_window_due), each pathway at its oldest overdue standing window, red tier (a red
+    flag overdue) then amber; each tier stops at the rows still wanted, so the cost follows the rows
+    walked to fill the page, not the number of pathways (docs/architecture.md).
+    """
+    filters = WorklistFilter(site=site, stage=stage, route=route, sites=None if sites is None else frozenset(sites))
+    values = filters.values()
+    bounds = {"as_of": as_of, "latest": as_of - timedelta(days=first_day)}
     if last_day is not None:
-        query = query.where(due >= as_of - timedelta(days=last_day))
-    query = query.order_by(rank.desc(), due, backlog.c.ref).limit(limit)
-    return _worklist_rows(session, list(session.execute(query).scalars()), as_of)
+        bounds["earliest"] = as_of - timedelta(days=last_day)
+    ids: list[int] = []
+    for red in (True, False):
+        if len(ids) >= limit:
+            break
+        statement = _backlog_tier(red, tuple(values), last_day is not None)
+        ids += session.execute(statement, {**bounds, "wanted": limit - len(ids), **values}).scalars()
+    return _worklist_rows(session, ids, as_of)
+
+
+@cache
+def _backlog_tier(red: bool, filters: tuple[str, ...], bounded: bool) -> Any:
+    """One backlog tier's statement (values bound at run time): pathway ids in the order of their oldest
+    overdue standing window's due date, then reference, due between `earliest` (when `bounded`) and
+    `latest`; red: with a red window standing and overdue, else without one."""
+    window, other = table_of(FlagWindowRow).alias("w"), table_of(FlagWindowRow).alias("other")
+    pathway = table_of(Pathway)
+    as_of = bindparam("as_of", type_=Date)
+    due_range = [window.c.due_on <= bindparam("latest", type_=Date), window.c.due_on < as_of]
+    if bounded:
+        due_range.append(window.c.due_on >= bindparam("earliest", type_=Date))
+    oldest = _first_standing(window, as_of)  # overdue itself, so the pathway's oldest overdue window
+    red_overdue = exists().where(
+        other.c.pathway_id == window.c.pathway_id,
+        standing_at(other, as_of),
+        other.c.due_on < as_of,
+        other.c.severity_rank == SEVERITY_RANK[Severity.red],
+    )
+    # Pathway conditions as correlated subqueries, so the scan starts from the windows' due index.
+    window_not_open = or_(pathway.c.window_closes_on.is_(None), pathway.c.window_closes_on < as_of)
+    listed = exists().where(pathway.c.id == window.c.pathway_id, *_listed(pathway, filters), window_not_open)
+    reference = core_select(pathway.c.ref).where(pathway.c.id == window.c.pathway_id).scalar_subquery()
+    query = core_select(window.c.pathway_id).where(*due_range, standing_at(window, as_of), oldest, listed)
+    if red:
+        query = query.where(red_overdue)
+    else:  # amber is the only rank below red: an amber-tier pathway's overdue windows are all amber
+        query = query.where(window.c.severity_rank == SEVERITY_RANK[Severity.amber], ~red_overdue)
+    return query.order_by(window.c.due_on, reference).limit(bindparam("wanted", type_=Integer))

@@ -15,10 +15,16 @@ from tests.dashboard.conftest import SEEDER, today
 
 def _expected(factory: SessionFactory, as_of: date, site: str | None = None) -> dict[str, int]:
     """Each backlog pathway's age in days: its oldest standing flag past due, window not open."""
+    return {ref: age for ref, (age, _red) in _backlog(factory, as_of, site).items()}
+
+
+def _backlog(factory: SessionFactory, as_of: date, site: str | None = None) -> dict[str, tuple[int, bool]]:
+    """Each backlog pathway's age in days and whether a red flag past due stands on it."""
     with factory() as session:
         pathways = {p.id: p for p in session.exec(select(Pathway)).all()}
         windows = session.exec(select(FlagWindowRow)).all()
     oldest: dict[str, date] = {}
+    red: set[str] = set()
     for w in windows:
         p = pathways[w.pathway_id]
         if p.closed_on is not None or (site and p.site != site):
@@ -27,7 +33,9 @@ def _expected(factory: SessionFactory, as_of: date, site: str | None = None) -> 
             continue
         if w.starts_on <= as_of <= w.ends_on and w.due_on < as_of:
             oldest[p.ref] = min(oldest.get(p.ref, w.due_on), w.due_on)
-    return {ref: (as_of - due).days for ref, due in oldest.items()}
+            if w.severity == "red":
+                red.add(p.ref)
+    return {ref: ((as_of - due).days, ref in red) for ref, due in oldest.items()}
 
 
 def _group(age: int) -> tuple[int, int | None]:
@@ -53,13 +61,16 @@ def test_the_backlog_is_grouped_by_age_with_counts_and_rows(factory: SessionFact
     assert {(g.first_day, g.last_day): g.count for g in groups} == {
         group: len(by_group.get(group, set())) for group in queries.BACKLOG_AGES
     }
+    backlog = _backlog(factory, as_of)
     for group, rows in listed.items():
-        assert {r.pathway for r in rows} == by_group.get(group, set())
+        # Red first, then the longest overdue, then by reference: the tiered read's order exactly.
+        expected = sorted(by_group.get(group, set()), key=lambda ref: (not backlog[ref][1], -backlog[ref][0], ref))
+        assert [r.pathway for r in rows] == expected
         assert all(r.flags for r in rows)
         assert all(r.window_days_left is None or r.window_days_left < 0 for r in rows)
         ranks = [0 if r.severity == "red" else 1 for r in rows]
         assert ranks == sorted(ranks)  # red first
-    assert len(first_two) == min(2, len(by_group.get((91, None), set())))
+    assert [r.pathway for r in first_two] == [r.pathway for r in listed[(91, None)][:2]]
     assert [g.words for g in groups] == [
         "Overdue 1–7 days",
         "Overdue 8–30 days",
