@@ -138,7 +138,8 @@ def _resume_from_sso() -> Actor | None:
         return None
     factory, now = deps.session_factory(), deps.now()
     if claims is None:
-        if sso_configured() and cookie_token(session_cookie.SSO_FAILED_COOKIE):
+        failed = cookie_token(session_cookie.SSO_FAILED_COOKIE) if sso_configured() else None
+        if failed and session_cookie.first_sight_of_failure(failed):
             # Streamlit refused the provider's answer and landed here anonymous: say so, audit it once.
             refuse_sso(factory, now, "callback_refused", address=client_address())
             st.session_state[SSO_REFUSED] = sso.CALLBACK_FAILED

@@ -53,6 +53,23 @@ def claim(code: str) -> tuple[str, int] | None:
     return found[0], found[2]
 
 
+_noted_failures: dict[str, float] = {}  # a failed single sign-on's note: its nonce, when first shown
+FAILURE_NOTE_SECONDS = 120.0  # the note cookie's own life
+
+
+def first_sight_of_failure(nonce: str) -> bool:
+    """True once per failed single sign-on note (its cookie's nonce): a reload made before the page had
+    the cookie dropped must not show the message, nor audit the refusal, a second time."""
+    now = time.monotonic()
+    with _lock:
+        for stale in [key for key, seen in _noted_failures.items() if seen + FAILURE_NOTE_SECONDS < now]:
+            del _noted_failures[stale]
+        if nonce in _noted_failures:
+            return False
+        _noted_failures[nonce] = now
+        return True
+
+
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
 

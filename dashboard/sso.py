@@ -12,6 +12,7 @@ What Streamlit accepted is checked again here, because Authlib 1.9.10 accepted a
 the session it opens is ours (pathway.services.accounts), with our time limits.
 """
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -97,7 +98,9 @@ class CallbackOutcome:
             if attempted and message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 if not any(_logs_in(name, value) for name, value in headers):
-                    flag = f"{FAILED_COOKIE}=1; Max-Age=120; Path=/; HttpOnly; SameSite=Lax"
+                    # A nonce, so the page shows (and audits) this one failure once (session_cookie).
+                    nonce = secrets.token_urlsafe(16)
+                    flag = f"{FAILED_COOKIE}={nonce}; Max-Age=120; Path=/; HttpOnly; SameSite=Lax"
                     headers.append((b"set-cookie", flag.encode()))
                     message = dict(message, headers=headers)
             await send(message)

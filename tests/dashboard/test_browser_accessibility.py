@@ -103,6 +103,7 @@ def test_the_worklist_shows_missed_windows_in_words_and_open_windows_first(
 def test_a_worklist_row_opens_from_the_keyboard(tab: Page, served: tuple[str, Path]) -> None:  # noqa: F811
     base, _ = served
     open_signed_in(tab, base, "", name="coord")
+    wait_until_idle(tab)  # the page drawn to its end (the backlog below): a late redraw closes an open list
     chooser = tab.get_by_role("combobox", name="Open a pathway listed above")
     chooser.focus()
     expect(chooser).to_be_focused()

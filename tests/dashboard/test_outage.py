@@ -32,6 +32,7 @@ from pathway.store.models import Pathway
 from pathway.store.schema import metadata
 from tests.conftest import _empty_postgres
 from tests.dashboard.conftest import ACCOUNTS, CHEAP_HASH, NHS, PASSWORD, app, seed, texts, today
+from tests.support.sites import list_sites
 
 IDENTIFIERS = (*NHS, "Ada Testcase", "Bo Sample", "1970-03-04", "H1")
 
@@ -307,6 +308,7 @@ def postgres_behind_forwarder(
         monkeypatch.setenv(name, value)
     direct = _empty_postgres(postgres_database)
     factory = make_session_factory(direct)
+    list_sites(factory)
     seed(factory)
     for name, role in ACCOUNTS.items():
         add_user(factory, name, role, PASSWORD)

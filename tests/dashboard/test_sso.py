@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dashboard import sso
+from dashboard import session_cookie, sso
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 FRESH = int(NOW.timestamp()) - 10
@@ -54,9 +54,19 @@ def _callback(query: bytes, cookies: list[bytes], path: str = "/oauth2callback")
 
 
 def test_a_login_answer_without_streamlits_cookie_is_noted() -> None:
-    refused = _callback(b"code=abc&state=x", [b'_streamlit_user=""; Max-Age=0; Path=/'])
-    assert any(c.startswith(b"pathway_sso_failed=1;") for c in refused)
-    assert any(c.startswith(b"pathway_sso_failed=1;") for c in _callback(b"error=access_denied", []))
+    refused = _notes(_callback(b"code=abc&state=x", [b'_streamlit_user=""; Max-Age=0; Path=/']))
+    denied = _notes(_callback(b"error=access_denied", []))
+    assert len(refused) == len(denied) == 1 and refused != denied  # each failure a nonce of its own
+    nonce = refused[0]
+    assert session_cookie.first_sight_of_failure(nonce)  # shown (and audited) once:
+    assert not session_cookie.first_sight_of_failure(nonce)  # a reload before the note is dropped shows nothing
+
+
+def _notes(cookies: list[bytes]) -> list[str]:
+    """The nonces of the failure notes among the Set-Cookie headers (HttpOnly, two minutes)."""
+    found = [c.decode() for c in cookies if c.startswith(b"pathway_sso_failed=")]
+    assert all("Max-Age=120" in c and "HttpOnly" in c for c in found)
+    return [c.split(";", 1)[0].split("=", 1)[1] for c in found]
 
 
 def test_a_login_that_worked_and_a_sign_out_are_not_noted() -> None:

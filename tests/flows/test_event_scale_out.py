@@ -42,6 +42,7 @@ from tests.conftest import POSTGRES_URL
 from tests.support.databases import scratch_database
 from tests.support.mailbox import free_port
 from tests.support.reminders import awaiting_mdt
+from tests.support.sites import list_sites
 
 pytestmark = [
     pytest.mark.prefect,
@@ -113,6 +114,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     engine = make_engine(app_url)
     migrate(engine)
     factory = make_session_factory(engine)
+    list_sites(factory)  # the sites the commands record at, on the managed list
     port = free_port()
     env = stack_environment(home, port) | {
         "PATHWAY_DATABASE_URL": app_url,
