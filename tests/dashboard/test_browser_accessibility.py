@@ -107,7 +107,15 @@ def test_a_worklist_row_opens_from_the_keyboard(tab: Page, served: tuple[str, Pa
     chooser = tab.get_by_role("combobox", name="Open a pathway listed above")
     chooser.focus()
     expect(chooser).to_be_focused()
-    tab.keyboard.press("ArrowDown")  # the list opens on the first row's reference
+    # The list opens on the first row's reference. A key pressed while the page is still settling at
+    # 800 px (the sidebar folding) is sometimes not taken by the list: press again, keyboard only still.
+    for _ in range(3):
+        tab.keyboard.press("ArrowDown")
+        try:
+            expect(tab.get_by_role("option").first).to_be_visible(timeout=2_000)
+            break
+        except AssertionError:
+            expect(chooser).to_be_focused()
     expect(tab.get_by_role("option").first).to_be_visible()
     tab.keyboard.press("Enter")
     expect(tab).to_have_url(re.compile(r"/patient\?pathway=[^&]+$"))
