@@ -170,8 +170,9 @@ def browser_cookie_step() -> None:
         st.html(session_cookie.clear_script(), unsafe_allow_javascript=True, width="content")
 
 
-def sign_out(notice: str | None = None, *, reason: str = "signed_out") -> None:
-    """End the server-side session (audited once) and forget the page state."""
+def sign_out(notice: str | None = None, *, reason: str = "signed_out") -> bool:
+    """End the server-side session (audited once) and forget the page state; True when the browser is
+    being sent to single sign-on's logout (then the caller must not rerun: a rerun drops that redirect)."""
     token = st.session_state.get(TOKEN)
     if token:
         try:
@@ -185,6 +186,8 @@ def sign_out(notice: str | None = None, *, reason: str = "signed_out") -> None:
     if reason == "signed_out" and _sso_user() is not None:
         st.session_state.pop(SSO_REFUSED, None)
         st.logout()  # Streamlit's login cookie too (and the provider's session where it offers logout)
+        return True
+    return False
 
 
 def enforce_session(*, activity: bool) -> Actor | None:
@@ -332,5 +335,6 @@ def sidebar(actor: Actor) -> None:
         if not actor.sees_identifiers:
             st.caption("Pseudonymised view: no names, NHS numbers or dates of birth.")
         if st.button("Sign out", key="auth_sign_out"):
-            sign_out("You have signed out.")
+            if sign_out("You have signed out."):
+                st.stop()  # the logout redirect is on its way; a rerun now would drop it (seen in the browser)
             st.rerun()

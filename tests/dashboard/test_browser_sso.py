@@ -7,6 +7,7 @@ The audience check of our own (dashboard.sso.problem) is tested on claims in tes
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ from pathway.services.accounts import link_sso, list_users
 from pathway.store.db import make_engine, make_session_factory
 from pathway.store.models import AuditEvent
 from tests.dashboard.conftest import CHEAP_HASH
-from tests.support.browser import FIRST_RENDER_MS, browser, context, free_port
+from tests.support.browser import FIRST_RENDER_MS, browser, context, free_port, wait_until_idle
 
 __all__ = ["browser", "context"]  # fixtures, used by name
 
@@ -133,6 +134,7 @@ def _sso(page: Page, base: str, sub: str) -> None:
 
 def _end_provider_session(page: Page) -> None:
     """Signing out of single sign-on ends the provider's session too: its page asks to confirm."""
+    expect(page).to_have_url(re.compile(r"/end_session\?"), timeout=FIRST_RENDER_MS)
     page.get_by_role("button", name="End session").click(timeout=FIRST_RENDER_MS)
 
 
@@ -156,6 +158,7 @@ def test_single_sign_on_opens_the_worklist_survives_a_reload_and_signs_out(
     assert ("sign_in", "clin", "sso") in _audit(database)
     page.reload()
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible(timeout=FIRST_RENDER_MS)
+    wait_until_idle(page)  # the page drawn to its end: a click while it is still running may be lost
     page.get_by_role("button", name="Sign out").click()
     _end_provider_session(page)
     expect(page.get_by_role("button", name="Sign in with single sign-on")).to_be_visible(timeout=FIRST_RENDER_MS)
