@@ -113,6 +113,8 @@ def wait_until_idle(page: Page) -> None:
     app = page.get_by_test_id("stApp")
     expect(app).to_have_attribute("data-test-connection-state", "CONNECTED")
     expect(app).to_have_attribute("data-test-script-state", "notRunning")
+    # No element still shown faded from the previous run (axe would measure its contrast mid-fade).
+    expect(page.locator('[data-stale="true"]')).to_have_count(0)
     for chart in page.get_by_test_id("stVegaLiteChart").all():
         expect(chart.locator("canvas, svg").first).to_be_visible()
 
