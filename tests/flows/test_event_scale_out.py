@@ -263,26 +263,33 @@ def test_a_failed_flow_run_alerts_the_on_call_channel(cluster: Cluster) -> None:
 
 
 def test_a_sweep_that_has_not_completed_in_time_alerts_the_on_call_channel(cluster: Cluster) -> None:
-    from prefect.events import emit_event
-    from prefect.events.worker import EventsWorker
+    from prefect.events import Event
+    from prefect.events.clients import get_events_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.automations import ensure_automations
 
+    # A sweep run that started and then hangs: its Running event, and no Completed after it.
+    run_id, flow_id = uuid4(), uuid4()
+    running = Event(
+        event="prefect.flow-run.Running",
+        resource={"prefect.resource.id": f"prefect.flow-run.{run_id}", "prefect.resource.name": "sweep-hung"},
+        related=[
+            {"prefect.resource.id": f"prefect.flow.{flow_id}", "prefect.resource.role": "flow"}
+            | {"prefect.resource.name": "reminder-sweep"}
+        ],
+    )
+
+    async def send() -> None:
+        # A client of this cluster's server, confirmed (emit_event's process-wide worker may still be
+        # bound to a server an earlier test used: its event went there).
+        async with get_events_client(checkpoint_every=1) as client:
+            await client.emit(running)
+
     with temporary_settings(updates={PREFECT_API_URL: cluster.api}):
         # The same automations, the window shortened from 30 minutes to 10 s (upserted by name).
         ensure_automations(cluster.deployments["on-call"].id, sweep_within=timedelta(seconds=10))
-        # A sweep run that started and then hangs: its Running event, and no Completed after it.
-        run_id, flow_id = uuid4(), uuid4()
-        emit_event(
-            "prefect.flow-run.Running",
-            resource={"prefect.resource.id": f"prefect.flow-run.{run_id}", "prefect.resource.name": "sweep-hung"},
-            related=[
-                {"prefect.resource.id": f"prefect.flow.{flow_id}", "prefect.resource.role": "flow"}
-                | {"prefect.resource.name": "reminder-sweep"}
-            ],
-        )
-        EventsWorker.drain_all(timeout=30)
+        asyncio.run(send())
         alerts = _until(
             lambda: [a for a in _outbox(cluster.home) if a["code"] == "REMINDER_SWEEP_LATE"], 120, "the late alert"
         )
