@@ -261,7 +261,8 @@ def _check_planned(
 ) -> None:
     """A plan that must be recorded and fall from an event's date to `days` after it, inclusive."""
     name, first = start
-    latest = first + timedelta(days=days)
+    # An event dated at the calendar's end (refused on its own field) leaves no later day: no upper bound.
+    latest = first + timedelta(days=days) if first <= date.max - timedelta(days=days) else date.max
     if planned is None or not first <= planned <= latest:
         raise CommandRejected(field, f"{rule} from {name} to {days} days after it ({first} to {latest}) ({source})")
 

@@ -557,3 +557,17 @@ def test_generated_records_windows_equal_the_definitions_on_every_day(r: Pathway
 
 def test_windows_of_a_closed_pathway_are_empty() -> None:
     assert flag_windows(replace(lysis(age_at_presentation=15), closed_on=P), POLICY) == []
+
+
+def test_a_plan_after_an_event_on_the_calendars_last_day_is_judged_not_overflowed() -> None:
+    """Found by the generated-input suite: a procedure dated 31 Dec 9999 (refused as after today) with a
+    temporary filter made the removal plan's window overflow instead of being judged."""
+    from datetime import date
+
+    import pytest
+
+    from pathway.domain.checks import _check_planned
+    from pathway.errors import CommandRejected
+
+    with pytest.raises(CommandRejected, match="filter_removal_planned_on"):
+        _check_planned("filter_removal_planned_on", date(2026, 6, 3), ("performed_on", date.max), 54, "plan", "R10")
