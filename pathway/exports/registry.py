@@ -32,7 +32,7 @@ from pathway.domain.text import site_key
 from pathway.domain.vocabulary import PMT_TECHNIQUES, Segment
 from pathway.exports import csv_file
 from pathway.store.models import Pathway, Patient, Procedure, Step
-from pathway.store.repository import BATCH, RecordRows, Row, load_many_rows, record_from_rows, table_of
+from pathway.store.repository import BATCH, RecordRows, Row, id_in, load_many_rows, record_from_rows, table_of
 
 T = TypeVar("T")
 # Exports of at least this many cases show a progress bar on a terminal console, when one is given.
@@ -141,16 +141,16 @@ def load_pmt_cases(
     if sites is not None:
         query = query.where(col(Pathway.site_key).in_(sorted(sites)))
     found = session.exec(query.order_by(first.c.first_pmt, col(Pathway.ref))).all()
-    ids = [p.id for p, _patient in found]
+    ids = [p.id for p, _patient in found if p.id is not None]
     steps: dict[int, dict[str, date]] = {}
     step = table_of(Step)
     for first_id in range(0, len(ids), BATCH):  # in batches: PostgreSQL takes at most 65,535 parameters
         chunk = ids[first_id : first_id + BATCH]
         for pathway_id, code, due_on in session.execute(
             sa_select(step.c.pathway_id, step.c.code, step.c.due_on)
-            .where(step.c.pathway_id.in_(chunk))
+            .where(id_in(session, step.c.pathway_id, chunk))
             .order_by(step.c.id)
-        ):
+        ).all():
             steps.setdefault(pathway_id, {})[code] = due_on
     records = load_many_rows(session, [pathway for pathway, _patient in found])
     cases = []
