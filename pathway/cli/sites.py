@@ -2,6 +2,7 @@
 Mounted by pathway/cli/main.py. The operator acts with the admin role (pathway.cli.context)."""
 
 import json
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -14,33 +15,33 @@ from pathway.cli.context import operator, session_factory
 from pathway.errors import AccessDenied, CommandRejected
 from pathway.services.sites import add_site, retire_site
 from pathway.views.reading import read
-from pathway.views.sites import site_list
+from pathway.views.sites import SiteView, site_list
 
 sites_app = typer.Typer(help="The managed list of sites (admins only).", no_args_is_help=True)
 console = Console()
 Name = Annotated[str, typer.Argument(help='The site, e.g. "North Vale General".')]
 
 
-@sites_app.command("add")
-def add(name: Name) -> None:
-    """Put a site on the list, so patients, notices and accounts can name it (or bring back a retired one)."""
+def _change(change: Callable[..., SiteView], name: str, done: str) -> None:
+    """One change to the list by the operator; a refusal is printed and exits 1, nothing written."""
     try:
-        added = add_site(session_factory(), operator(), name, at=utc_now())
+        changed = change(session_factory(), operator(), name, at=utc_now())
     except (CommandRejected, AccessDenied) as refused:
         typer.echo(str(refused), err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"site added: {added.name}")
+    typer.echo(f"site {done}: {changed.name}")
+
+
+@sites_app.command("add")
+def add(name: Name) -> None:
+    """Put a site on the list, so patients, notices and accounts can name it (or bring back a retired one)."""
+    _change(add_site, name, "added")
 
 
 @sites_app.command("retire")
 def retire(name: Name) -> None:
     """Take a site off the list for new records; what was recorded there stays."""
-    try:
-        retired = retire_site(session_factory(), operator(), name, at=utc_now())
-    except (CommandRejected, AccessDenied) as refused:
-        typer.echo(str(refused), err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"site retired: {retired.name}")
+    _change(retire_site, name, "retired")
 
 
 @sites_app.command("list")
