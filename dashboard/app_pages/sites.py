@@ -2,6 +2,9 @@
 site from this list; adding or retiring one is a service call (pathway.services.sites), one audit row
 each; the service refuses anyone but an admin whatever this page shows."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no pandas-stubs in the lock
 import streamlit as st
 
@@ -9,6 +12,7 @@ from dashboard import auth, components, deps
 from pathway import Role
 from pathway.errors import AccessDenied, CommandRejected
 from pathway.services.sites import add_site, retire_site
+from pathway.views.sites import SiteView
 
 actor = auth.require_actor()
 st.title("Sites")
@@ -39,9 +43,15 @@ table = pd.DataFrame(
 st.dataframe(table, hide_index=True, key="sites_table")
 
 
-def changed(message: str) -> None:
+def change(act: Callable[..., SiteView], name: str, slot: Any, refused_as: str, done_as: str) -> None:
+    """One change to the list through the service; a refusal is shown in `slot` (nothing written)."""
+    try:
+        site = act(deps.session_factory(), actor, name, at=deps.now())
+    except (CommandRejected, AccessDenied) as refused:
+        slot.error(f"{refused_as}: {components.plain(refused)}")
+        return
     deps.clear_sites()
-    st.session_state["sites_done"] = message
+    st.session_state["sites_done"] = f"{done_as} {site.name}."
     st.rerun()
 
 
@@ -51,12 +61,7 @@ with left.form("sites_add_form", clear_on_submit=True):
     add = st.form_submit_button("Add site", type="primary")
 add_slot = left.empty()
 if add:
-    try:
-        added = add_site(deps.session_factory(), actor, name, at=deps.now())
-    except (CommandRejected, AccessDenied) as refused:
-        add_slot.error(f"Not added: {components.plain(refused)}")
-    else:
-        changed(f"Added {added.name}.")
+    change(add_site, name, add_slot, "Not added", "Added")
 
 active = [site.name for site in sites if site.active]
 with right.form("sites_retire_form"):
@@ -67,9 +72,4 @@ if retire:
     if chosen is None:
         retire_slot.error("Site to retire: choose a site.")
     else:
-        try:
-            retired = retire_site(deps.session_factory(), actor, chosen, at=deps.now())
-        except (CommandRejected, AccessDenied) as refused:
-            retire_slot.error(f"Not retired: {components.plain(refused)}")
-        else:
-            changed(f"Retired {retired.name}.")
+        change(retire_site, chosen, retire_slot, "Not retired", "Retired")
