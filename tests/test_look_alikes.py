@@ -202,6 +202,22 @@ def test_the_worklist_and_reports_filter_a_site_by_any_of_its_spellings(factory:
         assert reports.sites(session) == ["Harbour Royal", "North Vale"]
 
 
+def test_the_site_filter_offers_sites_with_a_pathway_in_the_lists_spelling(factory: SessionFactory) -> None:
+    run(factory, register(patient="H1", nhs="9990000018", site="north vale"))
+    run(factory, register(patient="H2", nhs="9990000026", site="Harbour Royal"))
+    run(factory, diagnose(pathway="P1", patient="H1"))
+    with factory() as session:
+        # Harbour Royal is listed and has a patient, but no pathway yet: not offered.
+        assert reports.sites(session) == ["North Vale"]
+    run(factory, diagnose(pathway="P2", patient="H2"))
+    with factory() as session:
+        # A site written around the services and never listed: offered in its first recorded spelling.
+        session.execute(text("DELETE FROM site WHERE site_key = 'harbour royal'"))
+        session.commit()
+    with factory() as session:
+        assert reports.sites(session) == ["Harbour Royal", "North Vale"]
+
+
 def test_the_bulk_loader_parses_and_files_sites_as_the_services_do(factory: SessionFactory) -> None:
     run(factory, register(patient="H1", nhs="9434765919", site="north vale general"))
     load_cohort(factory, patients=12, seed=3, today=TODAY, actor=ADMIN)

@@ -117,6 +117,8 @@ class Pathway(Recorded, table=True):
         Index("ix_pathway_open_site_due", "closed_on", "site", "next_due_on"),
         Index("ix_pathway_open_site_key_due", "closed_on", "site_key", "next_due_on"),
         Index("ix_pathway_open_due", "closed_on", "next_due_on"),
+        # The sites with a pathway, read key by key (pathway.store.repository.pathway_site_keys).
+        Index("ix_pathway_site_key", "site_key"),
     )
 
     # Optimistic locking: the ORM adds "AND version = :old" to every UPDATE (StaleDataError on a race).

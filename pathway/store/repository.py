@@ -11,7 +11,7 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Table, any_, bindparam, func
+from sqlalchemy import ColumnElement, Integer, Table, any_, bindparam, func, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, SQLModel, col, select
@@ -139,6 +139,26 @@ def sites_as_registered(session: Session) -> dict[str, str]:
     # The managed list's spelling wins (pathway.services.sites), for sites recorded and listed alike.
     first.update(session.execute(select(Site.site_key, Site.name)).tuples().all())
     return first
+
+
+# The distinct site keys of pathway, one index probe per key (ix_pathway_site_key): a skip scan, which
+# neither SQLite nor PostgreSQL does by itself for DISTINCT (it reads every row).
+_SITE_KEYS = text(
+    """
+    WITH RECURSIVE keys(site_key) AS (
+        SELECT min(site_key) FROM pathway
+        UNION ALL
+        SELECT (SELECT min(p.site_key) FROM pathway p WHERE p.site_key > keys.site_key)
+        FROM keys WHERE keys.site_key IS NOT NULL
+    )
+    SELECT site_key FROM keys WHERE site_key IS NOT NULL
+    """
+)
+
+
+def pathway_site_keys(session: Session) -> list[str]:
+    """Every site key some pathway holds, in key order, without reading every pathway."""
+    return [str(key) for key in session.execute(_SITE_KEYS).scalars()]
 
 
 def load_rows(session: Session, pathway: Pathway) -> RecordRows:

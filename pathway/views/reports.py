@@ -20,8 +20,8 @@ from pathway.domain.policy import Policy, policy_in_force
 from pathway.domain.rules import FLAG_BY_CODE
 from pathway.domain.stages import STAGE_CLOSED, STAGE_COMPLETE, STAGES
 from pathway.domain.vocabulary import PMT_TECHNIQUES, PROCEDURAL_DECISIONS
-from pathway.store.models import FlagWindowRow, Pathway, Procedure, RegistrySubmission
-from pathway.store.repository import sites_as_registered, table_of
+from pathway.store.models import FlagWindowRow, Pathway, Procedure, RegistrySubmission, Site
+from pathway.store.repository import pathway_site_keys, sites_as_registered, table_of
 from pathway.views.filters import WorklistFilter, standing
 from pathway.views.queries import count_open
 
@@ -92,8 +92,12 @@ def count_worklist(
 def sites(session: Session) -> list[str]:
     """Every site with a pathway, for the worklist's site filter: one entry per site, spelt as it was
     first recorded (pathway.domain.text.site_key decides which spellings are one site)."""
-    spelling = sites_as_registered(session)
-    keys = session.exec(select(Pathway.site_key).distinct()).all()
+    keys = pathway_site_keys(session)
+    spelling = dict(session.execute(select_columns(col(Site.site_key), col(Site.name))).tuples().all())
+    if any(key not in spelling for key in keys):
+        # A site recorded and never put on the managed list (migration 0011 lists every site in use, so
+        # only a database written around the services): its first spelling, read from the records.
+        spelling = sites_as_registered(session)
     return sorted({spelling.get(key, key) for key in keys})
 
 
