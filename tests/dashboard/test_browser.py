@@ -91,6 +91,21 @@ def test_a_flagged_pathway_on_the_worklist_and_its_timeline(page: Page, served: 
     screenshot(page, "patient-timeline.png")
 
 
+def test_an_older_backlog_group_shows_its_rows_when_opened(page: Page, served: tuple[str, Path]) -> None:  # noqa: F811
+    # A group's rows are read and drawn only once it is opened (dashboard/app_pages/worklist.py).
+    base, _ = served
+    sign_in(page, base, "coord")
+    expect(page.get_by_role("heading", name="Older backlog, by how long overdue")).to_be_visible(
+        timeout=FIRST_RENDER_MS
+    )
+    group = page.get_by_test_id("stExpander").filter(has_text=re.compile(r"Overdue .*\([1-9]\d*\)"))
+    expect(group.first).to_be_visible()
+    expect(group.first.get_by_test_id("stDataFrame")).to_have_count(0)
+    group.first.get_by_text(re.compile(r"^Overdue ")).click()
+    rows = group.first.get_by_test_id("stDataFrame").get_by_role("gridcell", include_hidden=True)
+    expect(rows.first).to_be_attached()
+
+
 def test_recording_consent_clears_its_flag(page: Page, served: tuple[str, Path]) -> None:  # noqa: F811
     base, database = served
     sign_in(page, base, "clin")

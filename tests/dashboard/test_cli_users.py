@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from dashboard.launch import WARM_START
 from pathway.cli import users as cli_users
 from pathway.cli.main import app
 from tests.dashboard.conftest import CHEAP_HASH
@@ -97,7 +98,7 @@ def test_dashboard_runs_streamlit_headless_on_the_port_with_the_database(
     result = CliRunner().invoke(wrapper, ["--port", "8765"])
     assert result.exit_code == 0, result.output
     command = seen["command"]
-    assert command[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert command[:4] == [sys.executable, "-c", WARM_START, "run"]  # Streamlit's CLI after the heavy imports
     assert command[4].endswith("dashboard/server.py") and Path(command[4]).exists()
     options = dict(zip(command[5::2], command[6::2], strict=True))
     assert options["--server.port"] == "8765"

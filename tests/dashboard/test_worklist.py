@@ -141,8 +141,15 @@ def test_the_older_backlog_is_grouped_by_age_below_todays_list(database: Session
     assert len(groups) == 4
     counts = {label.rsplit(" (", 1)[0]: int(label.rsplit("(", 1)[1].rstrip(")")) for label in groups}
     with database() as session:
-        expected = {g.words: g.count for g in queries.backlog_by_age(session, today())}
+        backlog = queries.backlog_by_age(session, today())
+    expected = {g.words: g.count for g in backlog}
     assert counts == expected and sum(counts.values()) >= 2
+    # A closed group's rows are not read nor sent; opened, each shows its rows.
+    assert not [frame for frame in at.dataframe if str(frame.key).startswith("backlog_")]
+    for group in backlog:
+        at.session_state[f"backlog_open_{group.first_day}"] = True
+    at.run()
+    assert not at.exception
     shown = {ref for frame in at.dataframe if str(frame.key).startswith("backlog_") for ref in frame.value["pathway"]}
     assert {"P-MISSED", "P-TREATED"} <= shown
     assert "P-CONSENT" not in shown  # its window is open: today's list has it
