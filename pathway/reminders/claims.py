@@ -4,9 +4,10 @@ through `notify_once`."""
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from itertools import chain
 
 from sqlalchemy import Date, bindparam, delete, text, update
 from sqlalchemy import select as sa_select
@@ -74,22 +75,29 @@ FailedSeen = dict[int, tuple[Key, int]]  # failed notification id: (its key, its
 
 def insert_claims(
     factory: SessionFactory,
-    pending: Sequence[Pending],
+    pending: Iterable[Pending],
     *,
     claim: str,
     as_of: date,
     at: datetime,
     channels: Channels,
     outbox: bool,
-) -> None:
-    """Write a `claimed` row for every key not yet taken (taken keys are left as they are)."""
-    if not pending:
-        return
+) -> frozenset[Key]:
+    """Write a `claimed` row for every key not yet taken (taken keys are left as they are); returns every
+    key of `pending`. `pending` may be a stream: it is read once, CLAIMS_PER_STATEMENT rows at a time."""
+    keys: set[Key] = set()
+    chunks = batched(pending, CLAIMS_PER_STATEMENT)
+    first = next(chunks, None)
+    if first is None:
+        return frozenset()  # nothing due: no write transaction
     with writing(factory) as session:
         connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            for start in range(0, len(pending), CLAIMS_PER_STATEMENT):
-                chunk = pending[start : start + CLAIMS_PER_STATEMENT]
+        dialect = connection.dialect.name
+        if dialect not in ("postgresql", "sqlite"):
+            raise NotImplementedError(f"claims are written for SQLite and PostgreSQL, not {dialect}")
+        for chunk in chain([first], chunks):
+            keys.update(p.key for p in chunk)
+            if dialect == "postgresql":
                 connection.execute(
                     PG_CLAIMS,
                     {
@@ -106,11 +114,7 @@ def insert_claims(
                         "at": at,
                     },
                 )
-            return
-        if connection.dialect.name != "sqlite":
-            raise NotImplementedError(f"claims are written for SQLite and PostgreSQL, not {connection.dialect.name}")
-        for start in range(0, len(pending), CLAIMS_PER_STATEMENT):
-            chunk = pending[start : start + CLAIMS_PER_STATEMENT]
+                continue
             payload = [
                 [
                     p.pathway_id,
@@ -127,6 +131,19 @@ def insert_claims(
             connection.execute(
                 SQLITE_CLAIMS, {"payload": json.dumps(payload), "as_of": as_of, "claim": claim, "at": at}
             )
+    return frozenset(keys)
+
+
+def batched(items: Iterable[Pending], size: int) -> Iterator[list[Pending]]:
+    """`items` in lists of `size` (the last one shorter); itertools.batched is Python 3.12."""
+    chunk: list[Pending] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def take_over_dead(factory: SessionFactory, *, claim: str, at: datetime) -> frozenset[int]:
@@ -224,7 +241,7 @@ def failed_now(session: Session) -> FailedSeen:
 
 def notify_once(
     factory: SessionFactory,
-    pending: Sequence[Pending],
+    pending: Iterable[Pending],
     *,
     as_of: date,
     settings: ReminderSettings,
@@ -239,32 +256,42 @@ def notify_once(
 
     The sweep (`take_over`) also picks up claims whose sweep died; a pathway flow run leaves them to it.
     Both take up again the failed notifications among the keys they find due now (`pending`, and
-    `standing` for the sweep), which the sweep, knowing everything that stands (and which rows were
-    failed when it read that: `failed_seen`), first prunes.
+    `standing` for the sweep: what stands beyond `pending`), which the sweep, knowing everything that
+    stands (and which rows were failed when it read that: `failed_seen`), first prunes. `pending` may
+    be a stream (the sweep's whole cohort): it is read once, while claiming. The result's `due` is
+    every key of `pending` and `standing`.
     """
     channels = channels or Channels(settings)
     # A bad URL fails here, before anything is claimed: every role's, since a failed row taken up
-    # again may be for a role none of `pending` is for.
-    for role in {p.recipient_role for p in pending} | {r.value for r in Role} | {ESCALATION_ROLE}:
+    # again may be for a role none of `pending` is for (a stream's roles are the step owners' and
+    # the escalation role, all among these).
+    roles = {r.value for r in Role} | {ESCALATION_ROLE}
+    if isinstance(pending, Sequence):
+        roles |= {p.recipient_role for p in pending}
+    for role in roles:
         channels.for_role(role)
     with holding_claim(factory) as holder:  # held until every row claimed here is marked
         claim, at = holder.claim, clock()
         taken_over = take_over_dead(factory, claim=claim, at=at) if take_over else frozenset()
-        insert_claims(factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox)
-        due = frozenset(p.key for p in pending) | (standing or frozenset())
+        due = insert_claims(
+            factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox
+        )
+        if standing:
+            due |= standing
         if standing is not None and failed_seen is not None:
             drop_failed_not_standing(factory, due, failed_seen)
         take_over_failed(factory, keys=due, claim=claim, at=at, settings=settings)
-        return deliver_claimed(
+        delivered = deliver_claimed(
             factory,
             holder=holder,
             settings=settings,
             channels=channels,
             clock=clock,
             sleep=sleep,
-            standing=standing,
+            standing=due if standing is not None else None,
             taken_over=taken_over,
         )
+        return replace(delivered, due=due)
 
 
 def statuses(session: Session, keys: Iterable[Key]) -> dict[Key, str]:

@@ -17,7 +17,7 @@ down in the sweep.
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -44,6 +44,7 @@ Key = tuple[int, str, str, str]  # pathway_id, code, severity, kind
 Clock = Callable[[], datetime]
 OUTBOX_BATCH = 5000  # outbox-only rows marked (and their lines written) per commit
 MARK_CHUNK = 1000  # ids per UPDATE
+CLAIMED_PAGE = 5000  # claimed rows read per fetch
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +70,16 @@ class Claimed:
 class Delivered:
     sent: int
     failed: int
-    keys: frozenset[Key]
+    keys: frozenset[Key]  # the keys of the rows this call delivered or failed
+    due: frozenset[Key] = frozenset()  # notify_once: every key it found due (claimed then, or taken before)
 
 
-def claimed_by(session: Session, claim: str, taken_over: frozenset[int] = frozenset()) -> list[Claimed]:
+def claimed_by(session: Session, claim: str, taken_over: frozenset[int] = frozenset()) -> Iterator[Claimed]:
     """This sweep's claimed rows with their pathway's reference and site, in id order (plain columns:
     no ORM objects, which cost more than everything else the sweep does per row). `taken_over`: the
-    ids this sweep took over from a dead one (a re-run within the same second shows no later claim time)."""
+    ids this sweep took over from a dead one (a re-run within the same second shows no later claim time).
+    Streamed CLAIMED_PAGE rows at a time (a server-side cursor on PostgreSQL), so a whole cohort's claims
+    are never held at once: the caller keeps `session` open while it reads, and marks through others."""
     n, p = table_of(Notification), table_of(Pathway)
     found = session.execute(
         sa_select(
@@ -96,39 +100,41 @@ def claimed_by(session: Session, claim: str, taken_over: frozenset[int] = frozen
         )
         .join(p, p.c.id == n.c.pathway_id)
         .where(n.c.claim == claim, n.c.status == "claimed")
-        .order_by(n.c.id)
-    ).all()
-    return [
-        Claimed(
-            id,
-            (pathway_id, code, severity, kind),
-            ref,
-            site,
-            role,
-            due_on,
-            leaflet,
-            attempts,
-            bool(later_claim) or id in taken_over,
-            last_error,
-            accepted_identities(accepted),
-        )
-        for (
-            id,
-            pathway_id,
-            code,
-            severity,
-            kind,
-            ref,
-            site,
-            role,
-            due_on,
-            leaflet,
-            attempts,
-            later_claim,
-            last_error,
-            accepted,
-        ) in found
-    ]
+        .order_by(n.c.id),
+        execution_options={"yield_per": CLAIMED_PAGE},
+    )
+    for page in found.partitions():
+        yield from [
+            Claimed(
+                id,
+                (pathway_id, code, severity, kind),
+                ref,
+                site,
+                role,
+                due_on,
+                leaflet,
+                attempts,
+                bool(later_claim) or id in taken_over,
+                last_error,
+                accepted_identities(accepted),
+            )
+            for (
+                id,
+                pathway_id,
+                code,
+                severity,
+                kind,
+                ref,
+                site,
+                role,
+                due_on,
+                leaflet,
+                attempts,
+                later_claim,
+                last_error,
+                accepted,
+            ) in page
+        ]
 
 
 def accepted_identities(text: str | None) -> frozenset[str]:
@@ -260,12 +266,46 @@ def deliver_claimed(
     sweep untried (a channel that is still down costs one row's retries per sweep, not every row's).
     """
     claim = holder.claim
-    with factory() as session:
-        rows = claimed_by(session, claim, taken_over)
     outbox_path = settings.resolved_outbox()
     outbox = Outbox(outbox_path) if outbox_path else None
-    in_outbox = outbox.written() if outbox and any(r.taken_over for r in rows) else set()
-    marks = _Marks(factory, claim, outbox, in_outbox, clock)
+    with factory() as reading:  # open while the rows stream in; every mark goes through a session of its own
+        in_outbox = outbox.written() if outbox and _any_taken_over(reading, claim, taken_over) else set()
+        marks = _Marks(factory, claim, outbox, in_outbox, clock)
+        return _deliver(
+            claimed_by(reading, claim, taken_over),
+            marks,
+            holder=holder,
+            settings=settings,
+            channels=channels,
+            clock=clock,
+            sleep=sleep,
+            standing=standing,
+            outbox=outbox is not None,
+        )
+
+
+def _any_taken_over(session: Session, claim: str, taken_over: frozenset[int]) -> bool:
+    """Whether any of this sweep's claimed rows was another's first (then its outbox line may exist)."""
+    if taken_over:
+        return True
+    n = table_of(Notification)
+    later = n.c.created_at < n.c.claimed_at
+    found = session.execute(sa_select(n.c.id).where(n.c.claim == claim, n.c.status == "claimed", later).limit(1))
+    return found.first() is not None
+
+
+def _deliver(
+    rows: Iterable[Claimed],
+    marks: "_Marks",
+    *,
+    holder: ClaimHolder,
+    settings: ReminderSettings,
+    channels: Channels,
+    clock: Clock,
+    sleep: Callable[[float], None],
+    standing: frozenset[Key] | None,
+    outbox: bool,
+) -> Delivered:
     sent = failed = 0
     keys = set()
     down: set[str] = set()  # roles whose channels failed in this sweep
@@ -275,7 +315,7 @@ def deliver_claimed(
             marks.drop(row)  # the step was done since: release the key
             continue
         keys.add(row.key)
-        channel_names = channels.names(row.recipient_role, outbox is not None)
+        channel_names = channels.names(row.recipient_role, outbox)
         external = channels.for_role(row.recipient_role)
         if not external:
             marks.add_outbox_only(row, channel_names)  # nothing to send but the outbox line
