@@ -4,7 +4,7 @@ through `notify_once`."""
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from itertools import chain
@@ -89,14 +89,15 @@ def insert_claims(
     at: datetime,
     channels: Channels,
     outbox: bool,
-) -> frozenset[Key]:
+) -> set[Key]:
     """Write a `claimed` row for every key not yet taken (taken keys are left as they are); returns every
-    key of `pending`. `pending` may be a stream: it is read once, CLAIMS_PER_STATEMENT rows at a time."""
+    key of `pending` (a set of its own). `pending` may be a stream: it is read once, CLAIMS_PER_STATEMENT
+    rows at a time."""
     keys: set[Key] = set()
     chunks = batched(pending, CLAIMS_PER_STATEMENT)
     first = next(chunks, None)
     if first is None:
-        return frozenset()  # nothing due: no write transaction
+        return keys  # nothing due: no write transaction
     with writing(factory) as session:
         connection = session.connection()
         dialect = connection.dialect.name
@@ -136,7 +137,7 @@ def insert_claims(
             connection.execute(
                 SQLITE_CLAIMS, {"payload": json.dumps(payload), "as_of": as_of, "claim": claim, "at": at}
             )
-    return frozenset(keys)
+    return keys
 
 
 def _positions(column: list[str | None]) -> tuple[list[str], str]:
@@ -196,7 +197,7 @@ def failed_rows(session: Session) -> list[tuple[int, Key, int, datetime]]:
 
 
 def take_over_failed(
-    factory: SessionFactory, *, keys: frozenset[Key], claim: str, at: datetime, settings: ReminderSettings
+    factory: SessionFactory, *, keys: Set[Key], claim: str, at: datetime, settings: ReminderSettings
 ) -> None:
     """Claim for this sweep the failed notifications among `keys` (they stand now) still under the cap.
 
@@ -224,7 +225,7 @@ def take_over_failed(
             )
 
 
-def drop_failed_not_standing(factory: SessionFactory, standing: frozenset[Key], failed_seen: FailedSeen) -> int:
+def drop_failed_not_standing(factory: SessionFactory, standing: Set[Key], failed_seen: FailedSeen) -> int:
     """Delete the failed notifications whose flag (or request) no longer stands: never sent, key released.
 
     Only rows that were failed when `standing` was read (`failed_seen`: id to attempts then) and are
@@ -294,8 +295,7 @@ def notify_once(
         due = insert_claims(
             factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox
         )
-        if standing:
-            due |= standing
+        due |= standing or set()  # in place: a cohort's keys are not copied
         if standing is not None and failed_seen is not None:
             drop_failed_not_standing(factory, due, failed_seen)
         take_over_failed(factory, keys=due, claim=claim, at=at, settings=settings)

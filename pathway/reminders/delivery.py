@@ -17,11 +17,12 @@ down in the sweep.
 """
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, cast, func
@@ -71,8 +72,8 @@ class Claimed:
 class Delivered:
     sent: int
     failed: int
-    keys: frozenset[Key]  # the keys of the rows this call delivered or failed
-    due: frozenset[Key] = frozenset()  # notify_once: every key it found due (claimed then, or taken before)
+    keys: Set[Key]  # the keys of the rows this call delivered or failed
+    due: Set[Key] = frozenset()  # notify_once: every key it found due (claimed then, or taken before)
 
 
 def claimed_by(session: Session, claim: str, taken_over: frozenset[int] = frozenset()) -> Iterator[Claimed]:
@@ -108,7 +109,7 @@ def claimed_by(session: Session, claim: str, taken_over: frozenset[int] = frozen
         yield from [
             Claimed(
                 id,
-                (pathway_id, code, severity, kind),
+                (pathway_id, intern(code), intern(severity), intern(kind)),  # a cohort's keys share their words
                 ref,
                 site,
                 role,
@@ -295,7 +296,7 @@ def deliver_claimed(
     channels: Channels,
     clock: Clock,
     sleep: Callable[[float], None] = time.sleep,
-    standing: frozenset[Key] | None = None,
+    standing: Set[Key] | None = None,
     taken_over: frozenset[int] = frozenset(),
 ) -> Delivered:
     """Deliver this sweep's claimed rows; a taken-over flag notice that no longer stands is dropped.
@@ -344,7 +345,7 @@ def _deliver(
     channels: Channels,
     clock: Clock,
     sleep: Callable[[float], None],
-    standing: frozenset[Key] | None,
+    standing: Set[Key] | None,
     outbox: bool,
 ) -> Delivered:
     sent = failed = 0
@@ -417,7 +418,7 @@ def _deliver(
         marks.commit()  # straight after a message that left the machine
     _still_held(holder)
     marks.commit()
-    return Delivered(sent, failed, frozenset(keys))
+    return Delivered(sent, failed, keys)
 
 
 def _still_held(holder: ClaimHolder) -> None:

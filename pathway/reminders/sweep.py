@@ -112,6 +112,7 @@ def _red_since(window: Window) -> date:
 # A severity's rank by its text (the rows carry text; building the enum per row cost more than the rest).
 _RANK = {severity.value: rank for severity, rank in SEVERITY_RANK.items()}
 _RED = Severity.red.value
+_SEVERITY = {severity.value: severity.value for severity in Severity}  # one string per severity
 
 
 def _top(window: Window) -> tuple[int, int]:
@@ -128,7 +129,7 @@ def due_in_order(standing: Iterable[Window], as_of: date, escalation_days: int) 
     """`due_notifications` of windows that come grouped by pathway (as the sweep reads them, in pathway
     order), yielded pathway by pathway: its notices in code order, each escalation after its first
     notice. Only one pathway's windows are held at a time, so a whole cohort streams through."""
-    owners: dict[str, str] = {}
+    owners: dict[str, tuple[str, str]] = {}
     for pathway_id, rows in groupby(standing, key=itemgetter(0)):
         by_code: dict[str, list[Window]] = {}
         for window in rows:
@@ -136,9 +137,10 @@ def due_in_order(standing: Iterable[Window], as_of: date, escalation_days: int) 
         for code in sorted(by_code):
             windows = by_code[code]
             top = max(windows, key=_top) if len(windows) > 1 else windows[0]
-            if (owner := owners.get(code)) is None:
-                owner = owners[code] = flag_owner(code)
-            severity = _RED if top[2] == _RED else top[2]
+            if (known := owners.get(code)) is None:
+                known = owners[code] = (code, flag_owner(code))
+            code, owner = known  # one string per code for the whole cohort's keys
+            severity = _SEVERITY.get(top[2], top[2])
             yield Pending(pathway_id, code, severity, "first", owner, top[4])
             if severity == _RED:
                 since = min(_red_since(w) for w in windows if w[2] == _RED)
