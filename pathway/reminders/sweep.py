@@ -148,6 +148,17 @@ def due_in_order(standing: Iterable[Window], as_of: date, escalation_days: int) 
                     yield Pending(pathway_id, code, _RED, "escalation", ESCALATION_ROLE, top[4])
 
 
+def _due_now(factory: SessionFactory, as_of: date, escalation_days: int) -> Iterator[Pending]:
+    """The notifications due at `as_of`, read from the standing windows as they are claimed (a page at a
+    time); the reading session ends with the stream."""
+    with factory() as reading:
+        windows = reading.execute(
+            _standing_query(as_of).order_by(flag_windows().c.pathway_id),
+            execution_options={"yield_per": WINDOWS_PAGE},
+        )
+        yield from due_in_order(windows.tuples(), as_of, escalation_days)
+
+
 def run_sweep(
     factory: SessionFactory,
     *,
@@ -162,22 +173,17 @@ def run_sweep(
     with factory() as session:
         failed_seen = failed_now(session)  # first: what stands is read after, never before, these rows
         asked = requests_still_asked(session)
-    with factory() as reading:  # the standing windows stream from here into the claims
-        windows = reading.execute(
-            _standing_query(as_of).order_by(flag_windows().c.pathway_id),
-            execution_options={"yield_per": WINDOWS_PAGE},
-        )
-        delivered = notify_once(
-            factory,
-            due_in_order(windows.tuples(), as_of, settings.escalation_days),
-            as_of=as_of,
-            settings=settings,
-            clock=clock,
-            channels=channels,
-            sleep=sleep,
-            standing=asked,
-            failed_seen=failed_seen,
-        )
+    delivered = notify_once(
+        factory,
+        _due_now(factory, as_of, settings.escalation_days),
+        as_of=as_of,
+        settings=settings,
+        clock=clock,
+        channels=channels,
+        sleep=sleep,
+        standing=asked,
+        failed_seen=failed_seen,
+    )
     with factory() as session:
         others = Counter(statuses(session, delivered.due - delivered.keys).values())
     # Claimed and not delivered by this sweep: a live sweep holds it and is sending it (a dead sweep's
