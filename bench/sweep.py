@@ -106,6 +106,19 @@ def _task_runs(flow_run_id: UUID, settle: float = 15.0) -> int:
             time.sleep(0.25)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux VmHWM: ru_maxrss also counts the parent's resident
+    memory at the fork (kept across exec), so it reported the bench's own size, not the sweep's."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def main() -> None:
     as_of = date.fromisoformat(sys.argv[1])
     started = time.perf_counter()
@@ -118,7 +131,7 @@ def main() -> None:
     flow_run_id = state.state_details.flow_run_id
     assert flow_run_id is not None
     task_runs = _task_runs(flow_run_id)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak = peak_rss_mb()
     sys.stdout.write(
         json.dumps(
             {

@@ -4,9 +4,11 @@ through `notify_once`."""
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from itertools import chain
+from typing import Any
 
 from sqlalchemy import Date, bindparam, delete, text, update
 from sqlalchemy import select as sa_select
@@ -41,17 +43,23 @@ class Pending:
         return (self.pathway_id, self.code, self.severity, self.kind)
 
 
-# PostgreSQL: every claim of a sweep in one statement, a column per array (a parameter list of this
-# size would cost psycopg more to parse than the insert costs the server).
+# PostgreSQL: every claim of a chunk in one statement, a column per array (a parameter list of this
+# size would cost psycopg more to parse than the insert costs the server). The arrays go as array
+# literals built here (psycopg's list adapter quoted each element in Python: a third of the claim's
+# cost); each text column as positions in a short list of its distinct values (`*_names`), so no text
+# ever needs quoting by hand.
 PG_CLAIMS = text(
     """
     INSERT INTO notification (pathway_id, code, severity, kind, recipient_role, channel, status, attempts,
                               as_of, due_on, leaflet, claim, claimed_at, created_at)
-    SELECT t.pathway_id, t.code, t.severity, t.kind, t.recipient_role, t.channel, 'claimed', 0,
-           :as_of, t.due_on, t.leaflet, :claim, :at, :at
-    FROM unnest(CAST(:pathway_ids AS integer[]), CAST(:codes AS varchar[]), CAST(:severities AS varchar[]),
-                CAST(:kinds AS varchar[]), CAST(:roles AS varchar[]), CAST(:channels AS varchar[]),
-                CAST(:due AS date[]), CAST(:leaflets AS varchar[]))
+    SELECT t.pathway_id, (CAST(:code_names AS varchar[]))[t.code], (CAST(:severity_names AS varchar[]))[t.severity],
+           (CAST(:kind_names AS varchar[]))[t.kind], (CAST(:role_names AS varchar[]))[t.recipient_role],
+           (CAST(:channel_names AS varchar[]))[t.channel], 'claimed', 0,
+           :as_of, t.due_on, (CAST(:leaflet_names AS varchar[]))[t.leaflet], :claim, :at, :at
+    FROM unnest(CAST(:pathway_ids AS integer[]), CAST(:code_positions AS integer[]),
+                CAST(:severity_positions AS integer[]), CAST(:kind_positions AS integer[]),
+                CAST(:role_positions AS integer[]), CAST(:channel_positions AS integer[]),
+                CAST(:due AS date[]), CAST(:leaflet_positions AS integer[]))
          AS t(pathway_id, code, severity, kind, recipient_role, channel, due_on, leaflet)
     ON CONFLICT (pathway_id, code, severity, kind) DO NOTHING
     """
@@ -74,43 +82,45 @@ FailedSeen = dict[int, tuple[Key, int]]  # failed notification id: (its key, its
 
 def insert_claims(
     factory: SessionFactory,
-    pending: Sequence[Pending],
+    pending: Iterable[Pending],
     *,
     claim: str,
     as_of: date,
     at: datetime,
     channels: Channels,
     outbox: bool,
-) -> None:
-    """Write a `claimed` row for every key not yet taken (taken keys are left as they are)."""
-    if not pending:
-        return
+) -> set[Key]:
+    """Write a `claimed` row for every key not yet taken (taken keys are left as they are); returns every
+    key of `pending` (a set of its own). `pending` may be a stream: it is read once, CLAIMS_PER_STATEMENT
+    rows at a time."""
+    keys: set[Key] = set()
+    chunks = batched(pending, CLAIMS_PER_STATEMENT)
+    first = next(chunks, None)
+    if first is None:
+        return keys  # nothing due: no write transaction
     with writing(factory) as session:
         connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            for start in range(0, len(pending), CLAIMS_PER_STATEMENT):
-                chunk = pending[start : start + CLAIMS_PER_STATEMENT]
-                connection.execute(
-                    PG_CLAIMS,
-                    {
-                        "pathway_ids": [p.pathway_id for p in chunk],
-                        "codes": [p.code for p in chunk],
-                        "severities": [p.severity for p in chunk],
-                        "kinds": [p.kind for p in chunk],
-                        "roles": [p.recipient_role for p in chunk],
-                        "channels": [channels.names(p.recipient_role, outbox) for p in chunk],
-                        "due": [p.due_on for p in chunk],
-                        "leaflets": [p.leaflet for p in chunk],
-                        "as_of": as_of,
-                        "claim": claim,
-                        "at": at,
-                    },
-                )
-            return
-        if connection.dialect.name != "sqlite":
-            raise NotImplementedError(f"claims are written for SQLite and PostgreSQL, not {connection.dialect.name}")
-        for start in range(0, len(pending), CLAIMS_PER_STATEMENT):
-            chunk = pending[start : start + CLAIMS_PER_STATEMENT]
+        dialect = connection.dialect.name
+        if dialect not in ("postgresql", "sqlite"):
+            raise NotImplementedError(f"claims are written for SQLite and PostgreSQL, not {dialect}")
+        for chunk in chain([first], chunks):
+            keys.update(p.key for p in chunk)
+            if dialect == "postgresql":
+                columns: dict[str, list[str | None]] = {
+                    "code": [p.code for p in chunk],
+                    "severity": [p.severity for p in chunk],
+                    "kind": [p.kind for p in chunk],
+                    "role": [p.recipient_role for p in chunk],
+                    "channel": [channels.names(p.recipient_role, outbox) for p in chunk],
+                    "leaflet": [p.leaflet for p in chunk],
+                }
+                values: dict[str, Any] = {"as_of": as_of, "claim": claim, "at": at}
+                for name, column in columns.items():
+                    values[f"{name}_names"], values[f"{name}_positions"] = _positions(column)
+                values["pathway_ids"] = "{" + ",".join([str(p.pathway_id) for p in chunk]) + "}"
+                values["due"] = _array([p.due_on.isoformat() if p.due_on else None for p in chunk])
+                connection.execute(PG_CLAIMS, values)
+                continue
             payload = [
                 [
                     p.pathway_id,
@@ -127,6 +137,32 @@ def insert_claims(
             connection.execute(
                 SQLITE_CLAIMS, {"payload": json.dumps(payload), "as_of": as_of, "claim": claim, "at": at}
             )
+    return keys
+
+
+def _positions(column: list[str | None]) -> tuple[list[str], str]:
+    """A text column as its distinct values and an array literal of each one's position among them
+    (1-based, as PostgreSQL counts; NULL for None)."""
+    found: dict[str, int] = {}
+    positions = [None if value is None else found.setdefault(value, len(found) + 1) for value in column]
+    return list(found), _array([None if at is None else str(at) for at in positions])
+
+
+def _array(items: list[str | None]) -> str:
+    """An array literal of items that need no quoting (numbers, ISO dates)."""
+    return "{" + ",".join(["NULL" if item is None else item for item in items]) + "}"
+
+
+def batched(items: Iterable[Pending], size: int) -> Iterator[list[Pending]]:
+    """`items` in lists of `size` (the last one shorter); itertools.batched is Python 3.12."""
+    chunk: list[Pending] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def take_over_dead(factory: SessionFactory, *, claim: str, at: datetime) -> frozenset[int]:
@@ -161,7 +197,7 @@ def failed_rows(session: Session) -> list[tuple[int, Key, int, datetime]]:
 
 
 def take_over_failed(
-    factory: SessionFactory, *, keys: frozenset[Key], claim: str, at: datetime, settings: ReminderSettings
+    factory: SessionFactory, *, keys: Set[Key], claim: str, at: datetime, settings: ReminderSettings
 ) -> None:
     """Claim for this sweep the failed notifications among `keys` (they stand now) still under the cap.
 
@@ -189,7 +225,7 @@ def take_over_failed(
             )
 
 
-def drop_failed_not_standing(factory: SessionFactory, standing: frozenset[Key], failed_seen: FailedSeen) -> int:
+def drop_failed_not_standing(factory: SessionFactory, standing: Set[Key], failed_seen: FailedSeen) -> int:
     """Delete the failed notifications whose flag (or request) no longer stands: never sent, key released.
 
     Only rows that were failed when `standing` was read (`failed_seen`: id to attempts then) and are
@@ -224,7 +260,7 @@ def failed_now(session: Session) -> FailedSeen:
 
 def notify_once(
     factory: SessionFactory,
-    pending: Sequence[Pending],
+    pending: Iterable[Pending],
     *,
     as_of: date,
     settings: ReminderSettings,
@@ -239,32 +275,41 @@ def notify_once(
 
     The sweep (`take_over`) also picks up claims whose sweep died; a pathway flow run leaves them to it.
     Both take up again the failed notifications among the keys they find due now (`pending`, and
-    `standing` for the sweep), which the sweep, knowing everything that stands (and which rows were
-    failed when it read that: `failed_seen`), first prunes.
+    `standing` for the sweep: what stands beyond `pending`), which the sweep, knowing everything that
+    stands (and which rows were failed when it read that: `failed_seen`), first prunes. `pending` may
+    be a stream (the sweep's whole cohort): it is read once, while claiming. The result's `due` is
+    every key of `pending` and `standing`.
     """
     channels = channels or Channels(settings)
     # A bad URL fails here, before anything is claimed: every role's, since a failed row taken up
-    # again may be for a role none of `pending` is for.
-    for role in {p.recipient_role for p in pending} | {r.value for r in Role} | {ESCALATION_ROLE}:
+    # again may be for a role none of `pending` is for (a stream's roles are the step owners' and
+    # the escalation role, all among these).
+    roles = {r.value for r in Role} | {ESCALATION_ROLE}
+    if isinstance(pending, Sequence):
+        roles |= {p.recipient_role for p in pending}
+    for role in roles:
         channels.for_role(role)
     with holding_claim(factory) as holder:  # held until every row claimed here is marked
         claim, at = holder.claim, clock()
         taken_over = take_over_dead(factory, claim=claim, at=at) if take_over else frozenset()
-        insert_claims(factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox)
-        due = frozenset(p.key for p in pending) | (standing or frozenset())
+        due = insert_claims(
+            factory, pending, claim=claim, as_of=as_of, at=at, channels=channels, outbox=settings.outbox
+        )
+        due |= standing or set()  # in place: a cohort's keys are not copied
         if standing is not None and failed_seen is not None:
             drop_failed_not_standing(factory, due, failed_seen)
         take_over_failed(factory, keys=due, claim=claim, at=at, settings=settings)
-        return deliver_claimed(
+        delivered = deliver_claimed(
             factory,
             holder=holder,
             settings=settings,
             channels=channels,
             clock=clock,
             sleep=sleep,
-            standing=standing,
+            standing=due if standing is not None else None,
             taken_over=taken_over,
         )
+        return replace(delivered, due=due)
 
 
 def statuses(session: Session, keys: Iterable[Key]) -> dict[Key, str]:

@@ -35,9 +35,12 @@ outbox holds one line per notification id.
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 from sqlmodel import Session
 
@@ -87,34 +90,73 @@ class SweepResult:
 
 
 def standing_flags(session: Session, as_of: date) -> list[Standing]:
+    return [Standing(*row) for row in session.execute(_standing_query(as_of))]
+
+
+def _standing_query(as_of: date) -> Any:
     window = flag_windows()
-    found = session.execute(
-        standing_on_open(
-            as_of, window.c.pathway_id, window.c.code, window.c.severity, window.c.starts_on, window.c.due_on
-        )
-    ).all()
-    return [Standing(*row) for row in found]
+    return standing_on_open(
+        as_of, window.c.pathway_id, window.c.code, window.c.severity, window.c.starts_on, window.c.due_on
+    )
 
 
-def _red_since(window: Standing) -> date:
+WINDOWS_PAGE = 10_000  # standing windows read per fetch
+Window = tuple[int, str, str, date, date]  # a Standing's fields in order: what the sweep's query returns
+
+
+def _red_since(window: Window) -> date:
     # A window open from the beginning (stopped early) has stood since the date it is due from.
-    return window.due_on if window.starts_on == BEGINNING else window.starts_on
+    return window[4] if window[3] == BEGINNING else window[3]
+
+
+# A severity's rank by its text (the rows carry text; building the enum per row cost more than the rest).
+_RANK = {severity.value: rank for severity, rank in SEVERITY_RANK.items()}
+_RED = Severity.red.value
+_SEVERITY = {severity.value: severity.value for severity in Severity}  # one string per severity
+
+
+def _top(window: Window) -> tuple[int, int]:
+    return _RANK[window[2]], -window[4].toordinal()
 
 
 def due_notifications(standing: Iterable[Standing], as_of: date, escalation_days: int) -> list[Pending]:
     """What should have been told by `as_of`: one first notice per standing flag, and due escalations."""
-    by_flag: dict[tuple[int, str], list[Standing]] = {}
-    for window in standing:
-        by_flag.setdefault((window.pathway_id, window.code), []).append(window)
-    pending = []
-    for (pathway_id, code), windows in sorted(by_flag.items()):
-        top = max(windows, key=lambda w: (SEVERITY_RANK[Severity(w.severity)], -w.due_on.toordinal()))
-        pending.append(Pending(pathway_id, code, top.severity, "first", flag_owner(code), top.due_on))
-        if top.severity == Severity.red:
-            since = min(_red_since(w) for w in windows if w.severity == Severity.red)
-            if (as_of - since).days >= escalation_days:
-                pending.append(Pending(pathway_id, code, Severity.red.value, "escalation", ESCALATION_ROLE, top.due_on))
-    return pending
+    windows = sorted(((w.pathway_id, w.code, w.severity, w.starts_on, w.due_on) for w in standing), key=itemgetter(0))
+    return list(due_in_order(windows, as_of, escalation_days))
+
+
+def due_in_order(standing: Iterable[Window], as_of: date, escalation_days: int) -> Iterator[Pending]:
+    """`due_notifications` of windows that come grouped by pathway (as the sweep reads them, in pathway
+    order), yielded pathway by pathway: its notices in code order, each escalation after its first
+    notice. Only one pathway's windows are held at a time, so a whole cohort streams through."""
+    owners: dict[str, tuple[str, str]] = {}
+    for pathway_id, rows in groupby(standing, key=itemgetter(0)):
+        by_code: dict[str, list[Window]] = {}
+        for window in rows:
+            by_code.setdefault(window[1], []).append(window)
+        for code in sorted(by_code):
+            windows = by_code[code]
+            top = max(windows, key=_top) if len(windows) > 1 else windows[0]
+            if (known := owners.get(code)) is None:
+                known = owners[code] = (code, flag_owner(code))
+            code, owner = known  # one string per code for the whole cohort's keys
+            severity = _SEVERITY.get(top[2], top[2])
+            yield Pending(pathway_id, code, severity, "first", owner, top[4])
+            if severity == _RED:
+                since = min(_red_since(w) for w in windows if w[2] == _RED)
+                if (as_of - since).days >= escalation_days:
+                    yield Pending(pathway_id, code, _RED, "escalation", ESCALATION_ROLE, top[4])
+
+
+def _due_now(factory: SessionFactory, as_of: date, escalation_days: int) -> Iterator[Pending]:
+    """The notifications due at `as_of`, read from the standing windows as they are claimed (a page at a
+    time); the reading session ends with the stream."""
+    with factory() as reading:
+        windows = reading.execute(
+            _standing_query(as_of).order_by(flag_windows().c.pathway_id),
+            execution_options={"yield_per": WINDOWS_PAGE},
+        )
+        yield from due_in_order(windows.tuples(), as_of, escalation_days)
 
 
 def run_sweep(
@@ -130,22 +172,20 @@ def run_sweep(
     the failed ones whose flag (or request) still stands."""
     with factory() as session:
         failed_seen = failed_now(session)  # first: what stands is read after, never before, these rows
-        due = due_notifications(standing_flags(session, as_of), as_of, settings.escalation_days)
         asked = requests_still_asked(session)
-    keys = frozenset(p.key for p in due) | asked
     delivered = notify_once(
         factory,
-        due,
+        _due_now(factory, as_of, settings.escalation_days),
         as_of=as_of,
         settings=settings,
         clock=clock,
         channels=channels,
         sleep=sleep,
-        standing=keys,
+        standing=asked,
         failed_seen=failed_seen,
     )
     with factory() as session:
-        others = Counter(statuses(session, keys - delivered.keys).values())
+        others = Counter(statuses(session, delivered.due - delivered.keys).values())
     # Claimed and not delivered by this sweep: a live sweep holds it and is sending it (a dead sweep's
     # claims were taken over above). Never counted as sent.
     result = SweepResult(delivered.sent, others["sent"], delivered.failed, others["claimed"])
