@@ -167,6 +167,9 @@ def _remembered(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return process
 
 
+_CLINICAL = frozenset(CLINICAL_KINDS)  # a set: a tuple is scanned for each of millions of rows
+
+
 class _Writer:
     """Rows as tuples in each table's column order, converted for the database as SQLAlchemy would."""
 
@@ -178,8 +181,8 @@ class _Writer:
 
     def add(self, kind: type[SQLModel], values: Row) -> None:
         name, names, processors = self.layouts[kind]
-        row = [values.get(column) for column in names]
-        if kind in CLINICAL_KINDS:
+        row = list(map(values.get, names))
+        if kind in _CLINICAL:
             stored = dict(zip(names, row, strict=True))
             self.prints.setdefault(name, []).append(fingerprint(name, stored))
             if kind is Pathway and (closed := closure_fingerprint(stored)):
