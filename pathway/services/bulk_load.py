@@ -215,8 +215,8 @@ def build_batch(batch: Batch) -> BatchRows:
 
 def _copy_text(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, bytes]:
     """Each table's rows in COPY's text format, formatted as psycopg's Copy.write_row would (the same
-    function, with the default adapters: the rows hold only numbers, text, dates, instants, booleans
-    and None, the bind processors having made JSON text already)."""
+    function, with the default adapters: the rows hold only numbers, text, dates, instants, booleans,
+    None and the bind processors' JSON wrappers, and the engine sets no JSON serializer of its own)."""
     from psycopg._copy_base import format_row_text  # psycopg's own (C) formatter, as Copy uses it
     from psycopg.adapt import Transformer
 
