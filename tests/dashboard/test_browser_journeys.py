@@ -23,6 +23,7 @@ from tests.support.browser import (  # noqa: F401  (`browser` and `served` are f
     browser,
     choose,
     fill_sign_in,
+    focus_by_keyboard,
     serious,
     served,
     wait_until_idle,
@@ -119,7 +120,7 @@ def choose_exactly(page: Page, label: str, option: str) -> None:
     """A selectbox by its whole label ("IVC filter", not "IVC filter indication ..."), by the keyboard:
     type the option's words, Enter."""
     box = page.get_by_role("combobox", name=label, exact=True)
-    box.focus()
+    focus_by_keyboard(page, box)
     page.keyboard.type(option)
     expect(page.get_by_role("option", name=option, exact=True)).to_be_visible()
     page.keyboard.press("Enter")
@@ -176,7 +177,7 @@ def test_coordinator_morning(browser: Browser, context: BrowserContext, served: 
     wait_until_idle(page)
     # A flagged row opened with the keyboard: type its reference into the chooser, Enter.
     chooser = page.get_by_role("combobox", name="Open a pathway listed above")
-    chooser.focus()
+    focus_by_keyboard(page, chooser)
     page.keyboard.type("P-CONSENT")
     expect(page.get_by_role("option", name="P-CONSENT", exact=True)).to_be_visible()
     page.keyboard.press("Enter")

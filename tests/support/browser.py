@@ -115,8 +115,23 @@ def wait_until_idle(page: Page) -> None:
     expect(app).to_have_attribute("data-test-script-state", "notRunning")
     # No element still shown faded from the previous run (axe would measure its contrast mid-fade).
     expect(page.locator('[data-stale="true"]')).to_have_count(0)
+    # No transition still running (the sidebar folding at narrow widths, placeholders fading out):
+    # it moves the page under the next click or key, and a scroll closes an open list.
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect?.getComputedTiming().iterations === Infinity)"
+    )
     for chart in page.get_by_test_id("stVegaLiteChart").all():
         expect(chart.locator("canvas, svg").first).to_be_visible()
+
+
+def focus_by_keyboard(page: Page, target: Locator) -> None:
+    """Focus as Tab does, then let a frame pass: the scroll that focus made is announced at the next
+    frame, and Streamlit closes an open list when the page scrolls, so a key pressed within that frame
+    (no person is that quick) saw the list it opened shut at once."""
+    target.focus()
+    expect(target).to_be_focused()
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
 def screenshot(page: Page, name: str) -> Path:
