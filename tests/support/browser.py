@@ -125,13 +125,18 @@ def wait_until_idle(page: Page) -> None:
         expect(chart.locator("canvas, svg").first).to_be_visible()
 
 
+def _next_frames(page: Page) -> None:
+    """Let two frames pass. A scroll is announced at the next frame, and Streamlit closes an open list
+    when the page scrolls: a list opened within the frame after a scroll (no person is that quick)
+    was shut at once."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def focus_by_keyboard(page: Page, target: Locator) -> None:
-    """Focus as Tab does, then let a frame pass: the scroll that focus made is announced at the next
-    frame, and Streamlit closes an open list when the page scrolls, so a key pressed within that frame
-    (no person is that quick) saw the list it opened shut at once."""
+    """Focus as Tab does (scrolled into view if need be), ready for the next key."""
     target.focus()
     expect(target).to_be_focused()
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    _next_frames(page)
 
 
 def screenshot(page: Page, name: str) -> Path:
@@ -148,7 +153,10 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def choose(page: Page, label: str, option: str) -> None:
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    box.scroll_into_view_if_needed()  # as a click would, but before the list opens (_next_frames)
+    _next_frames(page)
+    box.click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
